@@ -1,0 +1,36 @@
+#pragma once
+// Configuration-time problems: each names where it is (file, line, column, or
+// the plugin and option) and, where one helps, what would be right.
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace weir {
+
+struct Diagnostic {
+  std::string file;     // the YAML file or plugin library; may be empty
+  int line = 0;         // 1-based; 0 when there is no position
+  int column = 0;       // 1-based
+  std::string message;  // what is wrong
+  std::string hint;     // what would be right (did you mean …); may be empty
+
+  // `FILE:LINE:COL: error: message (hint)`, leaving out what is unknown.
+  std::string to_string() const;
+};
+
+// Thrown once every problem has been collected; what() joins them, one a line.
+class ConfigError : public std::runtime_error {
+ public:
+  explicit ConfigError(std::vector<Diagnostic> diagnostics);
+  const std::vector<Diagnostic>& diagnostics() const noexcept { return diagnostics_; }
+
+ private:
+  std::vector<Diagnostic> diagnostics_;
+};
+
+// The closest of `candidates` to `word` by edit distance, or "" when none is
+// close enough to be a plausible typo.
+std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
+
+}  // namespace weir

@@ -1,0 +1,106 @@
+#pragma once
+// The plugins a pipeline can use: found in plugin folders and loaded with
+// Boost.DLL, or registered in-process by a host program.
+
+#include <weir/diagnostics.hpp>
+#include <weir/plugin.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace boost::dll {
+class shared_library;
+}
+
+namespace weir {
+
+// A stage object together with what keeps its code loaded. Members are
+// destroyed in reverse order: the stage first, then the library reference.
+struct StageInstance {
+  std::shared_ptr<boost::dll::shared_library> library;  // null for in-process plugins
+  std::unique_ptr<Stage> stage;
+
+  StageInstance() = default;
+  StageInstance(StageInstance&&) noexcept = default;
+  StageInstance& operator=(StageInstance&& other) noexcept {
+    stage.reset();  // the old stage goes before the library it came from
+    stage = std::move(other.stage);
+    library = std::move(other.library);
+    return *this;
+  }
+  ~StageInstance() { stage.reset(); }
+};
+
+// One plugin the registry knows.
+class PluginEntry {
+ public:
+  PluginEntry(const PluginDescriptor& descriptor, std::filesystem::path library_file,
+              std::shared_ptr<boost::dll::shared_library> library);
+
+  std::string_view name() const noexcept { return descriptor_->name; }
+  Kind kind() const noexcept { return descriptor_->kind; }
+  std::string_view description() const noexcept { return descriptor_->description; }
+  std::span<const OptionSpec> options() const { return descriptor_->options(); }
+  std::string_view example() const noexcept { return descriptor_->example ? descriptor_->example : ""; }
+  // The library file, or "(built in)" style text for in-process plugins.
+  const std::filesystem::path& library_file() const noexcept { return library_file_; }
+  const PluginDescriptor& descriptor() const noexcept { return *descriptor_; }
+
+  // Constructs a stage. Exceptions from the plugin's constructor are
+  // rethrown as PluginError naming the plugin and the library.
+  StageInstance create(const Options& options, const StageContext& context) const;
+
+ private:
+  const PluginDescriptor* descriptor_;
+  std::filesystem::path library_file_;
+  std::shared_ptr<boost::dll::shared_library> library_;
+};
+
+// A plugin that could not be loaded or constructed; what() names the file and
+// the reason. The command line maps it to exit code 2.
+class PluginError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class PluginRegistry {
+ public:
+  PluginRegistry();
+  ~PluginRegistry();
+  PluginRegistry(PluginRegistry&&) noexcept;
+  PluginRegistry& operator=(PluginRegistry&&) noexcept;
+
+  // The default search folders after a pipeline's own plugin_path: each folder
+  // of $WEIR_PLUGIN_PATH (colon-separated), then the built-in plugins folder
+  // beside the running binary (../lib/weir/plugins) or in the install prefix.
+  static std::vector<std::filesystem::path> default_search_path();
+
+  // Loads every weir plugin library in `folders` (in order, serially).
+  // Problems are collected, not thrown: see problems().
+  void load_folders(const std::vector<std::filesystem::path>& folders);
+  // Loads one library file; throws PluginError on any problem.
+  void load_library(const std::filesystem::path& file);
+  // A plugin defined in the host program (embedding); no library involved.
+  void add(const PluginDescriptor& descriptor);
+
+  const PluginEntry* find(std::string_view name, Kind kind) const noexcept;
+  // Every plugin with this name, whatever its kind (`file` is source and sink).
+  std::vector<const PluginEntry*> find_all(std::string_view name) const;
+  std::vector<const PluginEntry*> all() const;
+  std::vector<std::string> names(std::optional<Kind> kind = std::nullopt) const;
+
+  const std::vector<std::filesystem::path>& searched() const noexcept { return searched_; }
+  // Libraries that failed to load, each naming the file and the reason.
+  const std::vector<Diagnostic>& problems() const noexcept { return problems_; }
+
+ private:
+  std::vector<std::unique_ptr<PluginEntry>> entries_;
+  std::vector<std::filesystem::path> searched_;
+  std::vector<Diagnostic> problems_;
+};
+
+}  // namespace weir

@@ -1,0 +1,81 @@
+#pragma once
+// A pipeline's description once loaded and validated: what the YAML says, or
+// what a host program builds in code. The runtime reads only this.
+
+#include <weir/condition.hpp>
+#include <weir/options.hpp>
+#include <weir/plugin.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace weir {
+
+enum class WhenFull { block, drop_newest, drop_oldest };
+enum class LanePolicy { strict, weighted };
+
+std::string_view to_string(WhenFull policy) noexcept;
+std::string_view to_string(LanePolicy policy) noexcept;
+
+struct SourcePosition {
+  int line = 0;  // 1-based; 0: not from a file
+  int column = 0;
+};
+
+struct LaneSpec {
+  std::string name;
+  std::optional<Condition> when;  // none: takes the rest (only the last lane)
+  std::size_t capacity = 0;       // 0: the stage's capacity
+  unsigned weight = 1;            // for LanePolicy::weighted
+};
+
+struct ErrorPolicy {
+  unsigned retries = 0;
+  std::chrono::nanoseconds backoff = std::chrono::milliseconds(100);  // first retry; doubles, with jitter
+  std::chrono::nanoseconds max_backoff = std::chrono::seconds(30);
+  std::string dead_letter;  // stage name; empty: count as failed and log
+};
+
+// One input of a stage: `stage`, or `stage.unmatched`.
+struct InputRef {
+  std::string stage;
+  bool unmatched = false;
+  std::string to_string() const { return unmatched ? stage + ".unmatched" : stage; }
+};
+
+struct StageSpec {
+  std::string name;
+  std::string plugin;
+  Kind kind = Kind::processor;
+  unsigned replicas = 1;
+  std::vector<InputRef> inputs;
+  std::optional<Condition> when;  // routing: only matching messages of the inputs arrive
+  std::size_t capacity = 1024;    // the stage's input channel (per lane unless the lane says)
+  WhenFull when_full = WhenFull::block;
+  std::vector<LaneSpec> lanes;    // empty: one unnamed lane
+  LanePolicy lane_policy = LanePolicy::strict;
+  ErrorPolicy on_error;
+  Options options;                // validated against the plugin's schema
+  SourcePosition position;
+};
+
+struct PipelineSpec {
+  std::string name;
+  std::string description;
+  std::filesystem::path file;  // empty when built in code
+  std::vector<std::filesystem::path> plugin_path;  // absolute, searched first
+  std::chrono::nanoseconds drain_timeout = std::chrono::seconds(30);
+  std::vector<StageSpec> stages;
+
+  const StageSpec* stage(std::string_view name) const noexcept {
+    for (const auto& s : stages)
+      if (s.name == name) return &s;
+    return nullptr;
+  }
+};
+
+}  // namespace weir
