@@ -1,36 +1,71 @@
-// The weir command: parses the command line and hands each subcommand to its
-// own file in this folder.
+// The weir command: global options, then the subcommand that registered
+// itself from its own file in this folder (see command.hpp).
 
+#include "command.hpp"
+
+#include <weir/diagnostics.hpp>
+#include <weir/registry.hpp>
 #include <weir/version.hpp>
 
-#include <CLI/CLI.hpp>
-#include <spdlog/cfg/helpers.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <iostream>
+#include <vector>
+
+namespace weir::cli {
+
+namespace {
+std::vector<std::pair<int, Setup>>& registered() {
+  static std::vector<std::pair<int, Setup>> commands;
+  return commands;
+}
+}  // namespace
+
+void register_command(int order, Setup setup) { registered().emplace_back(order, setup); }
+
+}  // namespace weir::cli
 
 int main(int argc, char** argv) {
+  using namespace weir::cli;
   CLI::App app{"weir: data pipelines over lock-free bounded channels", "weir"};
   app.set_version_flag("--version", "weir " WEIR_VERSION_STRING);
   app.require_subcommand(0, 1);
+  app.fallthrough();
 
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
       ->capture_default_str();
 
+  auto commands = registered();
+  std::sort(commands.begin(), commands.end(), [](auto& a, auto& b) { return a.first < b.first; });
+  std::vector<std::pair<CLI::App*, Runner>> runners;
+  for (const auto& [order, setup] : commands) runners.push_back(setup(app));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // CLI11 exits 0 for --help / --version and 106+ for errors; the contract says 2.
-    const int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    // CLI11 returns 0 for --help / --version and 100+ for errors; the contract says 2.
+    return app.exit(e) == 0 ? exit_ok : exit_bad_input;
   }
   spdlog::set_level(spdlog::level::from_str(log_level));
 
-  if (app.get_subcommands().empty()) {
-    std::cout << app.help();
-    return 0;
+  for (const auto& [command, run] : runners) {
+    if (!command->parsed()) continue;
+    try {
+      return run();
+    } catch (const weir::ConfigError& e) {
+      std::cerr << e.what() << '\n';
+      return exit_bad_input;
+    } catch (const weir::PluginError& e) {
+      std::cerr << "error: " << e.what() << '\n';
+      return exit_bad_input;
+    } catch (const std::exception& e) {
+      std::cerr << "error: " << e.what() << '\n';
+      return exit_failed_run;
+    }
   }
-  return 0;
+  std::cout << app.help();
+  return exit_ok;
 }
