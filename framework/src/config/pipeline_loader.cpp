@@ -1,0 +1,537 @@
+// Pipeline YAML → PipelineSpec. Every problem is collected with its position,
+// then thrown together; nothing stops at the first one except YAML that does
+// not parse at all.
+
+#include "config/graph_check.hpp"
+#include "config/option_values.hpp"
+#include "config/overrides.hpp"
+#include "config/reporter.hpp"
+
+#include <weir/config.hpp>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <span>
+#include <sstream>
+
+namespace weir {
+
+namespace config {
+namespace {
+
+namespace fs = std::filesystem;
+using Keys = std::span<const std::string_view>;
+
+constexpr std::string_view top_keys[] = {"pipeline", "description", "plugin_path", "defaults", "stages"};
+constexpr std::string_view default_keys[] = {"capacity", "when_full", "drain_timeout", "lane_policy", "on_error"};
+constexpr std::string_view stage_keys[] = {"plugin", "kind", "input", "when", "replicas", "capacity",
+                                           "when_full", "lanes", "lane_policy", "weights", "on_error", "config"};
+constexpr std::string_view lane_keys[] = {"name", "when", "capacity", "weight"};
+constexpr std::string_view on_error_keys[] = {"retries", "backoff", "max_backoff", "dead_letter"};
+
+std::vector<std::string> to_strings(Keys keys) { return {keys.begin(), keys.end()}; }
+
+struct Defaults {
+  std::size_t capacity = 1024;
+  WhenFull when_full = WhenFull::block;
+  LanePolicy lane_policy = LanePolicy::strict;
+  ErrorPolicy on_error;
+};
+
+struct StageDraft {
+  YAML::Node key;
+  YAML::Node plugin_node;
+  YAML::Node config_key;
+  YAML::Node config;
+  YAML::Node weights_node;  // meaningful when has_weights
+  bool has_weights = false;
+  bool has_config = false;
+  std::vector<unsigned> weights;
+  std::optional<Kind> explicit_kind;
+  StageSpec spec;
+  StagePlaces places;
+};
+
+class Loader {
+ public:
+  Loader(Reporter& reporter, PluginRegistry& registry, fs::path base_dir)
+      : reporter_(reporter), registry_(registry), base_dir_(std::move(base_dir)) {}
+
+  PipelineSpec load(const YAML::Node& root) {
+    PipelineSpec spec;
+    if (!root.IsMap()) {
+      reporter_.error(root.IsNull() ? Place{reporter_.file(), 1, 1} : reporter_.place(root),
+                      "a pipeline file is a map with pipeline: and stages:",
+                      "start with `pipeline: NAME` and `stages:`");
+      return spec;
+    }
+    YAML::Node stages;
+    walk_map(root, top_keys, "the pipeline", [&](const std::string& key, const YAML::Node& value, const YAML::Node&) {
+      if (key == "pipeline") {
+        if (auto name = read_string(value, "pipeline")) spec.name = *name;
+      } else if (key == "description") {
+        if (auto text = read_string(value, "description")) spec.description = *text;
+      } else if (key == "plugin_path") {
+        read_plugin_path(value, spec);
+      } else if (key == "defaults") {
+        read_defaults(value, spec);
+      } else {
+        stages.reset(value);
+      }
+    });
+    if (!root["pipeline"]) reporter_.error(root, "pipeline: is required", "name the pipeline, e.g. pipeline: job-queue");
+    if (!stages.IsDefined()) {
+      reporter_.error(root, "stages: is required", "add a map of stages, each with plugin:");
+      return spec;
+    }
+    if (!stages.IsMap() || stages.size() == 0) {
+      reporter_.error(stages, "stages: must be a map of stage names to stages", "for example stages: {jobs: {plugin: generate}}");
+      return spec;
+    }
+
+    load_plugins(spec);
+    std::vector<StageDraft> drafts;
+    walk_map(stages, {}, "stages", [&](const std::string& name, const YAML::Node& body, const YAML::Node& key) {
+      drafts.push_back(read_stage(name, key, body));
+    });
+    infer_kinds(drafts);
+    std::vector<StagePlaces> places;
+    for (StageDraft& draft : drafts) {
+      resolve_plugin(draft);
+      apply_weights(draft);
+      places.push_back(draft.places);
+      spec.stages.push_back(std::move(draft.spec));
+    }
+    check_graph(spec, places, reporter_);
+    for (const Diagnostic& problem : registry_.problems()) reporter_.add(problem);
+    return spec;
+  }
+
+ private:
+  // Calls `on_key(key, value, key_node)` for each entry of a map, reporting
+  // unknown keys (with a hint) and duplicates. Empty `known`: any key.
+  void walk_map(const YAML::Node& map, Keys known, std::string_view where,
+                const std::function<void(const std::string&, const YAML::Node&, const YAML::Node&)>& on_key) {
+    if (!map.IsMap()) {
+      reporter_.error(map, fmt::format("{} must be a map, found {}", where, describe(map)));
+      return;
+    }
+    std::map<std::string, int> seen;
+    for (const auto& entry : map) {
+      const std::string key = entry.first.IsScalar() ? entry.first.Scalar() : std::string();
+      if (!entry.first.IsScalar()) {
+        reporter_.error(entry.first, fmt::format("a key in {} must be a plain name", where));
+        continue;
+      }
+      if (auto [it, fresh] = seen.emplace(key, reporter_.place(entry.first).line); !fresh) {
+        reporter_.error(entry.first, fmt::format("'{}' appears twice in {}", key, where),
+                        it->second > 0 ? fmt::format("first at line {}", it->second) : std::string());
+        continue;
+      }
+      if (!known.empty() && std::find(known.begin(), known.end(), key) == known.end()) {
+        std::string hint = did_you_mean(key, to_strings(known));
+        if (hint.empty()) hint = "known keys: " + one_of(to_strings(known));
+        reporter_.error(entry.first, fmt::format("unknown key '{}' in {}", key, where), std::move(hint));
+        continue;
+      }
+      on_key(key, entry.second, entry.first);
+    }
+  }
+
+  // A list's items, or the one value given where a list was allowed.
+  static std::vector<YAML::Node> items(const YAML::Node& node) {
+    std::vector<YAML::Node> out;
+    if (!node.IsSequence()) out.push_back(node);
+    else
+      for (const YAML::Node& item : node) out.push_back(item);
+    return out;
+  }
+
+  static std::string describe(const YAML::Node& node) {
+    if (node.IsSequence()) return "a list";
+    if (node.IsMap()) return "a map";
+    if (!node.IsDefined() || node.IsNull()) return "nothing";
+    return fmt::format("'{}'", node.Scalar());
+  }
+
+  std::optional<std::string> read_string(const YAML::Node& node, std::string_view what) {
+    if (node.IsScalar() && !node.Scalar().empty()) return node.Scalar();
+    reporter_.error(node, fmt::format("{} must be a name or text, found {}", what, describe(node)));
+    return std::nullopt;
+  }
+
+  std::optional<std::uint64_t> read_count(const YAML::Node& node, std::string_view what, std::uint64_t minimum) {
+    std::uint64_t value = 0;
+    if (node.IsScalar()) {
+      const std::string& text = node.Scalar();
+      auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (error == std::errc() && end == text.data() + text.size() && !text.empty() && value >= minimum) return value;
+    }
+    reporter_.error(node, fmt::format("{} must be a whole number of at least {}, found {}", what, minimum, describe(node)));
+    return std::nullopt;
+  }
+
+  std::optional<std::chrono::nanoseconds> read_duration(const YAML::Node& node, std::string_view what) {
+    if (node.IsScalar())
+      if (auto value = parse_duration(node.Scalar())) return *value;
+    reporter_.error(node, fmt::format("{} must be a duration, found {}", what, describe(node)),
+                    "write it like 250ms, 30s or 2m");
+    return std::nullopt;
+  }
+
+  template <class Enum>
+  std::optional<Enum> read_choice(const YAML::Node& node, std::string_view what,
+                                  std::initializer_list<std::pair<std::string_view, Enum>> choices) {
+    std::vector<std::string> names;
+    for (const auto& [name, value] : choices) {
+      if (node.IsScalar() && node.Scalar() == name) return value;
+      names.emplace_back(name);
+    }
+    std::string hint = node.IsScalar() ? did_you_mean(node.Scalar(), names) : std::string();
+    if (hint.empty()) hint = "use " + one_of(names);
+    reporter_.error(node, fmt::format("{} must be {}, found {}", what, one_of(names), describe(node)), std::move(hint));
+    return std::nullopt;
+  }
+
+  std::optional<WhenFull> read_when_full(const YAML::Node& node, std::string_view what) {
+    return read_choice<WhenFull>(node, what, {{"block", WhenFull::block}, {"drop_newest", WhenFull::drop_newest},
+                                              {"drop_oldest", WhenFull::drop_oldest}});
+  }
+  std::optional<LanePolicy> read_lane_policy(const YAML::Node& node, std::string_view what) {
+    return read_choice<LanePolicy>(node, what, {{"strict", LanePolicy::strict}, {"weighted", LanePolicy::weighted}});
+  }
+
+  // A ConditionError's column is inside the expression; in the file it is
+  // further right by the opening quote, when the scalar is quoted.
+  std::optional<Condition> read_condition(const YAML::Node& node, std::string_view what) {
+    if (!node.IsScalar()) {
+      reporter_.error(node, fmt::format("{} must be a condition, found {}", what, describe(node)),
+                      "for example when: 'kind == \"email\"'");
+      return std::nullopt;
+    }
+    try {
+      return Condition::parse(node.Scalar());
+    } catch (const ConditionError& e) {
+      const int quote = node.Tag() == "!" ? 1 : 0;
+      reporter_.error(reporter_.place(node, quote + e.column() - 1), fmt::format("{}: {}", what, e.what()));
+      return std::nullopt;
+    }
+  }
+
+  void read_on_error(const YAML::Node& node, ErrorPolicy& policy, Place* dead_letter_place, std::string_view where) {
+    walk_map(node, on_error_keys, fmt::format("{} on_error", where),
+             [&](const std::string& key, const YAML::Node& value, const YAML::Node&) {
+               if (key == "retries") {
+                 if (auto n = read_count(value, "on_error.retries", 0)) policy.retries = static_cast<unsigned>(*n);
+               } else if (key == "backoff") {
+                 if (auto d = read_duration(value, "on_error.backoff")) policy.backoff = *d;
+               } else if (key == "max_backoff") {
+                 if (auto d = read_duration(value, "on_error.max_backoff")) policy.max_backoff = *d;
+               } else if (auto name = read_string(value, "on_error.dead_letter")) {
+                 policy.dead_letter = *name;
+                 if (dead_letter_place) *dead_letter_place = reporter_.place(value);
+               }
+             });
+  }
+
+  void read_defaults(const YAML::Node& node, PipelineSpec& spec) {
+    walk_map(node, default_keys, "defaults", [&](const std::string& key, const YAML::Node& value, const YAML::Node&) {
+      if (key == "capacity") {
+        if (auto n = read_count(value, "defaults.capacity", 1)) defaults_.capacity = *n;
+      } else if (key == "when_full") {
+        if (auto policy = read_when_full(value, "defaults.when_full")) defaults_.when_full = *policy;
+      } else if (key == "drain_timeout") {
+        if (auto d = read_duration(value, "defaults.drain_timeout")) spec.drain_timeout = *d;
+      } else if (key == "lane_policy") {
+        if (auto policy = read_lane_policy(value, "defaults.lane_policy")) defaults_.lane_policy = *policy;
+      } else {
+        read_on_error(value, defaults_.on_error, nullptr, "defaults");
+        if (!defaults_.on_error.dead_letter.empty()) default_dead_letter_ = reporter_.place(value["dead_letter"]);
+      }
+    });
+  }
+
+  void read_plugin_path(const YAML::Node& node, PipelineSpec& spec) {
+    const std::vector<YAML::Node> entries = items(node);
+    for (const YAML::Node& entry : entries) {
+      auto folder = read_string(entry, "plugin_path");
+      if (!folder) continue;
+      fs::path path = fs::path(*folder);
+      if (path.is_relative()) path = base_dir_ / path;
+      path = path.lexically_normal();
+      std::error_code error;
+      if (!fs::is_directory(path, error)) {
+        reporter_.error(entry, fmt::format("plugin_path folder '{}' does not exist", path.string()),
+                        "plugin_path is relative to the pipeline file");
+        continue;
+      }
+      spec.plugin_path.push_back(path);
+    }
+  }
+
+  // The pipeline's own folders first; then the default ones, unless a host
+  // program registered its plugins itself.
+  void load_plugins(const PipelineSpec& spec) {
+    const bool host_registered = !registry_.all().empty();
+    const auto unsearched = [&](const std::vector<fs::path>& folders) {
+      std::vector<fs::path> out;
+      for (const fs::path& folder : folders)
+        if (std::find(registry_.searched().begin(), registry_.searched().end(), folder) == registry_.searched().end())
+          out.push_back(folder);
+      return out;
+    };
+    if (auto folders = unsearched(spec.plugin_path); !folders.empty()) registry_.load_folders(folders);
+    if (!host_registered)
+      if (auto folders = unsearched(PluginRegistry::default_search_path()); !folders.empty())
+        registry_.load_folders(folders);
+  }
+
+  void read_input(const YAML::Node& node, StageDraft& draft) {
+    const std::vector<YAML::Node> entries = items(node);
+    if (entries.empty()) reporter_.error(node, fmt::format("stage '{}': input: is an empty list", draft.spec.name));
+    for (const YAML::Node& entry : entries) {
+      auto text = read_string(entry, fmt::format("stage '{}': input", draft.spec.name));
+      if (!text) continue;
+      InputRef input{*text, false};
+      if (const std::size_t dot = text->find('.'); dot != std::string::npos) {
+        const std::string suffix = text->substr(dot + 1);
+        if (suffix != "unmatched") {
+          reporter_.error(entry, fmt::format("stage '{}': input '{}': only '.unmatched' may follow a stage name",
+                                             draft.spec.name, *text),
+                          suffix.find('.') == std::string::npos ? did_you_mean(suffix, {"unmatched"}) : std::string());
+          continue;
+        }
+        input = InputRef{text->substr(0, dot), true};
+      }
+      draft.spec.inputs.push_back(std::move(input));
+      draft.places.inputs.push_back(reporter_.place(entry));
+    }
+  }
+
+  void read_lanes(const YAML::Node& node, StageDraft& draft) {
+    const std::string who = fmt::format("stage '{}'", draft.spec.name);
+    if (!node.IsSequence() || node.size() == 0) {
+      reporter_.error(node, fmt::format("{}: lanes: must be a list of lanes, highest priority first", who),
+                      "for example lanes: [{name: urgent, when: 'priority > 5'}, {name: normal}]");
+      return;
+    }
+    for (const YAML::Node& item : node) {
+      LaneSpec lane;
+      const std::string where = fmt::format("a lane of stage '{}'", draft.spec.name);
+      walk_map(item, lane_keys, where, [&](const std::string& key, const YAML::Node& value, const YAML::Node&) {
+        if (key == "name") {
+          if (auto name = read_string(value, "lane name")) lane.name = *name;
+        } else if (key == "when") {
+          lane.when = read_condition(value, fmt::format("{}: lane when", who));
+        } else if (key == "capacity") {
+          if (auto n = read_count(value, "lane capacity", 1)) lane.capacity = *n;
+        } else if (auto n = read_count(value, "lane weight", 1)) {
+          lane.weight = static_cast<unsigned>(*n);
+        }
+      });
+      if (item.IsMap() && !item["name"])
+        reporter_.error(item, fmt::format("{}: every lane needs a name", who), "for example {name: urgent}");
+      draft.spec.lanes.push_back(std::move(lane));
+      draft.places.lane_items.push_back(reporter_.place(item));
+    }
+  }
+
+  StageDraft read_stage(const std::string& name, const YAML::Node& key, const YAML::Node& body) {
+    StageDraft draft;
+    draft.key.reset(key);
+    StageSpec& stage = draft.spec;
+    stage.name = name;
+    stage.capacity = defaults_.capacity;
+    stage.when_full = defaults_.when_full;
+    stage.lane_policy = defaults_.lane_policy;
+    stage.on_error = defaults_.on_error;
+    const Place at = reporter_.place(key);
+    stage.position = SourcePosition{at.line, at.column};
+    draft.places = StagePlaces{at, at, at, at, at, at, at, default_dead_letter_.line ? default_dead_letter_ : at, {}, {}};
+    const std::string who = fmt::format("stage '{}'", name);
+
+    if (name.find('.') != std::string::npos)
+      reporter_.error(key, fmt::format("{}: a stage name cannot contain '.'", who),
+                      "'.unmatched' after a stage name has a meaning of its own");
+    if (!body.IsMap()) {
+      reporter_.error(body.IsNull() ? key : body, fmt::format("{} must be a map with at least plugin:", who),
+                      "for example {plugin: stdout, input: jobs}");
+      return draft;
+    }
+    walk_map(body, stage_keys, who, [&](const std::string& k, const YAML::Node& value, const YAML::Node& key_node) {
+      if (k == "plugin") {
+        draft.plugin_node.reset(value);
+        if (auto plugin = read_string(value, who + ": plugin")) stage.plugin = *plugin;
+      } else if (k == "kind") {
+        draft.places.kind = reporter_.place(value);
+        draft.explicit_kind = read_choice<Kind>(value, who + ": kind",
+                                                {{"source", Kind::source}, {"processor", Kind::processor}, {"sink", Kind::sink}});
+      } else if (k == "input") {
+        read_input(value, draft);
+      } else if (k == "when") {
+        draft.places.when = reporter_.place(value);
+        stage.when = read_condition(value, who + ": when");
+      } else if (k == "replicas") {
+        draft.places.replicas = reporter_.place(value);
+        if (auto n = read_count(value, who + ": replicas", 0)) stage.replicas = static_cast<unsigned>(*n);
+      } else if (k == "capacity") {
+        draft.places.capacity = reporter_.place(value);
+        if (auto n = read_count(value, who + ": capacity", 0)) stage.capacity = *n;
+      } else if (k == "when_full") {
+        if (auto policy = read_when_full(value, who + ": when_full")) stage.when_full = *policy;
+      } else if (k == "lanes") {
+        draft.places.lanes = reporter_.place(value);
+        read_lanes(value, draft);
+      } else if (k == "lane_policy") {
+        if (auto policy = read_lane_policy(value, who + ": lane_policy")) stage.lane_policy = *policy;
+      } else if (k == "weights") {
+        draft.has_weights = true;
+        draft.weights_node.reset(value);
+        draft.places.weights = reporter_.place(value);
+        if (!value.IsSequence()) {
+          reporter_.error(value, fmt::format("{}: weights must be a list, one per lane", who), "for example weights: [8, 1]");
+          return;
+        }
+        for (const YAML::Node& weight : value)
+          if (auto n = read_count(weight, who + ": a weight", 1)) draft.weights.push_back(static_cast<unsigned>(*n));
+      } else if (k == "on_error") {
+        read_on_error(value, stage.on_error, &draft.places.dead_letter, who);
+      } else {
+        draft.has_config = true;
+        draft.config_key.reset(key_node);
+        draft.config.reset(value);
+      }
+    });
+    if (!body["plugin"])
+      reporter_.error(key, fmt::format("{} has no plugin:", who), "say which plugin runs it, e.g. plugin: stdout");
+    return draft;
+  }
+
+  // The contract's rules: an explicit kind wins; a plugin name that exists in
+  // one kind only settles it; otherwise the stage's place in the graph does.
+  void infer_kinds(std::vector<StageDraft>& drafts) {
+    std::set<std::string> read_from;
+    std::set<std::string> dead_letter_targets;
+    for (const StageDraft& draft : drafts) {
+      for (const InputRef& input : draft.spec.inputs) read_from.insert(input.stage);
+      if (!draft.spec.on_error.dead_letter.empty()) dead_letter_targets.insert(draft.spec.on_error.dead_letter);
+    }
+    for (StageDraft& draft : drafts) {
+      StageSpec& stage = draft.spec;
+      const auto entries = registry_.find_all(stage.plugin);
+      const auto offers = [&](Kind kind) { return registry_.find(stage.plugin, kind) != nullptr; };
+      if (draft.explicit_kind) stage.kind = *draft.explicit_kind;
+      else if (entries.size() == 1) stage.kind = entries.front()->kind();
+      else if (stage.inputs.empty() && !dead_letter_targets.count(stage.name)) stage.kind = Kind::source;
+      else if (!read_from.count(stage.name) && (entries.empty() || offers(Kind::sink))) stage.kind = Kind::sink;
+      else stage.kind = Kind::processor;
+      // A source that is a dead-letter target keeps reading as a source for
+      // the graph check, which says what is wrong.
+    }
+  }
+
+  void resolve_plugin(StageDraft& draft) {
+    StageSpec& stage = draft.spec;
+    if (stage.plugin.empty()) return;
+    const std::string who = fmt::format("stage '{}'", stage.name);
+    const auto entries = registry_.find_all(stage.plugin);
+    if (entries.empty()) {
+      std::string hint = did_you_mean(stage.plugin, registry_.names());
+      if (hint.empty() && registry_.all().empty()) {
+        std::vector<std::string> folders;
+        for (const auto& folder : registry_.searched()) folders.push_back(folder.string());
+        hint = folders.empty() ? "no plugins are loaded" : "no plugins were found in " + one_of(folders);
+      } else if (hint.empty()) {
+        hint = "`weir plugins` lists them";
+      }
+      reporter_.error(draft.plugin_node, fmt::format("{}: unknown plugin '{}'", who, stage.plugin), std::move(hint));
+      return;
+    }
+    const PluginEntry* entry = registry_.find(stage.plugin, stage.kind);
+    if (!entry) {
+      std::vector<std::string> kinds;
+      for (const PluginEntry* e : entries) kinds.emplace_back(to_string(e->kind()));
+      const Place at = draft.explicit_kind ? draft.places.kind : reporter_.place(draft.plugin_node);
+      reporter_.error(at,
+                      fmt::format("{}: there is no {} plugin '{}' (it is a {})", who, to_string(stage.kind), stage.plugin,
+                                  one_of(kinds)),
+                      draft.explicit_kind ? fmt::format("use kind: {}", kinds.front())
+                                          : fmt::format("its place in the graph makes it a {}; say kind: to choose",
+                                                        to_string(stage.kind)));
+      return;
+    }
+    const Place options_place = draft.has_config ? reporter_.place(draft.config_key) : draft.places.stage;
+    stage.options = validate_options(draft.config, *entry, stage.name, options_place, reporter_);
+  }
+
+  void apply_weights(StageDraft& draft) {
+    StageSpec& stage = draft.spec;
+    if (!draft.has_weights) return;
+    const std::string who = fmt::format("stage '{}'", stage.name);
+    if (stage.lane_policy != LanePolicy::weighted)
+      reporter_.error(draft.weights_node, fmt::format("{}: weights apply only with lane_policy: weighted", who),
+                      "add lane_policy: weighted");
+    if (draft.weights_node.IsSequence() && draft.weights_node.size() != stage.lanes.size()) {
+      reporter_.error(draft.weights_node,
+                      fmt::format("{}: {} weights for {} lanes", who, draft.weights_node.size(), stage.lanes.size()),
+                      "give one weight per lane, in lane order");
+      return;
+    }
+    if (draft.weights.size() == stage.lanes.size())
+      for (std::size_t i = 0; i < stage.lanes.size(); ++i) stage.lanes[i].weight = draft.weights[i];
+  }
+
+  Reporter& reporter_;
+  PluginRegistry& registry_;
+  fs::path base_dir_;
+  Defaults defaults_;
+  Place default_dead_letter_;
+};
+
+PipelineSpec load(const std::string& yaml, PluginRegistry& registry, const std::vector<Override>& overrides,
+                  const std::string& name, const fs::path& base_dir) {
+  Reporter reporter(name);
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError({Diagnostic{name, e.mark.line + 1, e.mark.column + 1, "YAML syntax: " + e.msg, {}}});
+  }
+  apply_overrides(root, overrides, reporter);
+  PipelineSpec spec = Loader(reporter, registry, base_dir).load(root);
+  if (!reporter.empty()) throw ConfigError(reporter.take_sorted());
+  return spec;
+}
+
+}  // namespace
+}  // namespace config
+
+PipelineSpec load_pipeline_string(const std::string& yaml, PluginRegistry& registry,
+                                  const std::vector<Override>& overrides, const std::string& name,
+                                  const std::filesystem::path& base_dir) {
+  return config::load(yaml, registry, overrides, name, base_dir);
+}
+
+PipelineSpec load_pipeline_file(const std::filesystem::path& file, PluginRegistry& registry,
+                                const std::vector<Override>& overrides) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in)
+    throw ConfigError({Diagnostic{file.string(), 0, 0, fmt::format("cannot read the file: {}", std::strerror(errno)), {}}});
+  std::ostringstream text;
+  text << in.rdbuf();
+  const std::filesystem::path base_dir = std::filesystem::absolute(file).parent_path();
+  PipelineSpec spec = config::load(text.str(), registry, overrides, file.string(), base_dir);
+  spec.file = file;
+  return spec;
+}
+
+}  // namespace weir

@@ -1,0 +1,60 @@
+#include "config/reporter.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace weir::config {
+
+Place Reporter::place(const YAML::Node& node) const { return place(node, 0); }
+
+Place Reporter::place(const YAML::Node& node, int offset) const {
+  for (const auto& [marked, text] : override_nodes_)
+    if (marked.is(node)) return Place{"--set " + text, 0, 0};
+  const YAML::Mark mark = node.Mark();
+  if (mark.line < 0) return Place{file_, 0, 0};
+  return Place{file_, mark.line + 1, mark.column + 1 + offset};
+}
+
+void Reporter::error(const Place& at, std::string message, std::string hint) {
+  diagnostics_.push_back(Diagnostic{at.file, at.line, at.column, std::move(message), std::move(hint)});
+}
+
+void Reporter::mark_override(const YAML::Node& node, const std::string& override_text) {
+  override_nodes_.emplace_back(node, override_text);
+  if (node.IsSequence()) {
+    for (const auto& child : node) mark_override(child, override_text);
+  } else if (node.IsMap()) {
+    for (const auto& entry : node) {
+      mark_override(entry.first, override_text);
+      mark_override(entry.second, override_text);
+    }
+  }
+}
+
+std::vector<Diagnostic> Reporter::take_sorted() {
+  std::stable_sort(diagnostics_.begin(), diagnostics_.end(), [this](const Diagnostic& a, const Diagnostic& b) {
+    const bool a_in_file = a.file == file_;
+    const bool b_in_file = b.file == file_;
+    if (a_in_file != b_in_file) return b_in_file;
+    if (!a_in_file) return false;
+    return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+  });
+  return std::move(diagnostics_);
+}
+
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
+  const std::string match = closest_match(word, candidates);
+  return match.empty() ? std::string() : fmt::format("did you mean '{}'?", match);
+}
+
+std::string one_of(const std::vector<std::string>& words) {
+  std::string out;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) out += i + 1 == words.size() ? " or " : ", ";
+    out += words[i];
+  }
+  return out;
+}
+
+}  // namespace weir::config

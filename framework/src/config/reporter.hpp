@@ -1,0 +1,56 @@
+#pragma once
+// Collects configuration problems with the YAML position they belong to.
+// Values that came from `--set` have no place in the file; they are reported
+// against the override's own text instead.
+
+#include <weir/diagnostics.hpp>
+
+#include <yaml-cpp/yaml.h>
+
+#include <string>
+#include <vector>
+
+namespace weir::config {
+
+// Where a problem is: a file and position, or the text of an override.
+struct Place {
+  std::string file;
+  int line = 0;  // 1-based; 0: no position
+  int column = 0;
+};
+
+class Reporter {
+ public:
+  explicit Reporter(std::string file) : file_(std::move(file)) {}
+
+  const std::string& file() const noexcept { return file_; }
+  Place place(const YAML::Node& node) const;
+  // `offset` columns to the right of where the node starts (inside a scalar).
+  Place place(const YAML::Node& node, int offset) const;
+
+  void error(const Place& at, std::string message, std::string hint = {});
+  void error(const YAML::Node& at, std::string message, std::string hint = {}) {
+    error(place(at), std::move(message), std::move(hint));
+  }
+
+  void add(Diagnostic diagnostic) { diagnostics_.push_back(std::move(diagnostic)); }
+
+  // `node` and everything below it came from this override.
+  void mark_override(const YAML::Node& node, const std::string& override_text);
+
+  bool empty() const noexcept { return diagnostics_.empty(); }
+  // File positions in order, override problems first.
+  std::vector<Diagnostic> take_sorted();
+
+ private:
+  std::string file_;
+  std::vector<std::pair<YAML::Node, std::string>> override_nodes_;
+  std::vector<Diagnostic> diagnostics_;
+};
+
+// "did you mean 'x'?" or "".
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
+// "a, b or c"
+std::string one_of(const std::vector<std::string>& words);
+
+}  // namespace weir::config
