@@ -3,6 +3,7 @@
 // what a host program builds in code. The runtime reads only this.
 
 #include <weir/condition.hpp>
+#include <weir/lanes.hpp>  // LanePolicy
 #include <weir/options.hpp>
 #include <weir/plugin.hpp>
 
@@ -16,7 +17,6 @@
 namespace weir {
 
 enum class WhenFull { block, drop_newest, drop_oldest };
-enum class LanePolicy { strict, weighted };
 
 std::string_view to_string(WhenFull policy) noexcept;
 std::string_view to_string(LanePolicy policy) noexcept;

@@ -1,0 +1,198 @@
+#pragma once
+// The lock-free data path shared by Channel and Lanes: a bounded MPMC ring
+// after Dmitry Vyukov's "Bounded MPMC queue" (1024cores.net), with a sequence
+// number per slot, plus a "closed" bit folded into the enqueue position.
+//
+// Sequence numbers: the slot of position p is free for p when seq == 2p,
+// holds p's item when seq == 2p + 1, and after the pop it is free for the next
+// lap, p + capacity: seq == 2(p + capacity). Doubling keeps "published" and
+// "free for the next lap" distinct even for capacity 1 (Vyukov's plain p / p+1
+// encoding needs a capacity of at least 2).
+//
+// Closing: close() sets the top bit of the enqueue position with fetch_or. A
+// sender claims a position only by CAS on that word, so once the bit is set no
+// claim can succeed, and a sender that loses the race returns "closed" without
+// having touched its value. Every position claimed before the bit was set is
+// below the final tail and will be published; receivers report "closed" only
+// when the dequeue position has reached that final tail, so they drain every
+// item whose sender won the race — including one still being written — and
+// lose none.
+
+#include <weir/detail/cache_line.hpp>
+
+#include <atomic>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+namespace weir::detail {
+
+enum class PushResult { ok, full, closed };
+enum class PopResult { ok, empty, closed };
+
+template <class T>
+class Ring {
+  static_assert(std::is_nothrow_move_constructible_v<T>,
+                "channel items must be nothrow move-constructible: the lock-free hot path cannot undo a half-done move");
+  static_assert(std::is_nothrow_destructible_v<T>, "channel items must be nothrow destructible");
+
+ public:
+  explicit Ring(std::size_t capacity)
+      : capacity_(checked(capacity)),
+        index_mask_(std::has_single_bit(capacity) ? capacity - 1 : 0),
+        slots_(std::make_unique<Slot[]>(capacity)) {
+    for (std::size_t i = 0; i < capacity; ++i) slots_[i].seq.store(2 * std::uint64_t{i}, std::memory_order_relaxed);
+  }
+
+  Ring(const Ring&) = delete;
+  Ring& operator=(const Ring&) = delete;
+
+  ~Ring() {
+    // No thread uses the ring any more, so every claimed position is published.
+    const auto tail = tail_.load(std::memory_order_acquire) & ~closed_bit;
+    for (auto pos = head_.load(std::memory_order_acquire); pos != tail; ++pos) item(slot(pos))->~T();
+  }
+
+  std::size_t capacity() const noexcept { return capacity_; }
+
+  // Moves from `value` only on PushResult::ok.
+  PushResult try_push(T& value) noexcept {
+    return try_push_batch(&value, 1).second;
+  }
+
+  // Moves the longest prefix of items[0..count) that fits now, in order, with
+  // one CAS. Returns how many were moved and ok / full / closed (ok if any).
+  std::pair<std::size_t, PushResult> try_push_batch(T* items, std::size_t count) noexcept {
+    if (count == 0) return {0, PushResult::ok};
+    auto pos = tail_.load(std::memory_order_relaxed);
+    for (;;) {
+      if (pos & closed_bit) return {0, PushResult::closed};
+      const auto lag = static_cast<std::int64_t>(slot(pos).seq.load(std::memory_order_acquire) - 2 * pos);
+      if (lag < 0) {
+        // The slot still holds the item from one lap ago: full, unless the
+        // tail moved (or closed) since we read it.
+        const auto now = tail_.load(std::memory_order_relaxed);
+        if (now == pos) return {0, PushResult::full};
+        pos = now;
+        continue;
+      }
+      if (lag > 0) {  // another sender claimed pos; catch up
+        pos = tail_.load(std::memory_order_relaxed);
+        continue;
+      }
+      // Positions pos.. are claimed together, so each must be free for its lap
+      // now; a CAS that succeeds proves nobody claimed any of them meanwhile.
+      std::size_t n = 1;
+      while (n < count && n < capacity_ &&
+             slot(pos + n).seq.load(std::memory_order_acquire) == 2 * (pos + n))
+        ++n;
+      if (tail_.compare_exchange_weak(pos, pos + n, std::memory_order_relaxed, std::memory_order_relaxed)) {
+        for (std::size_t i = 0; i < n; ++i) {
+          Slot& s = slot(pos + i);
+          ::new (static_cast<void*>(s.storage)) T(std::move(items[i]));
+          s.seq.store(2 * (pos + i) + 1, std::memory_order_release);
+        }
+        return {n, PushResult::ok};
+      }
+    }
+  }
+
+  // Pops up to `max` items in order with one CAS, handing each to
+  // `sink(T&&) noexcept`. Returns how many and ok / empty / closed.
+  template <class Sink>
+  std::pair<std::size_t, PopResult> try_pop_batch(std::size_t max, Sink&& sink) noexcept {
+    static_assert(std::is_nothrow_invocable_v<Sink&, T&&>, "the sink runs after the slots are claimed and must not throw");
+    if (max == 0) return {0, PopResult::ok};
+    auto pos = head_.load(std::memory_order_relaxed);
+    for (;;) {
+      const auto lag = static_cast<std::int64_t>(slot(pos).seq.load(std::memory_order_acquire) - (2 * pos + 1));
+      if (lag < 0) {
+        // Nothing published at pos. Closed and drained only if no sender ever
+        // claimed pos; a claimed but unpublished item is still coming.
+        const auto tail = tail_.load(std::memory_order_acquire);
+        if ((tail & closed_bit) && (tail & ~closed_bit) == pos) return {0, PopResult::closed};
+        const auto now = head_.load(std::memory_order_relaxed);
+        if (now == pos) return {0, PopResult::empty};
+        pos = now;
+        continue;
+      }
+      if (lag > 0) {  // another receiver took pos; catch up
+        pos = head_.load(std::memory_order_relaxed);
+        continue;
+      }
+      std::size_t n = 1;
+      while (n < max && n < capacity_ &&
+             slot(pos + n).seq.load(std::memory_order_acquire) == 2 * (pos + n) + 1)
+        ++n;
+      if (head_.compare_exchange_weak(pos, pos + n, std::memory_order_relaxed, std::memory_order_relaxed)) {
+        for (std::size_t i = 0; i < n; ++i) {
+          Slot& s = slot(pos + i);
+          T* value = item(s);
+          sink(std::move(*value));
+          value->~T();
+          s.seq.store(2 * (pos + i + capacity_), std::memory_order_release);
+        }
+        return {n, PopResult::ok};
+      }
+    }
+  }
+
+  // Returns true if this call closed the ring.
+  bool close() noexcept { return !(tail_.fetch_or(closed_bit, std::memory_order_acq_rel) & closed_bit); }
+  bool is_closed() const noexcept { return tail_.load(std::memory_order_acquire) & closed_bit; }
+
+  // Closed, and every item sent before the close has been taken.
+  bool is_drained() const noexcept {
+    const auto tail = tail_.load(std::memory_order_acquire);
+    return (tail & closed_bit) && (tail & ~closed_bit) == head_.load(std::memory_order_acquire);
+  }
+
+  std::size_t size() const noexcept {
+    const auto head = head_.load(std::memory_order_relaxed);
+    const auto tail = tail_.load(std::memory_order_relaxed) & ~closed_bit;
+    // Read in this order the two may cross under concurrency; clamp.
+    if (tail <= head) return 0;
+    return tail - head < capacity_ ? static_cast<std::size_t>(tail - head) : capacity_;
+  }
+
+ private:
+  static constexpr std::uint64_t closed_bit = std::uint64_t{1} << 63;
+
+  // One slot per cache line: neighbouring slots are written by different
+  // threads at the same time (the sender of p+1 while the receiver of p reads).
+  struct alignas(cache_line) Slot {
+    std::atomic<std::uint64_t> seq;
+    alignas(T) unsigned char storage[sizeof(T)];
+  };
+  static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "the ring needs lock-free 64-bit atomics");
+  static_assert(alignof(Slot) >= cache_line, "slots must not share cache lines");
+
+  static std::size_t checked(std::size_t capacity) {
+    if (capacity == 0) throw std::invalid_argument("weir: a channel's capacity must be at least 1");
+    if (capacity > (std::size_t{1} << 40))
+      throw std::invalid_argument("weir: a channel's capacity must be at most 2^40 slots");
+    return capacity;
+  }
+
+  Slot& slot(std::uint64_t pos) const noexcept {
+    return slots_[index_mask_ ? (pos & index_mask_) : static_cast<std::size_t>(pos % capacity_)];
+  }
+  static T* item(Slot& s) noexcept { return std::launder(reinterpret_cast<T*>(s.storage)); }
+
+  // Read-only after construction; shared by every thread without contention.
+  const std::size_t capacity_;
+  const std::size_t index_mask_;  // capacity - 1 for powers of two (capacity 1: 0, which % handles), else 0
+  const std::unique_ptr<Slot[]> slots_;
+  // Senders hammer tail_, receivers head_: separate lines, and apart from the
+  // read-only fields above.
+  alignas(cache_line) std::atomic<std::uint64_t> tail_{0};
+  alignas(cache_line) std::atomic<std::uint64_t> head_{0};
+  char pad_[cache_line - sizeof(std::atomic<std::uint64_t>)]{};
+};
+
+}  // namespace weir::detail
