@@ -88,6 +88,11 @@ class PluginRegistry {
   void add(const PluginDescriptor& descriptor);
 
   const PluginEntry* find(std::string_view name, Kind kind) const noexcept;
+  // Like find, but a missing plugin is a PluginError that names the folders
+  // searched, a close name (did you mean …) and the libraries that failed.
+  const PluginEntry& require(std::string_view name, Kind kind) const;
+  // The text of that error; without a kind, for a name of any kind.
+  std::string not_found_message(std::string_view name, std::optional<Kind> kind = std::nullopt) const;
   // Every plugin with this name, whatever its kind (`file` is source and sink).
   std::vector<const PluginEntry*> find_all(std::string_view name) const;
   std::vector<const PluginEntry*> all() const;
@@ -98,6 +103,11 @@ class PluginRegistry {
   const std::vector<Diagnostic>& problems() const noexcept { return problems_; }
 
  private:
+  // `folder`: the search folder being loaded, which decides whether a name
+  // clash is shadowing (an earlier folder wins) or an error; null for a
+  // library loaded on its own.
+  void load(const std::filesystem::path& file, const std::filesystem::path* folder);
+
   std::vector<std::unique_ptr<PluginEntry>> entries_;
   std::vector<std::filesystem::path> searched_;
   std::vector<Diagnostic> problems_;

@@ -1,0 +1,16 @@
+#pragma once
+// Stages shared by the purpose-built test libraries, which differ only in how
+// they are broken.
+#include <weir/plugin.hpp>
+
+namespace weir_test {
+
+inline std::span<const weir::OptionSpec> no_options() { return {}; }
+
+class Passthrough final : public weir::Processor {
+ public:
+  Passthrough(const weir::Options&, const weir::StageContext&) {}
+  void process(weir::Message& message, weir::Emitter& out) override { out.emit(std::move(message)); }
+};
+
+}  // namespace weir_test

@@ -1,0 +1,13 @@
+// A descriptor as a plugin built against a future SDK would export it: the
+// handshake says ABI version sdk_abi_version + 1, and everything after the
+// handshake is deliberately unusable, so a loader that read past the
+// handshake would crash instead of reporting.
+#include <weir/plugin.hpp>
+
+namespace {
+const weir::PluginDescriptor future_descriptor{
+    weir::plugin_magic, weir::sdk_abi_version + 1, weir::detail::compiler_id, weir::detail::stdlib_abi, "99.0.0",
+    nullptr, weir::Kind::processor, nullptr, nullptr, nullptr, nullptr};
+}  // namespace
+
+BOOST_DLL_ALIAS(future_descriptor, weir_plugin_test_future)

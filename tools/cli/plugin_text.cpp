@@ -1,0 +1,41 @@
+// The words for an option schema, shared by every view of it.
+
+#include "plugin_text.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace weir::cli {
+
+namespace {
+
+// Duration bounds are declared in seconds; shown in the unit a user writes.
+std::string bound_text(const OptionSpec& spec, double bound) {
+  if (spec.type == OptionType::duration)
+    return format_duration(std::chrono::duration_cast<Value::Duration>(std::chrono::duration<double>(bound)));
+  return fmt::format("{}", bound);
+}
+
+}  // namespace
+
+std::string option_type_text(const OptionSpec& spec) {
+  if (spec.type == OptionType::list) return fmt::format("list of {}", to_string(spec.element));
+  if (spec.type == OptionType::map) return fmt::format("map of {}", to_string(spec.element));
+  return std::string(to_string(spec.type));
+}
+
+std::string option_default_text(const OptionSpec& spec) {
+  if (!spec.default_value) return "";
+  if (spec.default_value->empty()) return "\"\"";
+  return std::string(*spec.default_value);
+}
+
+std::string option_range_text(const OptionSpec& spec) {
+  if (!spec.allowed.empty()) return fmt::format("{}", fmt::join(spec.allowed, " | "));
+  if (spec.min && spec.max) return fmt::format("{} .. {}", bound_text(spec, *spec.min), bound_text(spec, *spec.max));
+  if (spec.min) return fmt::format(">= {}", bound_text(spec, *spec.min));
+  if (spec.max) return fmt::format("<= {}", bound_text(spec, *spec.max));
+  return "";
+}
+
+}  // namespace weir::cli

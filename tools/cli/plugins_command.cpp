@@ -1,0 +1,201 @@
+// `weir plugins`: what plugins there are, what one of them takes, and the
+// reference pages generated from their declarations.
+//
+//   weir plugins [--json] [--plugin-path DIR]...        every plugin and load problem
+//   weir plugins NAME [--json] [--plugin-path DIR]...   one plugin: options, example
+//   weir plugins --docs DIR [--plugin-path DIR]...      Markdown pages into DIR
+
+#include "command.hpp"
+#include "plugin_text.hpp"
+
+#include <weir/registry.hpp>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+namespace weir::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct PluginsArguments {
+  std::string name;
+  bool json = false;
+  std::string docs_folder;
+  std::vector<std::string> plugin_path;
+};
+
+PluginRegistry load_registry(const std::vector<std::string>& plugin_path) {
+  std::vector<fs::path> folders(plugin_path.begin(), plugin_path.end());
+  for (fs::path& folder : PluginRegistry::default_search_path()) folders.push_back(std::move(folder));
+  PluginRegistry registry;
+  registry.load_folders(folders);
+  return registry;
+}
+
+void print_problems(const PluginRegistry& registry, std::string_view severity) {
+  for (const Diagnostic& problem : registry.problems()) std::cerr << severity << ": " << problem.message << '\n';
+}
+
+// Left-aligned columns, each as wide as its widest cell.
+std::string table(const std::vector<std::vector<std::string>>& rows, std::string_view indent = "") {
+  std::vector<std::size_t> width;
+  for (const auto& row : rows)
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      if (width.size() <= i) width.push_back(0);
+      width[i] = std::max(width[i], row[i].size());
+    }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line(indent);
+    for (std::size_t i = 0; i < row.size(); ++i)
+      line += i + 1 < row.size() ? fmt::format("{:<{}}  ", row[i], width[i]) : row[i];
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + '\n';
+  }
+  return out;
+}
+
+nlohmann::json option_json(const OptionSpec& spec) {
+  nlohmann::json out{{"name", spec.name},
+                     {"type", to_string(spec.type)},
+                     {"required", spec.required},
+                     {"description", spec.description}};
+  if (spec.type == OptionType::list || spec.type == OptionType::map) out["element"] = to_string(spec.element);
+  out["default"] = spec.default_value ? nlohmann::json(*spec.default_value) : nlohmann::json(nullptr);
+  if (spec.min) out["min"] = *spec.min;
+  if (spec.max) out["max"] = *spec.max;
+  if (!spec.allowed.empty()) out["allowed"] = spec.allowed;
+  if (!spec.example.empty()) out["example"] = spec.example;
+  return out;
+}
+
+nlohmann::json plugin_json(const PluginEntry& plugin, bool detailed) {
+  nlohmann::json out{{"name", plugin.name()},
+                     {"kind", to_string(plugin.kind())},
+                     {"description", plugin.description()},
+                     {"library", plugin.library_file().string()}};
+  if (detailed) {
+    out["options"] = nlohmann::json::array();
+    for (const OptionSpec& spec : plugin.options()) out["options"].push_back(option_json(spec));
+    out["example"] = plugin.example();
+  }
+  return out;
+}
+
+nlohmann::json registry_json(const PluginRegistry& registry, const std::vector<const PluginEntry*>& plugins,
+                             bool detailed) {
+  nlohmann::json out{{"plugins", nlohmann::json::array()},
+                     {"problems", nlohmann::json::array()},
+                     {"searched", nlohmann::json::array()}};
+  for (const PluginEntry* plugin : plugins) out["plugins"].push_back(plugin_json(*plugin, detailed));
+  for (const Diagnostic& problem : registry.problems())
+    out["problems"].push_back({{"file", problem.file}, {"message", problem.message}});
+  for (const fs::path& folder : registry.searched()) out["searched"].push_back(folder.string());
+  return out;
+}
+
+std::string describe(const PluginEntry& plugin) {
+  std::ostringstream out;
+  out << fmt::format("{} ({})\n  {}\n  library: {}\n\n", plugin.name(), to_string(plugin.kind()),
+                     plugin.description(), plugin.library_file().string());
+  const auto options = plugin.options();
+  if (options.empty()) {
+    out << "Options: none\n";
+  } else {
+    out << "Options:\n";
+    std::vector<std::vector<std::string>> rows{
+        {"NAME", "TYPE", "DEFAULT", "REQUIRED", "RANGE/ALLOWED", "MEANING", "EXAMPLE"}};
+    for (const OptionSpec& spec : options) {
+      const std::string fallback = option_default_text(spec);
+      const std::string range = option_range_text(spec);
+      rows.push_back({std::string(spec.name), option_type_text(spec), fallback.empty() ? "-" : fallback,
+                      spec.required ? "yes" : "no", range.empty() ? "-" : range, std::string(spec.description),
+                      spec.example.empty() ? "-" : std::string(spec.example)});
+    }
+    out << table(rows, "  ");
+  }
+  if (!plugin.example().empty()) {
+    out << "\nExample stage:\n";
+    std::istringstream lines{std::string(plugin.example())};
+    for (std::string line; std::getline(lines, line);) out << "  " << line << '\n';
+  }
+  return out.str();
+}
+
+int list(const PluginsArguments& args, const PluginRegistry& registry) {
+  const auto plugins = registry.all();
+  if (args.json) {
+    std::cout << registry_json(registry, plugins, false).dump(2) << '\n';
+  } else if (plugins.empty()) {
+    std::vector<std::string> folders;
+    for (const fs::path& f : registry.searched()) folders.push_back(f.string());
+    std::cout << fmt::format("no plugins found; searched: {}\n", fmt::join(folders, ", "));
+  } else {
+    std::vector<std::vector<std::string>> rows{{"NAME", "KIND", "DESCRIPTION", "LIBRARY"}};
+    for (const PluginEntry* plugin : plugins)
+      rows.push_back({std::string(plugin->name()), std::string(to_string(plugin->kind())),
+                      std::string(plugin->description()), plugin->library_file().string()});
+    std::cout << table(rows);
+  }
+  // A library that cannot load is a broken installation: say so in the exit code.
+  print_problems(registry, "error");
+  return registry.problems().empty() ? exit_ok : exit_bad_input;
+}
+
+int show(const PluginsArguments& args, const PluginRegistry& registry) {
+  const auto found = registry.find_all(args.name);
+  if (found.empty()) throw PluginError(registry.not_found_message(args.name));
+  std::vector<const PluginEntry*> sorted(found.begin(), found.end());
+  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->kind() < b->kind(); });
+  if (args.json) {
+    std::cout << registry_json(registry, sorted, true).dump(2) << '\n';
+  } else {
+    for (std::size_t i = 0; i < sorted.size(); ++i) std::cout << (i ? "\n" : "") << describe(*sorted[i]);
+  }
+  // Other libraries' problems do not stop this one being shown.
+  print_problems(registry, "warning");
+  return exit_ok;
+}
+
+int docs(const PluginsArguments& args, const PluginRegistry& registry) {
+  if (!registry.problems().empty()) {
+    print_problems(registry, "error");
+    std::cerr << "error: no pages written: a plugin that failed to load would be missing from them\n";
+    return exit_bad_input;
+  }
+  const auto written = write_plugin_docs(registry, args.docs_folder);
+  std::cout << fmt::format("wrote {} pages to {}\n", written.size(), args.docs_folder);
+  return exit_ok;
+}
+
+std::pair<CLI::App*, Runner> setup_plugins(CLI::App& app) {
+  auto args = std::make_shared<PluginsArguments>();
+  CLI::App* command = app.add_subcommand("plugins", "List plugins, or show one plugin's options and example");
+  command->add_option("NAME", args->name, "Show this plugin (every kind of that name)");
+  command->add_flag("--json", args->json, "Print JSON instead of text");
+  command->add_option("--docs", args->docs_folder, "Write one Markdown reference page per plugin into this folder")
+      ->excludes("NAME");
+  command->add_option("--plugin-path", args->plugin_path,
+                      "Search this folder first (repeatable); then WEIR_PLUGIN_PATH, then the built-in folder")
+      ->allow_extra_args(false);
+  return {command, [args]() {
+            const PluginRegistry registry = load_registry(args->plugin_path);
+            if (!args->docs_folder.empty()) return docs(*args, registry);
+            if (!args->name.empty()) return show(*args, registry);
+            return list(*args, registry);
+          }};
+}
+
+const Registrar registrar{40, &setup_plugins};
+
+}  // namespace
+
+}  // namespace weir::cli
