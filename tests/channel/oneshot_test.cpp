@@ -52,9 +52,11 @@ TEST_CASE("a sender destroyed without sending wakes the receiver with nothing", 
 TEST_CASE("a parked receiver is woken by the send", "[channel][oneshot]") {
   for (int round = 0; round < 200; ++round) {
     auto [sender, receiver] = weir::make_oneshot<int>();
-    std::thread replier([&sender, round] { REQUIRE(sender.send(int{round})); });
+    bool sent = false;
+    std::thread replier([&sender, &sent, round] { sent = sender.send(int{round}); });
     REQUIRE(receiver.recv() == round);
     replier.join();
+    REQUIRE(sent);
   }
 }
 
