@@ -1,6 +1,8 @@
 #pragma once
 // weir::Message: what flows between stages.
 
+#include <boost/config.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -65,7 +67,7 @@ class Attributes {
 // Fires once every copy of a message (after fan-out) is finished with: the
 // hook for at-least-once delivery from brokers. Messages that come from
 // sources without acknowledgement carry a null pointer and pay nothing.
-class Acknowledgement {
+class BOOST_SYMBOL_VISIBLE Acknowledgement {
  public:
   virtual ~Acknowledgement() = default;
   // Called by the runtime when one copy failed permanently; the broker source

@@ -26,10 +26,13 @@ namespace weir {
 enum class Kind { source, processor, sink };
 std::string_view to_string(Kind kind) noexcept;
 
+// The SDK's classes are visible from plugins built with hidden visibility, so
+// their type information is one across the boundary (catch, dynamic_cast).
+
 // Errors a stage throws from any hook. The stage's `on_error` policy retries
 // a RetryableError; a PermanentError (or any other exception) goes straight to
 // the dead-letter stage or is counted as failed.
-class StageError : public std::runtime_error {
+class BOOST_SYMBOL_VISIBLE StageError : public std::runtime_error {
  public:
   StageError(const std::string& what, bool retryable) : std::runtime_error(what), retryable_(retryable) {}
   bool retryable() const noexcept { return retryable_; }
@@ -37,11 +40,11 @@ class StageError : public std::runtime_error {
  private:
   bool retryable_;
 };
-class RetryableError : public StageError {
+class BOOST_SYMBOL_VISIBLE RetryableError : public StageError {
  public:
   explicit RetryableError(const std::string& what) : StageError(what, true) {}
 };
-class PermanentError : public StageError {
+class BOOST_SYMBOL_VISIBLE PermanentError : public StageError {
  public:
   explicit PermanentError(const std::string& what) : StageError(what, false) {}
 };
@@ -58,7 +61,7 @@ struct StageContext {
 // Where a stage puts what it produces. `emit` blocks while the downstream
 // channel is full (backpressure) and returns false once the pipeline is being
 // forced to stop; a source should then return from run().
-class Emitter {
+class BOOST_SYMBOL_VISIBLE Emitter {
  public:
   virtual ~Emitter() = default;
   virtual bool emit(Message message) = 0;
@@ -66,7 +69,7 @@ class Emitter {
 
 // Lifecycle, for every kind: constructed from validated options, start(),
 // the kind's work, flush(), stop(). Every hook may throw.
-class Stage {
+class BOOST_SYMBOL_VISIBLE Stage {
  public:
   virtual ~Stage() = default;
   virtual void start() {}
@@ -74,19 +77,19 @@ class Stage {
   virtual void stop() {}
 };
 
-class Source : public Stage {
+class BOOST_SYMBOL_VISIBLE Source : public Stage {
  public:
   // Produce messages until exhausted (return) or until `stop` is requested.
   virtual void run(Emitter& out, std::stop_token stop) = 0;
 };
 
-class Processor : public Stage {
+class BOOST_SYMBOL_VISIBLE Processor : public Stage {
  public:
   // Emit 0..n messages for one input. Emitting none counts the input as filtered.
   virtual void process(Message& message, Emitter& out) = 0;
 };
 
-class Sink : public Stage {
+class BOOST_SYMBOL_VISIBLE Sink : public Stage {
  public:
   virtual void write(const Message& message) = 0;
   // Sinks that gain from batching override this. When it throws, the runtime

@@ -1,0 +1,97 @@
+#pragma once
+// The run report: how every message that entered each stage left it.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace weir {
+
+enum class RunStatus { running, drained, forced, failed };
+std::string_view to_string(RunStatus status) noexcept;
+
+struct Percentiles {
+  double p50_us = 0;
+  double p99_us = 0;
+  std::uint64_t samples = 0;
+};
+
+struct ReplicaReport {
+  std::uint64_t received = 0;  // inputs taken (sources: messages produced)
+  std::uint64_t emitted = 0;
+};
+
+struct StageReport {
+  std::string name;
+  std::string plugin;
+  std::string kind;
+  unsigned replicas = 0;       // configured, or as scaled at the end
+  // Each input that reached the stage's channel leaves in exactly one way:
+  // offered = emitted + filtered + dead_lettered + failed + dropped + abandoned,
+  // where received = emitted + filtered + dead_lettered + failed.
+  std::uint64_t offered = 0;   // sent to the stage on all its input edges
+  std::uint64_t received = 0;  // taken by a replica
+  std::uint64_t emitted = 0;   // inputs handled with success (sources: messages produced)
+  std::uint64_t filtered = 0;  // a processor emitted nothing for it
+  std::uint64_t dead_lettered = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t dropped = 0;   // when_full drop_newest / drop_oldest
+  std::uint64_t abandoned = 0; // still in the input channel at a forced stop
+  std::uint64_t retried = 0;   // retry attempts (not messages)
+  std::uint64_t outputs = 0;   // messages sent downstream (a processor may emit several per input)
+  std::uint64_t unrouted = 0;  // outputs no consumer took (no `when:` matched and no `.unmatched` stage)
+  Percentiles latency;         // time in the plugin per message (per batch for sinks)
+  Percentiles wait;            // time spent in the input channel
+  double blocked_ms = 0;       // replicas waiting on full output channels
+  double starved_ms = 0;       // replicas waiting on an empty input channel
+  std::vector<ReplicaReport> per_replica;
+
+  bool balanced() const noexcept {
+    if (kind == "source") return offered == 0;  // a source's messages start here
+    return offered == received + dropped + abandoned &&
+           received == emitted + filtered + dead_lettered + failed;
+  }
+};
+
+struct LaneWait {
+  std::string stage;
+  std::string lane;
+  Percentiles wait;
+};
+
+struct EdgeReport {
+  std::string from;   // `stage`, `stage.unmatched` or `stage.dead_letter`
+  std::string to;
+  std::string lane;   // empty when the stage has no lanes
+  std::size_t capacity = 0;
+  std::uint64_t sent = 0;  // offered on this edge: sent = delivered + dropped + abandoned
+  std::uint64_t delivered = 0;
+  std::uint64_t dropped = 0;
+  std::uint64_t abandoned = 0;
+  Percentiles wait;        // time messages spent in this edge's lane
+  double blocked_ms = 0;   // senders waiting because it was full
+};
+
+struct RunReport {
+  std::string pipeline;
+  RunStatus status = RunStatus::running;
+  double duration_s = 0;
+  std::vector<StageReport> stages;
+  std::vector<EdgeReport> edges;
+  std::string bottleneck;  // empty when no stage held the others back
+  std::vector<std::string> errors;
+
+  const StageReport* stage(std::string_view name) const noexcept {
+    for (const auto& s : stages)
+      if (s.name == name) return &s;
+    return nullptr;
+  }
+  bool balanced() const noexcept;
+  // The contract's JSON (with every extra key).
+  std::string to_json(int indent = 2) const;
+  // The human summary table written to stderr at the end of `weir run`.
+  std::string to_table() const;
+};
+
+}  // namespace weir

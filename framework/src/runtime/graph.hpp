@@ -1,0 +1,104 @@
+#pragma once
+// The runtime's picture of a pipeline: one input queue (a lane set) per
+// non-source stage, the edges that feed it, the routes each stage sends on,
+// and the replicas that run the stage instances.
+
+#include "histogram.hpp"
+
+#include <weir/lanes.hpp>
+#include <weir/registry.hpp>
+#include <weir/spec.hpp>
+
+#include <spdlog/logger.h>
+
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace weir::runtime {
+
+// What travels in a channel: the message, when it was queued, and which of
+// the receiving stage's input edges it came by (for the books).
+struct Envelope {
+  Message message;
+  Clock::time_point queued{};
+  std::uint32_t edge = 0;
+  bool poison = false;  // scale-down: the replica that takes it leaves
+};
+
+using Queue = Lanes<Envelope>;
+
+struct StageRuntime;
+
+// An edge into a stage. `sent` is counted by the senders' replicas; what
+// happens later to the message is counted by the receiving side.
+struct InputEdge {
+  std::string from;  // `stage`, `stage.unmatched`, `stage.dead_letter`
+  std::size_t lane = 0;
+  std::size_t from_stage = 0;  // index of the sending stage
+  std::uint32_t from_slot = 0; // the sending replicas' counter slot for this edge
+  std::atomic<std::uint64_t> dropped{0};    // rare: RMW is fine
+  std::atomic<std::uint64_t> abandoned{0};
+};
+
+// One way out of a stage: into another stage's queue.
+struct Route {
+  enum class Kind { broadcast, conditional, unmatched, dead_letter };
+  Kind kind = Kind::broadcast;
+  StageRuntime* target = nullptr;
+  const Condition* when = nullptr;              // conditional routes
+  std::vector<std::uint32_t> edge_of_lane;      // the target's input edge index per lane
+  std::vector<std::uint32_t> slot_of_lane;      // the sender's counter slot per lane
+};
+
+// Per replica, per output edge (route and lane).
+struct EdgeCounters {
+  Counter sent;
+  std::atomic<std::uint64_t> blocked_ns{0};
+};
+
+struct Replica {
+  unsigned index = 0;
+  StageInstance instance;
+  std::shared_ptr<spdlog::logger> logger;
+  std::stop_source stop;   // sources: asked to stop; all: scale-down
+  std::jthread thread;
+  std::atomic<bool> running{false};
+
+  Counter received, emitted, filtered, dead_lettered, failed, retried, outputs;
+  Counter blocked_ns, starved_ns;
+  Histogram latency;
+  std::vector<Histogram> lane_wait;             // per input lane
+  std::vector<Counter> delivered;               // per input edge
+  std::vector<EdgeCounters> sent;               // per output edge slot
+  Counter unrouted;                             // outputs that matched no consumer
+  std::uint64_t failures_logged = 0;
+  std::vector<const Route*> targets;            // scratch for routing, reused per message
+  std::size_t batch_limit = 64;
+};
+
+struct StageRuntime {
+  const StageSpec* spec = nullptr;
+  const PluginEntry* plugin = nullptr;
+  std::size_t index = 0;
+  std::unique_ptr<Queue> queue;                 // null for sources
+  std::vector<std::unique_ptr<InputEdge>> inputs;
+  std::vector<const Condition*> lane_conditions;  // per lane; null: takes the rest
+  std::vector<Route> routes;                    // conditional first, then broadcast, unmatched
+  Route dead_letter;                            // target null when none
+  std::uint32_t out_slots = 0;                  // output edge slots (routes x lanes, dead letter included)
+  bool has_conditional_routes = false;
+
+  mutable std::mutex replicas_mutex;            // guards the deque's shape, not the counters
+  std::deque<std::unique_ptr<Replica>> replicas;
+  std::atomic<unsigned> live{0};                // replicas still running
+  std::atomic<unsigned> wanted{0};              // after scale(): what the user asked for
+  std::atomic<bool> finished{false};
+};
+
+}  // namespace weir::runtime

@@ -1,0 +1,479 @@
+// The runtime: builds the stage graph from a spec, runs every replica on its
+// own thread, and keeps the books.
+//
+// Close and drain: a stage is finished when its last replica leaves; it then
+// releases its place as a writer on every queue it feeds, and a queue closes
+// when its last writer is gone. Receivers drain a closed queue before they see
+// the end, so the close travels down the graph behind the last message.
+//
+// Forced stop: every queue is closed at once, replicas finish the message in
+// hand and leave; what is still queued is counted as abandoned on its edge.
+
+#include "graph.hpp"
+#include "stage_loops.hpp"
+
+#include <weir/config.hpp>
+#include <weir/pipeline.hpp>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <stdexcept>
+
+namespace weir {
+
+using runtime::Envelope;
+using runtime::InputEdge;
+using runtime::Replica;
+using runtime::Route;
+using runtime::StageRuntime;
+
+std::string_view to_string(RunStatus status) noexcept {
+  switch (status) {
+    case RunStatus::running: return "running";
+    case RunStatus::drained: return "drained";
+    case RunStatus::forced: return "forced";
+    case RunStatus::failed: return "failed";
+  }
+  return "?";
+}
+
+struct Pipeline::Impl : runtime::RunState {
+  PipelineSpec spec;
+  PluginRegistry* registry = nullptr;
+  std::vector<std::unique_ptr<StageRuntime>> stages;
+
+  bool started = false;
+  bool joined = false;
+  std::size_t stages_finished = 0;  // guarded by state_mutex
+  std::optional<Clock::time_point> drain_deadline;  // guarded by state_mutex
+  Clock::time_point start_time{};
+  Clock::time_point end_time{};
+  RunReport final_report;
+
+  Impl(PipelineSpec s, PluginRegistry& r) : spec(std::move(s)), registry(&r) {}
+
+  StageRuntime& stage_named(std::string_view name) {
+    for (auto& s : stages)
+      if (s->spec->name == name) return *s;
+    throw std::invalid_argument(fmt::format("no stage named '{}' in pipeline '{}'", name, spec.name));
+  }
+
+  void build();
+  std::unique_ptr<Replica> make_replica(StageRuntime& stage, unsigned index);
+  void launch(StageRuntime& stage, Replica& replica);
+  void replica_done(StageRuntime& stage);
+  void force() noexcept;
+  void drain_abandoned();
+  RunReport report(RunStatus status) const;
+};
+
+// ---- Building the graph -------------------------------------------------------
+
+void Pipeline::Impl::build() {
+  validate_graph(spec);
+  std::vector<Diagnostic> problems;
+  for (std::size_t i = 0; i < spec.stages.size(); ++i) {
+    auto stage = std::make_unique<StageRuntime>();
+    stage->spec = &spec.stages[i];
+    stage->index = i;
+    stage->plugin = registry->find(stage->spec->plugin, stage->spec->kind);
+    if (!stage->plugin) {
+      Diagnostic d{spec.file.string(), stage->spec->position.line, stage->spec->position.column,
+                   fmt::format("stage '{}': no {} plugin named '{}'", stage->spec->name,
+                               to_string(stage->spec->kind), stage->spec->plugin),
+                   {}};
+      const auto hint = closest_match(stage->spec->plugin, registry->names(stage->spec->kind));
+      if (!hint.empty()) d.hint = fmt::format("did you mean '{}'?", hint);
+      problems.push_back(std::move(d));
+    }
+    if (stage->spec->kind != Kind::source) {
+      const auto& lanes = stage->spec->lanes;
+      if (lanes.empty()) {
+        stage->lane_conditions.push_back(nullptr);
+      } else {
+        for (const auto& lane : lanes) stage->lane_conditions.push_back(lane.when ? &*lane.when : nullptr);
+      }
+    }
+    stages.push_back(std::move(stage));
+  }
+  if (!problems.empty()) throw ConfigError(std::move(problems));
+
+  // Routes: every consumer of a stage gets its own queue edge per lane.
+  std::vector<std::size_t> writers(stages.size(), 0);
+  auto connect = [&](StageRuntime& from, StageRuntime& to, Route::Kind kind, const Condition* when,
+                     const std::string& label) {
+    Route route;
+    route.kind = kind;
+    route.target = &to;
+    route.when = when;
+    for (std::size_t lane = 0; lane < to.lane_conditions.size(); ++lane) {
+      auto edge = std::make_unique<InputEdge>();
+      edge->from = label;
+      edge->lane = lane;
+      edge->from_stage = from.index;
+      edge->from_slot = from.out_slots++;
+      route.edge_of_lane.push_back(static_cast<std::uint32_t>(to.inputs.size()));
+      route.slot_of_lane.push_back(edge->from_slot);
+      to.inputs.push_back(std::move(edge));
+    }
+    ++writers[to.index];
+    return route;
+  };
+  for (auto& to : stages) {
+    for (const auto& input : to->spec->inputs) {
+      auto& from = stage_named(input.stage);
+      const Condition* when = to->spec->when ? &*to->spec->when : nullptr;
+      const auto kind = input.unmatched ? Route::Kind::unmatched
+                        : when          ? Route::Kind::conditional
+                                        : Route::Kind::broadcast;
+      from.routes.push_back(connect(from, *to, kind, input.unmatched ? nullptr : when, input.to_string()));
+      if (kind == Route::Kind::conditional) from.has_conditional_routes = true;
+    }
+  }
+  for (auto& from : stages) {
+    const auto& target = from->spec->on_error.dead_letter;
+    if (!target.empty())
+      from->dead_letter = connect(*from, stage_named(target), Route::Kind::dead_letter, nullptr,
+                                  from->spec->name + ".dead_letter");
+    // Conditional routes first: whether any matched decides the unmatched ones.
+    std::stable_partition(from->routes.begin(), from->routes.end(),
+                          [](const Route& r) { return r.kind == Route::Kind::conditional; });
+  }
+  for (auto& stage : stages) {
+    if (stage->spec->kind == Kind::source) continue;
+    std::vector<LaneConfig> lanes;
+    if (stage->spec->lanes.empty()) {
+      lanes.push_back({stage->spec->capacity, 1});
+    } else {
+      for (const auto& lane : stage->spec->lanes)
+        lanes.push_back({lane.capacity ? lane.capacity : stage->spec->capacity, std::max(1u, lane.weight)});
+    }
+    stage->queue = std::make_unique<runtime::Queue>(std::move(lanes), stage->spec->lane_policy, writers[stage->index]);
+  }
+  for (auto& stage : stages) {
+    stage->wanted = stage->spec->replicas;
+    for (unsigned r = 0; r < stage->spec->replicas; ++r) stage->replicas.push_back(make_replica(*stage, r));
+  }
+}
+
+std::unique_ptr<Replica> Pipeline::Impl::make_replica(StageRuntime& stage, unsigned index) {
+  auto replica = std::make_unique<Replica>();
+  replica->index = index;
+  replica->logger = spdlog::default_logger()->clone(stage.spec->name);
+  StageContext context{stage.spec->name, stage.spec->plugin, index, stage.spec->replicas, replica->logger};
+  replica->instance = stage.plugin->create(stage.spec->options, context);
+  Stage* made = replica->instance.stage.get();
+  const bool right_kind = stage.spec->kind == Kind::source      ? dynamic_cast<Source*>(made) != nullptr
+                          : stage.spec->kind == Kind::processor ? dynamic_cast<Processor*>(made) != nullptr
+                                                                : dynamic_cast<Sink*>(made) != nullptr;
+  if (!right_kind)
+    throw PluginError(fmt::format("{} plugin '{}' ({}) made a stage that is not a {}", to_string(stage.spec->kind),
+                                  stage.spec->plugin, stage.plugin->library_file().string(),
+                                  to_string(stage.spec->kind)));
+  replica->lane_wait = std::vector<runtime::Histogram>(stage.lane_conditions.size());
+  replica->delivered = std::vector<runtime::Counter>(stage.inputs.size());
+  replica->sent = std::vector<runtime::EdgeCounters>(stage.out_slots);
+  replica->targets.reserve(stage.routes.size());
+  return replica;
+}
+
+// ---- Running ------------------------------------------------------------------
+
+void Pipeline::Impl::launch(StageRuntime& stage, Replica& replica) {
+  stage.live.fetch_add(1, std::memory_order_relaxed);
+  replica.running = true;
+  replica.thread = std::jthread([this, &stage, &replica] {
+    runtime::run_replica(*this, stage, replica);
+    replica.running = false;
+    replica_done(stage);
+  });
+}
+
+void Pipeline::Impl::replica_done(StageRuntime& stage) {
+  {
+    std::lock_guard lock(stage.replicas_mutex);
+    if (stage.live.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    stage.finished = true;
+  }
+  // The last replica is gone: this stage writes no more.
+  for (auto& route : stage.routes) route.target->queue->release_writer();
+  if (stage.dead_letter.target) stage.dead_letter.target->queue->release_writer();
+  std::lock_guard lock(state_mutex);
+  ++stages_finished;
+  state_cv.notify_all();
+}
+
+void Pipeline::Impl::force() noexcept {
+  {
+    std::lock_guard lock(state_mutex);
+    if (forced.exchange(true)) return;
+    state_cv.notify_all();  // wakes replicas waiting out a retry backoff
+  }
+  for (auto& stage : stages) {
+    std::lock_guard lock(stage->replicas_mutex);
+    for (auto& replica : stage->replicas) replica->stop.request_stop();
+  }
+  for (auto& stage : stages)
+    if (stage->queue) stage->queue->close();
+}
+
+void Pipeline::Impl::drain_abandoned() {
+  for (auto& stage : stages) {
+    if (!stage->queue) continue;
+    while (auto item = stage->queue->try_recv())
+      if (!item->value.poison) stage->inputs[item->value.edge]->abandoned.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+// ---- Public face --------------------------------------------------------------
+
+Pipeline::Pipeline(PipelineSpec spec, PluginRegistry& registry)
+    : impl_(std::make_unique<Impl>(std::move(spec), registry)) {
+  impl_->build();
+}
+
+Pipeline::~Pipeline() {
+  if (impl_ && impl_->started && !impl_->joined) {
+    force_stop();
+    wait();
+  }
+}
+
+void Pipeline::start() {
+  auto& impl = *impl_;
+  if (impl.started) throw std::logic_error("weir::Pipeline::start called twice");
+  for (auto& stage : impl.stages)
+    for (auto& replica : stage->replicas) {
+      try {
+        replica->instance.stage->start();
+      } catch (const std::exception& e) {
+        throw PluginError(fmt::format("stage '{}' (plugin '{}'): start failed: {}", stage->spec->name,
+                                      stage->spec->plugin, e.what()));
+      }
+    }
+  impl.started = true;
+  impl.start_time = Clock::now();
+  // Sinks first, sources last: nothing is produced before there is a reader.
+  for (auto it = impl.stages.rbegin(); it != impl.stages.rend(); ++it) {
+    std::lock_guard lock((*it)->replicas_mutex);
+    for (auto& replica : (*it)->replicas) impl.launch(**it, *replica);
+  }
+}
+
+void Pipeline::stop() noexcept {
+  auto& impl = *impl_;
+  {
+    std::lock_guard lock(impl.state_mutex);
+    if (impl.drain_deadline) return;
+    impl.drain_deadline = Clock::now() + impl.spec.drain_timeout;
+    impl.state_cv.notify_all();
+  }
+  for (auto& stage : impl.stages) {
+    if (stage->spec->kind != Kind::source) continue;
+    std::lock_guard lock(stage->replicas_mutex);
+    for (auto& replica : stage->replicas) replica->stop.request_stop();
+  }
+}
+
+void Pipeline::force_stop() noexcept { impl_->force(); }
+
+bool Pipeline::finished() const noexcept {
+  std::lock_guard lock(impl_->state_mutex);
+  return impl_->stages_finished == impl_->stages.size();
+}
+
+bool Pipeline::wait_for(std::chrono::nanoseconds timeout) {
+  auto& impl = *impl_;
+  if (!impl.started) throw std::logic_error("weir::Pipeline::wait_for before start");
+  const auto give_up = Clock::now() + timeout;
+  std::unique_lock lock(impl.state_mutex);
+  while (impl.stages_finished < impl.stages.size()) {
+    auto until = give_up;
+    if (impl.drain_deadline && !impl.forced) until = std::min(until, *impl.drain_deadline);
+    if (impl.state_cv.wait_until(lock, until) == std::cv_status::timeout) {
+      if (impl.drain_deadline && !impl.forced && Clock::now() >= *impl.drain_deadline) {
+        lock.unlock();
+        spdlog::warn("pipeline '{}': drain_timeout ({}) ran out; forcing the stop", impl.spec.name,
+                     format_duration(impl.spec.drain_timeout));
+        impl.force();
+        lock.lock();
+      } else if (Clock::now() >= give_up) {
+        return impl.stages_finished == impl.stages.size();
+      }
+    }
+  }
+  return true;
+}
+
+RunReport Pipeline::wait() {
+  auto& impl = *impl_;
+  if (impl.joined) return impl.final_report;
+  while (!wait_for(std::chrono::hours(24))) {
+  }
+  for (auto& stage : impl.stages) {
+    std::lock_guard lock(stage->replicas_mutex);
+    for (auto& replica : stage->replicas)
+      if (replica->thread.joinable()) replica->thread.join();
+  }
+  impl.end_time = Clock::now();
+  impl.drain_abandoned();
+  impl.joined = true;
+  RunStatus status = RunStatus::drained;
+  {
+    std::lock_guard lock(impl.errors_mutex);
+    if (!impl.errors.empty()) status = RunStatus::failed;
+  }
+  if (impl.forced) status = RunStatus::forced;
+  impl.final_report = impl.report(status);
+  return impl.final_report;
+}
+
+RunReport Pipeline::stats() const {
+  if (impl_->joined) return impl_->final_report;
+  return impl_->report(impl_->forced ? RunStatus::forced : RunStatus::running);
+}
+
+void Pipeline::scale(std::string_view name, unsigned count) {
+  auto& impl = *impl_;
+  if (count == 0) throw std::invalid_argument(fmt::format("stage '{}': at least one replica must stay", name));
+  auto& stage = impl.stage_named(name);
+  unsigned pills = 0;
+  {
+    std::lock_guard lock(stage.replicas_mutex);
+    if (stage.finished) throw std::logic_error(fmt::format("stage '{}' has already finished", name));
+    const unsigned current = stage.wanted;
+    for (unsigned i = current; i < count; ++i) {
+      auto replica = impl.make_replica(stage, static_cast<unsigned>(stage.replicas.size()));
+      replica->instance.stage->start();
+      stage.replicas.push_back(std::move(replica));
+      if (impl.started) impl.launch(stage, *stage.replicas.back());
+    }
+    if (count < current) {
+      if (stage.spec->kind == Kind::source) {
+        // A source has no input to carry a pill: ask the newest running ones to stop.
+        unsigned left = current - count;
+        for (auto it = stage.replicas.rbegin(); it != stage.replicas.rend() && left; ++it)
+          if (!(*it)->stop.stop_requested()) {
+            (*it)->stop.request_stop();
+            --left;
+          }
+      } else {
+        pills = current - count;
+      }
+    }
+    stage.wanted = count;
+  }
+  // Outside the lock: a full queue makes the pill wait like any message.
+  for (unsigned i = 0; i < pills; ++i) {
+    Envelope pill;
+    pill.poison = true;
+    stage.queue->send(0, std::move(pill));
+  }
+}
+
+unsigned Pipeline::replicas(std::string_view name) const { return impl_->stage_named(name).wanted; }
+
+const PipelineSpec& Pipeline::spec() const noexcept { return impl_->spec; }
+
+// ---- The report -----------------------------------------------------------------
+
+RunReport Pipeline::Impl::report(RunStatus status) const {
+  using runtime::Histogram;
+  RunReport out;
+  out.pipeline = spec.name;
+  out.status = status;
+  const auto end = joined ? end_time : Clock::now();
+  out.duration_s = started ? std::chrono::duration<double>(end - start_time).count() : 0.0;
+  {
+    std::lock_guard lock(errors_mutex);
+    out.errors = errors;
+  }
+  // Sums of the senders' per-replica counters, per stage and slot.
+  std::vector<std::vector<std::uint64_t>> sent(stages.size()), blocked(stages.size());
+  for (const auto& stage : stages) {
+    sent[stage->index].assign(stage->out_slots, 0);
+    blocked[stage->index].assign(stage->out_slots, 0);
+    std::lock_guard lock(stage->replicas_mutex);
+    for (const auto& replica : stage->replicas)
+      for (std::uint32_t slot = 0; slot < stage->out_slots; ++slot) {
+        sent[stage->index][slot] += replica->sent[slot].sent.get();
+        blocked[stage->index][slot] += replica->sent[slot].blocked_ns.load(std::memory_order_relaxed);
+      }
+  }
+  std::vector<double> blocked_into(stages.size(), 0.0);
+  for (const auto& stage : stages) {
+    StageReport s;
+    s.name = stage->spec->name;
+    s.plugin = stage->spec->plugin;
+    s.kind = std::string(to_string(stage->spec->kind));
+    s.replicas = stage->wanted;
+    std::array<std::uint64_t, Histogram::bucket_count> latency{}, wait{};
+    std::vector<std::array<std::uint64_t, Histogram::bucket_count>> lane_wait(stage->lane_conditions.size());
+    std::vector<std::uint64_t> delivered(stage->inputs.size(), 0);
+    {
+      std::lock_guard lock(stage->replicas_mutex);
+      for (const auto& replica : stage->replicas) {
+        ReplicaReport r;
+        r.received = replica->received.get();
+        r.emitted = replica->emitted.get();
+        s.per_replica.push_back(r);
+        s.received += r.received;
+        s.emitted += r.emitted;
+        s.filtered += replica->filtered.get();
+        s.dead_lettered += replica->dead_lettered.get();
+        s.failed += replica->failed.get();
+        s.retried += replica->retried.get();
+        s.outputs += replica->outputs.get();
+        s.unrouted += replica->unrouted.get();
+        s.blocked_ms += static_cast<double>(replica->blocked_ns.get()) / 1e6;
+        s.starved_ms += static_cast<double>(replica->starved_ns.get()) / 1e6;
+        replica->latency.add_to(latency);
+        for (std::size_t lane = 0; lane < lane_wait.size(); ++lane) {
+          replica->lane_wait[lane].add_to(lane_wait[lane]);
+          replica->lane_wait[lane].add_to(wait);
+        }
+        for (std::size_t e = 0; e < delivered.size(); ++e) delivered[e] += replica->delivered[e].get();
+      }
+    }
+    s.latency = Histogram::percentiles(latency);
+    s.wait = Histogram::percentiles(wait);
+    for (std::size_t e = 0; e < stage->inputs.size(); ++e) {
+      const auto& input = *stage->inputs[e];
+      EdgeReport edge;
+      edge.from = input.from;
+      edge.to = s.name;
+      if (!stage->spec->lanes.empty()) edge.lane = stage->spec->lanes[input.lane].name;
+      edge.capacity = stage->queue->capacity(input.lane);
+      edge.sent = sent[input.from_stage][input.from_slot];
+      edge.delivered = delivered[e];
+      edge.dropped = input.dropped.load(std::memory_order_relaxed);
+      edge.abandoned = input.abandoned.load(std::memory_order_relaxed);
+      edge.wait = Histogram::percentiles(lane_wait[input.lane]);
+      edge.blocked_ms = static_cast<double>(blocked[input.from_stage][input.from_slot]) / 1e6;
+      s.offered += edge.sent;
+      s.dropped += edge.dropped;
+      s.abandoned += edge.abandoned;
+      blocked_into[stage->index] += edge.blocked_ms;
+      out.edges.push_back(std::move(edge));
+    }
+    out.stages.push_back(std::move(s));
+  }
+  // The bottleneck: the stage its writers waited on most, net of the time it
+  // itself waited on its own outputs; only when that is a real share of the run.
+  double best = 0;
+  for (const auto& stage : stages) {
+    const auto& s = out.stages[stage->index];
+    const double score = blocked_into[stage->index] - s.blocked_ms;
+    if (score > best) {
+      best = score;
+      out.bottleneck = s.name;
+    }
+  }
+  if (best < out.duration_s * 1000.0 * 0.05) out.bottleneck.clear();
+  return out;
+}
+
+}  // namespace weir

@@ -1,0 +1,115 @@
+// Rendering the run report: the contract's JSON and the human summary table.
+
+#include <weir/report.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+namespace weir {
+
+bool RunReport::balanced() const noexcept {
+  for (const auto& s : stages)
+    if (!s.balanced()) return false;
+  for (const auto& e : edges)
+    if (e.sent != e.delivered + e.dropped + e.abandoned) return false;
+  return true;
+}
+
+namespace {
+
+nlohmann::ordered_json percentiles_json(const Percentiles& p) {
+  return {{"p50_us", p.p50_us}, {"p99_us", p.p99_us}, {"samples", p.samples}};
+}
+
+double round3(double v) { return static_cast<double>(static_cast<std::int64_t>(v * 1000.0 + 0.5)) / 1000.0; }
+
+}  // namespace
+
+std::string RunReport::to_json(int indent) const {
+  nlohmann::ordered_json root;
+  root["pipeline"] = pipeline;
+  root["status"] = std::string(to_string(status));
+  root["balanced"] = balanced();
+  root["duration_s"] = round3(duration_s);
+  auto& stages_json = root["stages"] = nlohmann::ordered_json::object();
+  for (const auto& s : stages) {
+    nlohmann::ordered_json j;
+    j["plugin"] = s.plugin;
+    j["kind"] = s.kind;
+    j["replicas"] = s.replicas;
+    j["received"] = s.received;
+    j["emitted"] = s.emitted;
+    j["filtered"] = s.filtered;
+    j["dead_lettered"] = s.dead_lettered;
+    j["failed"] = s.failed;
+    j["dropped"] = s.dropped;
+    j["abandoned"] = s.abandoned;
+    j["retried"] = s.retried;
+    j["offered"] = s.offered;
+    j["outputs"] = s.outputs;
+    j["unrouted"] = s.unrouted;
+    j["latency"] = percentiles_json(s.latency);
+    j["wait"] = percentiles_json(s.wait);
+    j["blocked_ms"] = round3(s.blocked_ms);
+    j["starved_ms"] = round3(s.starved_ms);
+    auto& replicas_json = j["per_replica"] = nlohmann::ordered_json::array();
+    for (const auto& r : s.per_replica) replicas_json.push_back({{"received", r.received}, {"emitted", r.emitted}});
+    stages_json[s.name] = std::move(j);
+  }
+  auto& edges_json = root["edges"] = nlohmann::ordered_json::array();
+  for (const auto& e : edges) {
+    nlohmann::ordered_json j;
+    j["from"] = e.from;
+    j["to"] = e.to;
+    if (!e.lane.empty()) j["lane"] = e.lane;
+    j["capacity"] = e.capacity;
+    j["sent"] = e.sent;
+    j["delivered"] = e.delivered;
+    j["dropped"] = e.dropped;
+    j["abandoned"] = e.abandoned;
+    j["wait"] = percentiles_json(e.wait);
+    j["blocked_ms"] = round3(e.blocked_ms);
+    edges_json.push_back(std::move(j));
+  }
+  root["bottleneck"] = bottleneck.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(bottleneck);
+  root["errors"] = errors;
+  return root.dump(indent);
+}
+
+std::string RunReport::to_table() const {
+  std::size_t width = 5;
+  for (const auto& s : stages) width = std::max(width, s.name.size());
+  std::string out = fmt::format("pipeline '{}': {} in {:.3f}s{}\n", pipeline, to_string(status), duration_s,
+                                balanced() ? "" : " (BOOKS DO NOT BALANCE)");
+  out += fmt::format("{:<{}} {:>4} {:>9} {:>9} {:>8} {:>6} {:>6} {:>7} {:>9} {:>10} {:>10}\n", "stage", width,
+                     "rep", "received", "emitted", "filtered", "dead", "failed", "dropped", "abandoned", "p50",
+                     "p99");
+  for (const auto& s : stages) {
+    out += fmt::format("{:<{}} {:>4} {:>9} {:>9} {:>8} {:>6} {:>6} {:>7} {:>9} {:>8.1f}us {:>8.1f}us\n", s.name,
+                       width, s.replicas, s.received, s.emitted, s.filtered, s.dead_lettered, s.failed, s.dropped,
+                       s.abandoned, s.latency.p50_us, s.latency.p99_us);
+    if (s.per_replica.size() > 1) {
+      std::string parts;
+      for (std::size_t i = 0; i < s.per_replica.size(); ++i)
+        parts += fmt::format("{}#{}={}", i ? " " : "", i,
+                             s.kind == "source" ? s.per_replica[i].emitted : s.per_replica[i].received);
+      out += fmt::format("{:<{}}      per replica: {}\n", "", width, parts);
+    }
+  }
+  bool lanes = false;
+  for (const auto& e : edges) lanes = lanes || !e.lane.empty();
+  if (lanes) {
+    out += "time waiting in lanes:\n";
+    for (const auto& e : edges)
+      if (!e.lane.empty())
+        out += fmt::format("  {} -> {} [{}]: p50 {:.1f}us p99 {:.1f}us over {} messages\n", e.from, e.to, e.lane,
+                           e.wait.p50_us, e.wait.p99_us, e.wait.samples);
+  }
+  if (!bottleneck.empty()) out += fmt::format("bottleneck: {} (its input was full while its outputs were not)\n", bottleneck);
+  for (const auto& e : errors) out += fmt::format("error: {}\n", e);
+  return out;
+}
+
+}  // namespace weir

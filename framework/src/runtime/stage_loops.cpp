@@ -1,0 +1,385 @@
+#include "stage_loops.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <random>
+
+namespace weir::runtime {
+
+void RunState::record_error(std::string error) {
+  spdlog::error("{}", error);
+  std::lock_guard lock(errors_mutex);
+  errors.push_back(std::move(error));
+}
+
+namespace {
+
+constexpr std::size_t max_batch = 64;
+// A replica whose messages take longer than this takes one at a time, so its
+// peers get their share and urgent lanes are not stuck behind a batch.
+constexpr auto slow_message = std::chrono::microseconds(20);
+constexpr std::uint64_t ids_per_block = 4096;
+
+std::uint64_t ns_between(Clock::time_point from, Clock::time_point to) noexcept {
+  return static_cast<std::uint64_t>(std::max<std::int64_t>(0, (to - from).count()));
+}
+
+void add_relaxed(std::atomic<std::uint64_t>& counter, std::uint64_t n) noexcept {
+  counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+// Sends what one replica produces to every consumer that takes it, and keeps
+// that replica's side of the books.
+class Sender {
+ public:
+  Sender(RunState& run, StageRuntime& stage, Replica& replica) : run_(run), stage_(stage), replica_(replica) {}
+
+  void stamp(Message& message) {
+    if (message.id == 0) {
+      if (next_id_ == end_id_) {
+        next_id_ = run_.next_id.fetch_add(ids_per_block, std::memory_order_relaxed);
+        end_id_ = next_id_ + ids_per_block;
+      }
+      message.id = next_id_++;
+    }
+    if (message.entered == Clock::time_point{}) message.entered = Clock::now();
+  }
+
+  // Broadcast to plain consumers, to the conditional ones that match, and to
+  // the `.unmatched` ones when no conditional consumer matched.
+  void route(Message&& message) {
+    auto& targets = replica_.targets;
+    targets.clear();
+    bool matched = false;
+    for (const Route& route : stage_.routes) {
+      switch (route.kind) {
+        case Route::Kind::conditional:
+          if (route.when->matches(message)) {
+            targets.push_back(&route);
+            matched = true;
+          }
+          break;
+        case Route::Kind::broadcast: targets.push_back(&route); break;
+        case Route::Kind::unmatched:
+          if (!matched) targets.push_back(&route);
+          break;
+        case Route::Kind::dead_letter: break;
+      }
+    }
+    if (targets.empty()) {
+      replica_.unrouted.add();
+      return;
+    }
+    replica_.outputs.add(targets.size());
+    for (std::size_t i = 0; i + 1 < targets.size(); ++i) send(*targets[i], Message(message));
+    send(*targets.back(), std::move(message));
+  }
+
+  void send(const Route& route, Message&& message) {
+    StageRuntime& target = *route.target;
+    const std::size_t lane = pick_lane(target, message);
+    const std::uint32_t edge = route.edge_of_lane[lane];
+    EdgeCounters& counters = replica_.sent[route.slot_of_lane[lane]];
+    InputEdge& input = *target.inputs[edge];
+    Queue& queue = *target.queue;
+    counters.sent.add();
+    Envelope envelope{std::move(message), Clock::now(), edge, false};
+
+    switch (target.spec->when_full) {
+      case WhenFull::block: {
+        const SendStatus status = queue.try_send(lane, std::move(envelope));
+        if (status == SendStatus::ok) return;
+        if (status == SendStatus::closed) break;
+        const auto parked = Clock::now();
+        const bool sent = queue.send(lane, std::move(envelope));
+        const auto waited = ns_between(parked, Clock::now());
+        add_relaxed(counters.blocked_ns, waited);
+        replica_.blocked_ns.add(waited);
+        if (sent) return;
+        break;
+      }
+      case WhenFull::drop_newest: {
+        const SendStatus status = queue.try_send(lane, std::move(envelope));
+        if (status == SendStatus::ok) return;
+        if (status == SendStatus::full) {
+          input.dropped.fetch_add(1, std::memory_order_relaxed);
+          return;
+        }
+        break;
+      }
+      case WhenFull::drop_oldest: {
+        for (;;) {
+          const SendStatus status = queue.try_send(lane, std::move(envelope));
+          if (status == SendStatus::ok) return;
+          if (status == SendStatus::closed) break;
+          auto oldest = queue.try_recv();
+          if (!oldest) continue;  // a receiver made room meanwhile
+          if (oldest->value.poison) {
+            queue.send(oldest->lane, std::move(oldest->value));  // pills are not ours to drop
+          } else {
+            target.inputs[oldest->value.edge]->dropped.fetch_add(1, std::memory_order_relaxed);
+          }
+        }
+        break;
+      }
+    }
+    // Only a forced stop closes a queue that still has writers.
+    input.abandoned.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  // After the retries: to the dead-letter stage, or counted as failed.
+  void fail(Message&& message, const std::string& error, unsigned attempts) {
+    if (stage_.dead_letter.target) {
+      message.attributes.set("stage", stage_.spec->name);
+      message.attributes.set("error", error);
+      message.attributes.set("attempts", std::to_string(attempts));
+      replica_.dead_lettered.add();
+      send(stage_.dead_letter, std::move(message));
+      return;
+    }
+    replica_.failed.add();
+    if (message.ack) message.ack->fail(error);
+    // Rate-limited: a failure drill must not flood the log.
+    const auto n = ++replica_.failures_logged;
+    if (n <= 5 || n % 1000 == 0)
+      replica_.logger->warn("message {} failed after {} attempt(s): {}{}", message.id, attempts, error,
+                            n == 5 ? " (further failures are logged every 1000th)" : "");
+  }
+
+ private:
+  static std::size_t pick_lane(const StageRuntime& target, const Message& message) noexcept {
+    const auto& conditions = target.lane_conditions;
+    for (std::size_t lane = 0; lane + 1 < conditions.size(); ++lane)
+      if (!conditions[lane] || conditions[lane]->matches(message)) return lane;
+    return conditions.size() - 1;
+  }
+
+  RunState& run_;
+  StageRuntime& stage_;
+  Replica& replica_;
+  std::uint64_t next_id_ = 0;
+  std::uint64_t end_id_ = 0;
+};
+
+class SourceEmitter final : public Emitter {
+ public:
+  SourceEmitter(RunState& run, Sender& sender, Replica& replica) : run_(run), sender_(sender), replica_(replica) {}
+  bool emit(Message message) override {
+    if (run_.forced.load(std::memory_order_relaxed)) return false;
+    sender_.stamp(message);
+    replica_.emitted.add();
+    sender_.route(std::move(message));
+    return !run_.forced.load(std::memory_order_relaxed);
+  }
+
+ private:
+  RunState& run_;
+  Sender& sender_;
+  Replica& replica_;
+};
+
+// A processor's outputs wait here until process() returns, so a failed
+// attempt sends nothing and a retry cannot duplicate.
+class CollectingEmitter final : public Emitter {
+ public:
+  explicit CollectingEmitter(RunState& run) : run_(run) {}
+  bool emit(Message message) override {
+    outputs.push_back(std::move(message));
+    return !run_.forced.load(std::memory_order_relaxed);
+  }
+  std::vector<Message> outputs;
+
+ private:
+  RunState& run_;
+};
+
+struct AttemptError {
+  std::string message;
+  bool retryable = false;
+};
+
+template <class F>
+std::optional<AttemptError> attempt(F&& work) {
+  try {
+    work();
+    return std::nullopt;
+  } catch (const StageError& e) {
+    return AttemptError{e.what(), e.retryable()};
+  } catch (const std::exception& e) {
+    return AttemptError{e.what(), false};
+  } catch (...) {
+    return AttemptError{"unknown exception", false};
+  }
+}
+
+// The replica's loop over its input queue, shared by processors and sinks.
+class Consumer {
+ public:
+  Consumer(RunState& run, StageRuntime& stage, Replica& replica)
+      : run_(run), stage_(stage), replica_(replica), sender_(run, stage, replica) {
+    batch_.reserve(max_batch);
+  }
+
+  // Calls handle(batch_of_envelopes) until the queue is closed and drained,
+  // a pill arrives or the stop is forced.
+  template <class Handle>
+  void loop(Handle&& handle) {
+    Queue& queue = *stage_.queue;
+    std::vector<Envelope*> accepted;
+    accepted.reserve(max_batch);
+    for (;;) {
+      batch_.clear();
+      const auto parked = Clock::now();
+      const std::size_t n = queue.recv_batch(batch_, replica_.batch_limit);
+      const auto taken = Clock::now();
+      replica_.starved_ns.add(ns_between(parked, taken));
+      if (n == 0) return;
+      bool leave = false;
+      accepted.clear();
+      for (auto& item : batch_) {
+        Envelope& envelope = item.value;
+        if (envelope.poison) {
+          if (leave) queue.send(item.lane, std::move(envelope));  // one pill, one replica
+          leave = true;
+          continue;
+        }
+        if (run_.forced.load(std::memory_order_relaxed)) {
+          stage_.inputs[envelope.edge]->abandoned.fetch_add(1, std::memory_order_relaxed);
+          continue;
+        }
+        replica_.delivered[envelope.edge].add();
+        replica_.received.add();
+        replica_.lane_wait[item.lane].record(ns_between(envelope.queued, taken));
+        accepted.push_back(&envelope);
+      }
+      if (!accepted.empty()) {
+        handle(accepted);
+        const auto per_message = (Clock::now() - taken) / accepted.size();
+        replica_.batch_limit = per_message > slow_message ? 1 : max_batch;
+      }
+      if (leave || run_.forced.load(std::memory_order_relaxed)) return;
+    }
+  }
+
+  // Runs `work` on `message` under the stage's on_error policy; true on success.
+  template <class Work>
+  bool with_policy(Message& message, Work&& work) {
+    const ErrorPolicy& policy = stage_.spec->on_error;
+    for (unsigned attempts = 1;; ++attempts) {
+      auto error = attempt([&] { work(message); });
+      if (!error) return true;
+      if (error->retryable && attempts <= policy.retries && !run_.forced.load(std::memory_order_relaxed)) {
+        replica_.retried.add();
+        back_off(policy, attempts);
+        if (!run_.forced.load(std::memory_order_relaxed)) continue;
+      }
+      sender_.fail(std::move(message), error->message, attempts);
+      return false;
+    }
+  }
+
+  Sender& sender() noexcept { return sender_; }
+
+ private:
+  // Exponential, capped, with jitter in [delay/2, delay]; a forced stop cuts it short.
+  void back_off(const ErrorPolicy& policy, unsigned attempts) {
+    auto delay = policy.backoff;
+    for (unsigned i = 1; i < attempts && delay < policy.max_backoff; ++i) delay *= 2;
+    delay = std::min(delay, policy.max_backoff);
+    thread_local std::minstd_rand random{std::random_device{}()};
+    std::uniform_int_distribution<std::int64_t> jitter(delay.count() / 2, std::max<std::int64_t>(delay.count(), 1));
+    std::unique_lock lock(run_.state_mutex);
+    run_.state_cv.wait_for(lock, std::chrono::nanoseconds(jitter(random)),
+                           [&] { return run_.forced.load(std::memory_order_relaxed); });
+  }
+
+  RunState& run_;
+  StageRuntime& stage_;
+  Replica& replica_;
+  Sender sender_;
+  std::vector<Queue::Item> batch_;
+};
+
+void run_source(RunState& run, StageRuntime& stage, Replica& replica) {
+  auto& source = static_cast<Source&>(*replica.instance.stage);
+  Sender sender(run, stage, replica);
+  SourceEmitter emitter(run, sender, replica);
+  if (auto error = attempt([&] { source.run(emitter, replica.stop.get_token()); }))
+    run.record_error(fmt::format("stage '{}' replica {}: source failed: {}", stage.spec->name, replica.index,
+                                 error->message));
+}
+
+void run_processor(RunState& run, StageRuntime& stage, Replica& replica) {
+  auto& processor = static_cast<Processor&>(*replica.instance.stage);
+  Consumer consumer(run, stage, replica);
+  CollectingEmitter collector(run);
+  // A retry or a dead letter needs the message as it came, not as a failed
+  // attempt left it.
+  const bool keep_original = stage.spec->on_error.retries > 0 || stage.dead_letter.target;
+  consumer.loop([&](std::vector<Envelope*>& envelopes) {
+    for (Envelope* envelope : envelopes) {
+      const auto started = Clock::now();
+      const bool ok = consumer.with_policy(envelope->message, [&](Message& original) {
+        collector.outputs.clear();
+        if (keep_original) {
+          Message work = original;
+          processor.process(work, collector);
+        } else {
+          processor.process(original, collector);
+        }
+      });
+      replica.latency.record(ns_between(started, Clock::now()));
+      if (!ok) continue;
+      if (collector.outputs.empty()) {
+        replica.filtered.add();
+        continue;
+      }
+      replica.emitted.add();
+      for (Message& output : collector.outputs) {
+        consumer.sender().stamp(output);
+        consumer.sender().route(std::move(output));
+      }
+    }
+  });
+}
+
+void run_sink(RunState& run, StageRuntime& stage, Replica& replica) {
+  auto& sink = static_cast<Sink&>(*replica.instance.stage);
+  Consumer consumer(run, stage, replica);
+  std::vector<Message> messages;
+  messages.reserve(max_batch);
+  consumer.loop([&](std::vector<Envelope*>& envelopes) {
+    messages.clear();
+    for (Envelope* envelope : envelopes) messages.push_back(std::move(envelope->message));
+    const auto started = Clock::now();
+    if (!attempt([&] { sink.write_batch(std::span<const Message>(messages)); })) {
+      replica.emitted.add(messages.size());
+    } else {
+      // Find the culprits one message at a time, each under the policy.
+      for (Message& message : messages)
+        if (consumer.with_policy(message, [&](Message& m) { sink.write(m); })) replica.emitted.add();
+    }
+    replica.latency.record(ns_between(started, Clock::now()));
+  });
+}
+
+}  // namespace
+
+void run_replica(RunState& run, StageRuntime& stage, Replica& replica) {
+  switch (stage.spec->kind) {
+    case Kind::source: run_source(run, stage, replica); break;
+    case Kind::processor: run_processor(run, stage, replica); break;
+    case Kind::sink: run_sink(run, stage, replica); break;
+  }
+  Stage& instance = *replica.instance.stage;
+  if (auto error = attempt([&] { instance.flush(); }))
+    run.record_error(fmt::format("stage '{}' replica {}: flush failed: {}", stage.spec->name, replica.index,
+                                 error->message));
+  if (auto error = attempt([&] { instance.stop(); }))
+    run.record_error(fmt::format("stage '{}' replica {}: stop failed: {}", stage.spec->name, replica.index,
+                                 error->message));
+}
+
+}  // namespace weir::runtime

@@ -1,0 +1,30 @@
+#pragma once
+// What each replica thread does, by kind, and how it sends what it produces.
+
+#include "graph.hpp"
+
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace weir::runtime {
+
+// The pipeline-wide state the replica loops share.
+struct RunState {
+  std::atomic<bool> forced{false};
+  mutable std::mutex state_mutex;
+  std::condition_variable state_cv;  // stage ends, forced stop (wakes retry backoffs)
+  mutable std::mutex errors_mutex;
+  std::vector<std::string> errors;   // hooks that failed outside message handling
+  std::atomic<std::uint64_t> next_id{1};
+
+  void record_error(std::string error);
+};
+
+// Runs one replica to its end: the source until exhausted or stopped; a
+// processor or sink until its queue is closed and drained, it takes a poison
+// pill, or the stop is forced. Then flush() and stop().
+void run_replica(RunState& run, StageRuntime& stage, Replica& replica);
+
+}  // namespace weir::runtime

@@ -1,0 +1,19 @@
+#include "test_stages.hpp"
+
+WEIR_PLUGIN(test_seq, source, "seq", "numbered messages", weir::test::SeqSource, weir::test::SeqSource::options, "")
+WEIR_PLUGIN(test_pass, processor, "pass", "passes, filters, fans out, fails", weir::test::PassProcessor,
+            weir::test::PassProcessor::options, "")
+WEIR_PLUGIN(test_collect, sink, "collect", "records what arrives", weir::test::CollectSink,
+            weir::test::CollectSink::options, "")
+WEIR_PLUGIN(test_gate, sink, "gate", "blocks until released", weir::test::GateSink, weir::test::GateSink::options, "")
+
+namespace weir::test {
+
+void register_test_stages(PluginRegistry& registry) {
+  registry.add(weir_plugin_detail_test_seq::descriptor);
+  registry.add(weir_plugin_detail_test_pass::descriptor);
+  registry.add(weir_plugin_detail_test_collect::descriptor);
+  registry.add(weir_plugin_detail_test_gate::descriptor);
+}
+
+}  // namespace weir::test

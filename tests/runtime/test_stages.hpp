@@ -1,0 +1,180 @@
+#pragma once
+// In-process stages for the runtime tests, exported with the same WEIR_PLUGIN
+// macro a plugin library uses and registered with PluginRegistry::add.
+
+#include <weir/plugin.hpp>
+#include <weir/registry.hpp>
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace weir::test {
+
+// What the `collect` sinks saw, by sink name: every message, in arrival order.
+class Collected {
+ public:
+  static Collected& instance() {
+    static Collected collected;
+    return collected;
+  }
+  void add(const std::string& sink, const Message& m) {
+    std::lock_guard lock(mutex_);
+    messages_[sink].push_back(m);
+  }
+  std::vector<Message> take(const std::string& sink) {
+    std::lock_guard lock(mutex_);
+    return std::exchange(messages_[sink], {});
+  }
+  void clear() {
+    std::lock_guard lock(mutex_);
+    messages_.clear();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::vector<Message>> messages_;
+};
+
+// `seq`: `count` messages per replica (0: until stopped); payload "<replica>:<n>";
+// attribute `kind` cycles through `kinds`; attribute `n` is the sequence number.
+class SeqSource final : public Source {
+ public:
+  SeqSource(const Options& o, const StageContext& c)
+      : count_(o.integer("count")), kinds_(o.strings("kinds")), replica_(c.replica) {}
+  void run(Emitter& out, std::stop_token stop) override {
+    for (std::int64_t n = 0; (count_ == 0 || n < count_) && !stop.stop_requested(); ++n) {
+      Message m(std::to_string(replica_) + ":" + std::to_string(n));
+      m.attributes.set("kind", kinds_[static_cast<std::size_t>(n) % kinds_.size()]);
+      m.attributes.set("n", std::to_string(n));
+      m.attributes.set("replica", std::to_string(replica_));
+      if (!out.emit(std::move(m))) return;
+    }
+  }
+  static std::span<const OptionSpec> options() {
+    static const OptionSpec specs[] = {
+        {.name = "count", .type = OptionType::integer, .description = "per replica; 0: endless", .default_value = "100"},
+        {.name = "kinds", .type = OptionType::list, .description = "kind attribute values", .default_value = "[a]"},
+    };
+    return specs;
+  }
+
+ private:
+  std::int64_t count_;
+  std::vector<std::string> kinds_;
+  unsigned replica_;
+};
+
+// `pass`: emits each message `fanout` times; drops every `filter_every`-th;
+// throws on every `fail_every`-th (retryable if `retryable`, and then only on
+// the first `fail_attempts` attempts of that message); sleeps `work_us`.
+class PassProcessor final : public Processor {
+ public:
+  PassProcessor(const Options& o, const StageContext&)
+      : fanout_(o.integer("fanout")),
+        filter_every_(o.integer("filter_every")),
+        fail_every_(o.integer("fail_every")),
+        fail_attempts_(o.integer("fail_attempts")),
+        retryable_(o.boolean("retryable")),
+        work_us_(o.integer("work_us")) {}
+  void process(Message& m, Emitter& out) override {
+    const auto n = std::stoll(m.attributes.get("n", "0"));
+    if (work_us_) std::this_thread::sleep_for(std::chrono::microseconds(work_us_));
+    if (fail_every_ && n % fail_every_ == 0) {
+      std::lock_guard lock(mutex_);
+      if (fail_attempts_ == 0 || attempts_[m.id]++ < fail_attempts_) {
+        if (retryable_) throw RetryableError("planned failure of " + std::to_string(n));
+        throw PermanentError("planned failure of " + std::to_string(n));
+      }
+    }
+    if (filter_every_ && n % filter_every_ == 0) return;
+    for (std::int64_t i = 1; i < fanout_; ++i) out.emit(m);
+    out.emit(std::move(m));
+  }
+  static std::span<const OptionSpec> options() {
+    static const OptionSpec specs[] = {
+        {.name = "fanout", .type = OptionType::integer, .description = "copies", .default_value = "1"},
+        {.name = "filter_every", .type = OptionType::integer, .description = "", .default_value = "0"},
+        {.name = "fail_every", .type = OptionType::integer, .description = "", .default_value = "0"},
+        {.name = "fail_attempts", .type = OptionType::integer, .description = "0: always", .default_value = "0"},
+        {.name = "retryable", .type = OptionType::boolean, .description = "", .default_value = "false"},
+        {.name = "work_us", .type = OptionType::integer, .description = "", .default_value = "0"},
+    };
+    return specs;
+  }
+
+ private:
+  std::int64_t fanout_, filter_every_, fail_every_, fail_attempts_;
+  bool retryable_;
+  std::int64_t work_us_;
+  std::mutex mutex_;
+  std::map<std::uint64_t, std::int64_t> attempts_;
+};
+
+// `collect`: records every message under its stage name; sleeps `work_us`
+// per message.
+class CollectSink final : public Sink {
+ public:
+  CollectSink(const Options& o, const StageContext& c) : name_(c.stage), work_us_(o.integer("work_us")) {}
+  void write(const Message& m) override {
+    if (work_us_) std::this_thread::sleep_for(std::chrono::microseconds(work_us_));
+    Collected::instance().add(name_, m);
+  }
+  static std::span<const OptionSpec> options() {
+    static const OptionSpec specs[] = {
+        {.name = "work_us", .type = OptionType::integer, .description = "", .default_value = "0"},
+    };
+    return specs;
+  }
+
+ private:
+  std::string name_;
+  std::int64_t work_us_;
+};
+
+// `gate`: a sink that blocks in write() until released; for forced stops.
+class GateSink final : public Sink {
+ public:
+  GateSink(const Options&, const StageContext&) {}
+  void write(const Message&) override {
+    std::unique_lock lock(mutex());
+    ++entered();
+    cv().wait(lock, [] { return open(); });
+  }
+  // How many writes have reached the gate (the runtime has counted their batch).
+  static int& entered() {
+    static int n = 0;
+    return n;
+  }
+  static int entered_count() {
+    std::lock_guard lock(mutex());
+    return entered();
+  }
+  static std::mutex& mutex() {
+    static std::mutex m;
+    return m;
+  }
+  static std::condition_variable& cv() {
+    static std::condition_variable c;
+    return c;
+  }
+  static bool& open() {
+    static bool o = false;
+    return o;
+  }
+  static void set(bool value) {
+    {
+      std::lock_guard lock(mutex());
+      open() = value;
+    }
+    cv().notify_all();
+  }
+  static std::span<const OptionSpec> options() { return {}; }
+};
+
+void register_test_stages(PluginRegistry& registry);
+
+}  // namespace weir::test
