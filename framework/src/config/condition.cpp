@@ -339,6 +339,8 @@ class Parser {
       advance();
       return operand;
     }
+    if (current_.type != Token::string && current_.type != Token::number && !at_word("true") && !at_word("false"))
+      throw ConditionError(fmt::format("expected a value {}, found {}", context, describe(current_)), current_.column);
     return parse_literal(context);
   }
 

@@ -165,8 +165,6 @@ void check_graph(const PipelineSpec& spec, const std::vector<StagePlaces>& place
         if (stage.lane_policy == LanePolicy::weighted && lane.weight < 1)
           reporter.error(at.lane_items[k], fmt::format("{}: lane '{}' needs a weight of at least 1", who, lane.name));
       }
-    } else if (stage.lane_policy == LanePolicy::weighted) {
-      reporter.error(at.lanes, fmt::format("{}: lane_policy: weighted needs lanes", who));
     }
   }
   check_cycles(spec, index, places, reporter);

@@ -208,7 +208,8 @@ Options validate_options(const YAML::Node& config, const PluginEntry& plugin, co
       else values.emplace(key, Value());  // reported; keeps "missing" quiet
     }
   }
-  for (const auto& problem : problems) reporter.error(problem.at, problem.message, problem.hint);
+  for (const auto& problem : problems)
+    reporter.error(problem.at, fmt::format("stage '{}': {}", stage, problem.message), problem.hint);
 
   for (const OptionSpec& option : schema) {
     const std::string name(option.name);

@@ -211,7 +211,9 @@ class Loader {
   }
 
   // A ConditionError's column is inside the expression; in the file it is
-  // further right by the opening quote, when the scalar is quoted.
+  // further right by the opening quote, when the scalar is quoted. (Escapes
+  // in a double-quoted scalar would shift it further; conditions rarely
+  // need them, since single quotes keep double quotes plain.)
   std::optional<Condition> read_condition(const YAML::Node& node, std::string_view what) {
     if (!node.IsScalar()) {
       reporter_.error(node, fmt::format("{} must be a condition, found {}", what, describe(node)),
@@ -223,20 +225,23 @@ class Loader {
     } catch (const ConditionError& e) {
       const int quote = node.Tag() == "!" ? 1 : 0;
       reporter_.error(reporter_.place(node, quote + e.column() - 1), fmt::format("{}: {}", what, e.what()));
-      return std::nullopt;
+      return Condition();  // reported; stands in so the graph checks don't pile consequences on it
     }
   }
 
-  void read_on_error(const YAML::Node& node, ErrorPolicy& policy, Place* dead_letter_place, std::string_view where) {
-    walk_map(node, on_error_keys, fmt::format("{} on_error", where),
+  // `label` names the owner in messages: "stage 'workers'" or "defaults".
+  void read_on_error(const YAML::Node& node, ErrorPolicy& policy, Place* dead_letter_place, const std::string& label) {
+    const std::string prefix = label == "defaults" ? "defaults.on_error" : label + ": on_error";
+    walk_map(node, on_error_keys, fmt::format("on_error of {}", label),
              [&](const std::string& key, const YAML::Node& value, const YAML::Node&) {
+               const std::string what = fmt::format("{}.{}", prefix, key);
                if (key == "retries") {
-                 if (auto n = read_count(value, "on_error.retries", 0)) policy.retries = static_cast<unsigned>(*n);
+                 if (auto n = read_count(value, what, 0)) policy.retries = static_cast<unsigned>(*n);
                } else if (key == "backoff") {
-                 if (auto d = read_duration(value, "on_error.backoff")) policy.backoff = *d;
+                 if (auto d = read_duration(value, what)) policy.backoff = *d;
                } else if (key == "max_backoff") {
-                 if (auto d = read_duration(value, "on_error.max_backoff")) policy.max_backoff = *d;
-               } else if (auto name = read_string(value, "on_error.dead_letter")) {
+                 if (auto d = read_duration(value, what)) policy.max_backoff = *d;
+               } else if (auto name = read_string(value, what)) {
                  policy.dead_letter = *name;
                  if (dead_letter_place) *dead_letter_place = reporter_.place(value);
                }
@@ -308,7 +313,7 @@ class Loader {
           reporter_.error(entry, fmt::format("stage '{}': input '{}': only '.unmatched' may follow a stage name",
                                              draft.spec.name, *text),
                           suffix.find('.') == std::string::npos ? did_you_mean(suffix, {"unmatched"}) : std::string());
-          continue;
+          // Reported; read as meant, so the graph checks don't add "nobody feeds".
         }
         input = InputRef{text->substr(0, dot), true};
       }
@@ -462,8 +467,8 @@ class Loader {
       for (const PluginEntry* e : entries) kinds.emplace_back(to_string(e->kind()));
       const Place at = draft.explicit_kind ? draft.places.kind : reporter_.place(draft.plugin_node);
       reporter_.error(at,
-                      fmt::format("{}: there is no {} plugin '{}' (it is a {})", who, to_string(stage.kind), stage.plugin,
-                                  one_of(kinds)),
+                      fmt::format("{}: there is no {} plugin '{}'; '{}' is a {}", who, to_string(stage.kind),
+                                  stage.plugin, stage.plugin, one_of(kinds)),
                       draft.explicit_kind ? fmt::format("use kind: {}", kinds.front())
                                           : fmt::format("its place in the graph makes it a {}; say kind: to choose",
                                                         to_string(stage.kind)));
