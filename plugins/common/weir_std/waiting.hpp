@@ -1,0 +1,74 @@
+#pragma once
+// Waiting that parks the thread and wakes as soon as a stop is requested:
+// timed waits on a condition variable bound to a stop token, and readiness of
+// file descriptors through poll() with an eventfd the stop request signals.
+
+#include <weir/message.hpp>
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <stop_token>
+#include <system_error>
+#include <vector>
+
+namespace weir::stdp {
+
+// Parks until `deadline`; false when `stop` was requested first.
+inline bool wait_until(std::stop_token stop, Clock::time_point deadline) {
+  std::mutex mutex;
+  std::condition_variable_any wakeup;
+  std::unique_lock lock(mutex);
+  wakeup.wait_until(lock, stop, deadline, [] { return false; });
+  return !stop.stop_requested();
+}
+
+// poll() on some descriptors plus an eventfd that a stop request writes to,
+// so a thread blocked on input leaves at once when the pipeline stops.
+class StopAwarePoll {
+ public:
+  explicit StopAwarePoll(std::stop_token stop)
+      : event_(make_eventfd()), on_stop_(std::move(stop), [fd = event_] {
+          std::uint64_t one = 1;
+          [[maybe_unused]] auto written = ::write(fd, &one, sizeof one);
+        }) {}
+  ~StopAwarePoll() { ::close(event_); }
+  StopAwarePoll(const StopAwarePoll&) = delete;
+  StopAwarePoll& operator=(const StopAwarePoll&) = delete;
+
+  // The index in `fds` of the first descriptor that is readable (or hung up),
+  // or -1 once stop was requested.
+  int wait(const std::vector<int>& fds) {
+    std::vector<pollfd> polled;
+    for (int fd : fds) polled.push_back({fd, POLLIN, 0});
+    polled.push_back({event_, POLLIN, 0});
+    for (;;) {
+      int ready = ::poll(polled.data(), polled.size(), -1);
+      if (ready < 0) {
+        if (errno == EINTR) continue;
+        throw std::system_error(errno, std::generic_category(), "poll");
+      }
+      if (polled.back().revents != 0) return -1;
+      for (std::size_t i = 0; i + 1 < polled.size(); ++i)
+        if (polled[i].revents != 0) return static_cast<int>(i);
+    }
+  }
+
+ private:
+  static int make_eventfd() {
+    int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+    return fd;
+  }
+
+  int event_;  // declared before on_stop_: the callback may run in its constructor
+  std::stop_callback<std::function<void()>> on_stop_;
+};
+
+}  // namespace weir::stdp

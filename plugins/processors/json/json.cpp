@@ -1,0 +1,115 @@
+// json: parses a JSON payload into attributes (chosen top-level fields or all
+// of them), or renders attributes and payload as a JSON object.
+
+#include <weir_std/message_json.hpp>
+#include <weir_std/option_checks.hpp>
+
+#include <weir/plugin.hpp>
+
+#include <algorithm>
+
+namespace weir::stdp {
+namespace {
+
+constexpr const char* example_yaml =
+#include "example.yaml.inc"
+    ;
+
+std::span<const OptionSpec> json_options() {
+  static const std::vector<OptionSpec> specs = {
+      {.name = "mode", .type = OptionType::enumeration,
+       .description = "`parse` turns a JSON object payload into attributes; `render` replaces the payload with a "
+                      "JSON object of the attributes (and the old payload)",
+       .default_value = "parse", .allowed = {"parse", "render"}},
+      {.name = "fields", .type = OptionType::list,
+       .description = "parse: the top-level fields to take (missing ones are skipped); render: the attributes "
+                      "to write. Empty means all",
+       .default_value = "[]", .example = "[level, user]"},
+      {.name = "prefix", .type = OptionType::string,
+       .description = "parse: put before every attribute name made from a field", .default_value = "''",
+       .example = "json_"},
+      {.name = "payload_from", .type = OptionType::string,
+       .description = "parse: a field whose value becomes the new payload; empty keeps the payload",
+       .default_value = "''", .example = "message"},
+      {.name = "payload_field", .type = OptionType::string,
+       .description = "render: the field that carries the old payload; empty leaves the payload out",
+       .default_value = "payload"},
+      {.name = "on_error", .type = OptionType::enumeration,
+       .description = "parse: a payload that is not a JSON object `fail`s (permanently), is `filter`ed, or "
+                      "`pass`es unchanged",
+       .default_value = "fail", .allowed = {"fail", "filter", "pass"}},
+  };
+  return specs;
+}
+
+class JsonProcessor final : public Processor {
+ public:
+  JsonProcessor(const Options& options, const StageContext& context)
+      : render_(options.string("mode") == "render"),
+        prefix_(options.string("prefix")),
+        payload_from_(options.string("payload_from")),
+        payload_field_(options.string("payload_field")),
+        on_error_(options.string("on_error")) {
+    for (const Value& field : options.list("fields")) {
+      fields_.push_back(scalar_text(field));
+      if (fields_.back().empty()) reject_option(context, "fields", "an empty field name", "names of fields");
+    }
+  }
+
+  void process(Message& message, Emitter& out) override {
+    if (render_)
+      render(message);
+    else if (!parse(message))
+      return;
+    out.emit(std::move(message));
+  }
+
+ private:
+  bool wanted(std::string_view name) const {
+    return fields_.empty() || std::find(fields_.begin(), fields_.end(), name) != fields_.end();
+  }
+
+  // Strings go in as they are; everything else as its JSON text, so a
+  // nested object stays parseable downstream.
+  static std::string field_text(const Json& value) {
+    return value.is_string() ? value.get<std::string>() : dump_json(value);
+  }
+
+  bool parse(Message& message) {
+    Json parsed = Json::parse(message.payload, nullptr, false);
+    if (parsed.is_discarded() || !parsed.is_object()) {
+      if (on_error_ == "pass") return true;
+      if (on_error_ == "filter") return false;
+      throw PermanentError(parsed.is_discarded() ? "payload is not valid JSON"
+                                                 : "payload is JSON but not an object");
+    }
+    for (const auto& [name, value] : parsed.items())
+      if (!value.is_null() && wanted(name)) message.attributes.set(prefix_ + name, field_text(value));
+    if (!payload_from_.empty())
+      if (auto it = parsed.find(payload_from_); it != parsed.end() && !it->is_null()) message.payload = field_text(*it);
+    return true;
+  }
+
+  void render(Message& message) const {
+    Json object = Json::object();
+    for (const auto& [name, value] : message.attributes)
+      if (wanted(name)) object[name] = value;
+    if (!payload_field_.empty()) object[payload_field_] = message.payload;
+    message.payload = dump_json(object);
+  }
+
+  bool render_;
+  std::string prefix_;
+  std::string payload_from_;
+  std::string payload_field_;
+  std::string on_error_;
+  std::vector<std::string> fields_;
+};
+
+}  // namespace
+}  // namespace weir::stdp
+
+WEIR_PLUGIN(json, processor, "json",
+            "Parses a JSON payload into attributes (chosen top-level fields or all), or renders attributes and "
+            "payload as JSON",
+            weir::stdp::JsonProcessor, weir::stdp::json_options, weir::stdp::example_yaml)

@@ -1,0 +1,297 @@
+// file (source): lines from a file or a glob of files. With `follow` it keeps
+// reading like `tail -F`: new lines, new files, rotation (a new file under the
+// same name) and truncation, parked on inotify while nothing changes. A
+// checkpoint file of offsets lets a restart resume after the last line it
+// emitted.
+
+#include "checkpoint.hpp"
+
+#include <weir_std/lines.hpp>
+#include <weir_std/option_checks.hpp>
+#include <weir_std/waiting.hpp>
+
+#include <weir/plugin.hpp>
+
+#include <fcntl.h>
+#include <glob.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <list>
+#include <optional>
+
+namespace weir::stdp {
+namespace {
+
+constexpr const char* example_yaml =
+#include "example.yaml.inc"
+    ;
+
+std::span<const OptionSpec> file_source_options() {
+  static const std::vector<OptionSpec> specs = {
+      {.name = "path", .type = OptionType::string,
+       .description = "A file, or a glob pattern (`logs/*.log`); with `follow`, wildcards only in the file name",
+       .required = true, .example = "logs/app.log"},
+      {.name = "follow", .type = OptionType::boolean,
+       .description = "Keep reading like `tail -F`: new lines, new matching files, rotation and truncation; "
+                      "ends only when the pipeline stops",
+       .default_value = "false"},
+      {.name = "start_at", .type = OptionType::enumeration,
+       .description = "Where to start in a file the checkpoint does not know, if it exists at start-up "
+                      "(files that appear later are read from the beginning)",
+       .default_value = "beginning", .allowed = {"beginning", "end"}},
+      {.name = "checkpoint", .type = OptionType::string,
+       .description = "A file that keeps each file's offset after the last emitted line, so a restart resumes "
+                      "there; empty keeps none. With replicas, each replica adds `.N`",
+       .default_value = "''", .example = "state/app.offsets"},
+      {.name = "checkpoint_interval", .type = OptionType::duration,
+       .description = "How often offsets are saved while lines keep coming (they are also saved whenever the "
+                      "source goes idle and when it ends)",
+       .default_value = "1s", .min = 0},
+      {.name = "max_line_bytes", .type = OptionType::integer,
+       .description = "Longer lines are cut into pieces of this size", .default_value = "1048576", .min = 1},
+      {.name = "path_attribute", .type = OptionType::string,
+       .description = "An attribute that carries the file each line came from; empty adds none",
+       .default_value = "''", .example = "file"},
+  };
+  return specs;
+}
+
+bool has_wildcards(std::string_view text) { return text.find_first_of("*?[") != std::string_view::npos; }
+
+std::vector<std::string> expand(const std::string& pattern) {
+  glob_t found{};
+  std::vector<std::string> out;
+  if (::glob(pattern.c_str(), GLOB_ERR, nullptr, &found) == 0)
+    for (std::size_t i = 0; i < found.gl_pathc; ++i) out.emplace_back(found.gl_pathv[i]);
+  ::globfree(&found);
+  return out;
+}
+
+class FdGuard {
+ public:
+  explicit FdGuard(int fd = -1) noexcept : fd_(fd) {}
+  ~FdGuard() { reset(); }
+  FdGuard(FdGuard&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  FdGuard& operator=(FdGuard&& other) noexcept {
+    if (this != &other) {
+      reset();
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+  }
+  int get() const noexcept { return fd_; }
+  void reset() noexcept {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+};
+
+// One open file being read.
+struct Tracked {
+  std::string path;
+  FdGuard fd;
+  FilePosition position;  // offset: just after the last line handed on
+  LineSplitter lines;
+};
+
+class FileSource final : public Source {
+ public:
+  FileSource(const Options& options, const StageContext& context)
+      : context_(context),
+        logger_(logger_for(context)),
+        pattern_(options.string("path")),
+        follow_(options.boolean("follow")),
+        start_at_end_(options.string("start_at") == "end"),
+        checkpoint_interval_(options.duration("checkpoint_interval")),
+        max_line_bytes_(static_cast<std::size_t>(options.integer("max_line_bytes"))),
+        path_attribute_(options.string("path_attribute")) {
+    if (pattern_.empty()) reject_option(context, "path", "it is empty", "a file or a glob pattern");
+    std::filesystem::path pattern(pattern_);
+    folder_ = pattern.has_parent_path() ? pattern.parent_path() : std::filesystem::path(".");
+    if (follow_ && has_wildcards(folder_.string()))
+      reject_option(context, "path", fmt::format("'{}' has wildcards in its folder part", pattern_),
+                    "wildcards only in the file name when following (logs/*.log)");
+    if (follow_ && !std::filesystem::is_directory(folder_))
+      reject_option(context, "path", fmt::format("folder '{}' does not exist", folder_.string()),
+                    "an existing folder to watch");
+    if (!follow_ && !has_wildcards(pattern_) && ::access(pattern_.c_str(), R_OK) != 0)
+      reject_option(context, "path", fmt::format("cannot read '{}': {}", pattern_, std::strerror(errno)),
+                    "a readable file");
+    if (std::string file = options.string("checkpoint"); !file.empty()) {
+      checkpoint_file_ = context.replicas > 1 ? file + "." + std::to_string(context.replica) : file;
+      try {
+        checkpoint_ = load_checkpoint(*checkpoint_file_);
+      } catch (const std::exception& e) {
+        reject_option(context, "checkpoint", e.what(), "a checkpoint file written by this source, or a new path");
+      }
+    }
+  }
+
+  void run(Emitter& out, std::stop_token stop) override {
+    out_ = &out;
+    stop_ = stop;
+    last_saved_ = Clock::now();
+    scan(true);
+    if (follow_)
+      follow();
+    else
+      for (auto& file : files_)
+        if (!read_available(file, true)) break;
+    save();
+  }
+
+  void stop() override { save(); }
+
+ private:
+  // Opens matching files not yet tracked and notices rotation and truncation.
+  void scan(bool at_start) {
+    std::vector<std::string> paths = expand(pattern_);
+    std::size_t index = 0;
+    for (const std::string& path : paths) {
+      // Replicas split the files between them rather than read each twice.
+      if (index++ % context_.replicas != context_.replica) continue;
+      struct stat info {};
+      if (::stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) continue;
+      auto tracked = std::find_if(files_.begin(), files_.end(), [&](const Tracked& t) { return t.path == path; });
+      if (tracked != files_.end()) {
+        if (tracked->position.inode == info.st_ino && tracked->position.device == info.st_dev) {
+          if (static_cast<std::uint64_t>(info.st_size) < tracked->position.offset) {
+            logger_->info("{} was truncated; reading it again from the start", path);
+            ::lseek(tracked->fd.get(), 0, SEEK_SET);
+            tracked->position.offset = 0;
+            tracked->lines.reset();
+          }
+          continue;
+        }
+        // Rotated: what the writer added to the old file before moving it
+        // is read first, then the new file from its start.
+        logger_->info("{} was replaced (rotation); finishing the old file, then reading the new one", path);
+        read_available(*tracked, true);
+        files_.erase(tracked);
+        open(path, info, false);
+        continue;
+      }
+      open(path, info, at_start);
+    }
+    if (at_start && paths.empty()) logger_->warn("no file matches '{}' yet", pattern_);
+  }
+
+  void open(const std::string& path, const struct stat& info, bool existed_at_start) {
+    FdGuard fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) {
+      logger_->error("cannot read {}: {}", path, std::strerror(errno));
+      return;
+    }
+    Tracked file{path, std::move(fd), {static_cast<std::uint64_t>(info.st_ino), static_cast<std::uint64_t>(info.st_dev), 0},
+                 LineSplitter(max_line_bytes_)};
+    auto known = checkpoint_.find(path);
+    auto size = static_cast<std::uint64_t>(info.st_size);
+    if (known != checkpoint_.end() && known->second.inode == file.position.inode &&
+        known->second.device == file.position.device && known->second.offset <= size)
+      file.position.offset = known->second.offset;
+    else if (existed_at_start && start_at_end_)
+      file.position.offset = size;
+    ::lseek(file.fd.get(), static_cast<off_t>(file.position.offset), SEEK_SET);
+    files_.push_back(std::move(file));
+  }
+
+  // Reads to the current end of `file`, emitting complete lines (and, when
+  // `final`, an unterminated last one). False when the source must stop.
+  bool read_available(Tracked& file, bool final) {
+    std::array<char, 64 * 1024> buffer;
+    auto emit_line = [&](std::string line, std::size_t consumed) {
+      if (stop_.stop_requested()) return false;
+      Message message(std::move(line));
+      if (!path_attribute_.empty()) message.attributes.set(path_attribute_, file.path);
+      if (!out_->emit(std::move(message))) return false;
+      file.position.offset += consumed;
+      checkpoint_[file.path] = file.position;
+      dirty_ = true;
+      return true;
+    };
+    for (;;) {
+      ssize_t got = ::read(file.fd.get(), buffer.data(), buffer.size());
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) {
+        logger_->error("reading {} failed: {}", file.path, std::strerror(errno));
+        return !stop_.stop_requested();
+      }
+      if (got == 0) break;
+      if (!file.lines.feed({buffer.data(), static_cast<std::size_t>(got)}, emit_line)) return false;
+      save_if_due();
+    }
+    // Not final (following a live file): a missing newline means the writer
+    // is mid-line, so the rest waits for it.
+    return final ? file.lines.finish(emit_line) : true;
+  }
+
+  void follow() {
+    FdGuard inotify(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+    if (inotify.get() < 0) throw PermanentError(fmt::format("inotify_init1: {}", std::strerror(errno)));
+    constexpr std::uint32_t events =
+        IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CLOSE_WRITE | IN_ATTRIB;
+    if (::inotify_add_watch(inotify.get(), folder_.c_str(), events) < 0)
+      throw PermanentError(fmt::format("cannot watch {}: {}", folder_.string(), std::strerror(errno)));
+    StopAwarePoll waiter(stop_);
+    // The watch exists before the first read, so a line written after a
+    // read reached the end always wakes the poll below.
+    for (;;) {
+      scan(false);
+      for (auto& file : files_)
+        if (!read_available(file, false)) return;
+      save();
+      if (waiter.wait({inotify.get()}) < 0) return;
+      std::array<char, 16 * 1024> events_buffer;
+      while (::read(inotify.get(), events_buffer.data(), events_buffer.size()) > 0) {
+      }
+    }
+  }
+
+  void save_if_due() {
+    if (Clock::now() - last_saved_ >= checkpoint_interval_) save();
+  }
+
+  void save() {
+    if (!checkpoint_file_ || !dirty_) return;
+    try {
+      save_checkpoint(*checkpoint_file_, checkpoint_);
+      dirty_ = false;
+    } catch (const std::exception& e) {
+      logger_->error("saving offsets to {} failed: {}", checkpoint_file_->string(), e.what());
+    }
+    last_saved_ = Clock::now();
+  }
+
+  StageContext context_;
+  std::shared_ptr<spdlog::logger> logger_;
+  std::string pattern_;
+  std::filesystem::path folder_;
+  bool follow_;
+  bool start_at_end_;
+  Value::Duration checkpoint_interval_;
+  std::size_t max_line_bytes_;
+  std::string path_attribute_;
+  std::optional<std::filesystem::path> checkpoint_file_;
+  Checkpoint checkpoint_;
+  bool dirty_ = false;
+  Clock::time_point last_saved_{};
+  std::list<Tracked> files_;  // a list: rotation erases while others stay put
+  Emitter* out_ = nullptr;
+  std::stop_token stop_;
+};
+
+}  // namespace
+}  // namespace weir::stdp
+
+WEIR_PLUGIN(file_source, source, "file",
+            "Lines from a file or a glob of files; `follow` keeps reading like tail -F (rotation included); a "
+            "checkpoint file of offsets lets a restart resume",
+            weir::stdp::FileSource, weir::stdp::file_source_options, weir::stdp::example_yaml)

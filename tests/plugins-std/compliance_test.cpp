@@ -1,0 +1,199 @@
+// One set of checks over every standard plugin: it loads, its example stage
+// validates, each bad option is rejected naming the option, its lifecycle
+// hooks work, and whatever it throws is a std::exception.
+
+#include "harness.hpp"
+
+#include <weir/config.hpp>
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <set>
+
+using namespace weir_test;
+using weir::Kind;
+
+namespace {
+
+const std::vector<std::pair<Kind, std::string>> expected_plugins = {
+    {Kind::source, "generate"},         {Kind::source, "file"},         {Kind::source, "stdin"},
+    {Kind::processor, "filter"},        {Kind::processor, "set"},       {Kind::processor, "json"},
+    {Kind::processor, "regex"},         {Kind::processor, "sample"},    {Kind::processor, "throttle"},
+    {Kind::processor, "dedupe"},        {Kind::processor, "simulate_work"}, {Kind::processor, "fail"},
+    {Kind::sink, "stdout"},             {Kind::sink, "file"},           {Kind::sink, "count"},
+    {Kind::sink, "null"}};
+
+// The example stage inside the smallest pipeline that can hold it: stand-ins
+// for the stages it reads from, its dead-letter target, and a consumer.
+std::string pipeline_around_example(const weir::PluginEntry& entry, const TempDir& dir) {
+  YAML::Node example = YAML::Load(std::string(entry.example()));
+  REQUIRE(example.IsMap());
+  REQUIRE(example.size() == 1);
+  const std::string name = example.begin()->first.as<std::string>();
+  YAML::Node stage = example.begin()->second;
+  // Paths in examples are relative; keep test runs out of the source tree.
+  if (stage["config"] && stage["config"]["path"])
+    stage["config"]["path"] = (dir / stage["config"]["path"].as<std::string>()).string();
+  if (stage["config"] && stage["config"]["checkpoint"])
+    stage["config"]["checkpoint"] = (dir / stage["config"]["checkpoint"].as<std::string>()).string();
+  YAML::Node stages;
+  stages[name] = stage;
+  std::vector<std::string> inputs;
+  if (stage["input"] && stage["input"].IsSequence())
+    for (const auto& input : stage["input"]) inputs.push_back(input.as<std::string>());
+  else if (stage["input"])
+    inputs.push_back(stage["input"].as<std::string>());
+  for (std::string input : inputs) {
+    input = input.substr(0, input.find('.'));
+    stages[input]["plugin"] = "generate";
+  }
+  if (stage["on_error"] && stage["on_error"]["dead_letter"])
+    stages[stage["on_error"]["dead_letter"].as<std::string>()]["plugin"] = "null";
+  if (entry.kind() != Kind::sink) {
+    stages["example_consumer"]["plugin"] = "null";
+    stages["example_consumer"]["input"] = name;
+  }
+  YAML::Node pipeline;
+  pipeline["pipeline"] = "example";
+  pipeline["stages"] = stages;
+  YAML::Emitter out;
+  out << pipeline;
+  return out.c_str();
+}
+
+// Values of the wrong type (or out of range) for an option.
+std::vector<std::string> bad_values(const weir::OptionSpec& option) {
+  std::vector<std::string> bad;
+  switch (option.type) {
+    case weir::OptionType::integer: bad = {"twelve", "1.5"}; break;
+    case weir::OptionType::number: bad = {"fast"}; break;
+    case weir::OptionType::boolean: bad = {"maybe"}; break;
+    case weir::OptionType::duration: bad = {"soon", "10"}; break;
+    case weir::OptionType::enumeration: bad = {"no_such_choice"}; break;
+    case weir::OptionType::list: bad = {"{a: 1}"}; break;
+    case weir::OptionType::map: bad = {"[1, 2]"}; break;
+    case weir::OptionType::string: bad = {"{a: 1}"}; break;
+  }
+  if (option.min) bad.push_back(fmt::format("{}", *option.min - 1));
+  if (option.max) bad.push_back(fmt::format("{}", *option.max + 1));
+  return bad;
+}
+
+// Options the plugin needs besides the one under test.
+std::string required_config(const weir::PluginEntry& entry, const TempDir& dir, std::string_view except = {}) {
+  std::string config;
+  for (const auto& option : entry.options()) {
+    if (!option.required || option.name == except) continue;
+    std::string value = option.name == "path" ? quoted(dir / "required.txt") : std::string(option.example);
+    config += fmt::format("{}: {}, ", option.name, value);
+  }
+  return config;
+}
+
+std::string display(const weir::PluginEntry& entry) {
+  return fmt::format("{} {}", weir::to_string(entry.kind()), entry.name());
+}
+
+}  // namespace
+
+TEST_CASE("compliance: every standard plugin loads from the build's plugin folder", "[plugins][compliance]") {
+  for (const auto& [kind, name] : expected_plugins) {
+    INFO(weir::to_string(kind) << " " << name);
+    const weir::PluginEntry* entry = registry().find(name, kind);
+    REQUIRE(entry);
+    CHECK_FALSE(entry->description().empty());
+    CHECK_FALSE(entry->example().empty());
+    for (const auto& option : entry->options()) {
+      INFO("option " << option.name);
+      CHECK_FALSE(option.description.empty());
+      CHECK((option.required || option.default_value || option.type == weir::OptionType::string ||
+             option.type == weir::OptionType::integer));
+    }
+  }
+}
+
+TEST_CASE("compliance: every example stage validates and constructs", "[plugins][compliance]") {
+  for (const auto& [kind, name] : expected_plugins) {
+    const weir::PluginEntry& entry = plugin(name, kind);
+    INFO(display(entry) << "\n" << entry.example());
+    TempDir dir;
+    std::string yaml = pipeline_around_example(entry, dir);
+    INFO(yaml);
+    weir::PluginRegistry& plugins = registry();
+    weir::PipelineSpec spec;
+    REQUIRE_NOTHROW(spec = weir::load_pipeline_string(yaml, plugins));
+    auto it = std::find_if(spec.stages.begin(), spec.stages.end(),
+                           [&](const auto& s) { return s.plugin == name && s.kind == kind; });
+    REQUIRE(it != spec.stages.end());
+    REQUIRE_NOTHROW(entry.create(it->options, context_for(name)));
+  }
+}
+
+TEST_CASE("compliance: each bad option value is rejected naming the option", "[plugins][compliance]") {
+  TempDir dir;
+  for (const auto& [kind, name] : expected_plugins) {
+    const weir::PluginEntry& entry = plugin(name, kind);
+    for (const auto& option : entry.options()) {
+      for (const std::string& bad : bad_values(option)) {
+        std::string config = fmt::format("{{{}{}: {}}}", required_config(entry, dir, option.name), option.name, bad);
+        INFO(display(entry) << " with config " << config);
+        try {
+          (void)options_for(name, kind, config);
+          FAIL("accepted");
+        } catch (const weir::ConfigError& e) {
+          CHECK_THAT(e.what(), Catch::Contains(std::string(option.name)));
+        }
+      }
+      if (option.required) {
+        std::string config = fmt::format("{{{}}}", required_config(entry, dir, option.name));
+        INFO(display(entry) << " without required " << option.name);
+        CHECK_THROWS_WITH(options_for(name, kind, config), Catch::Contains(std::string(option.name)));
+      }
+    }
+  }
+}
+
+TEST_CASE("compliance: start, work, flush and stop; what a plugin throws is a std::exception",
+          "[plugins][compliance]") {
+  const std::vector<weir::Message> awkward = {
+      message(""), message(std::string("\0\xff\xfe binary", 10)), message("{\"level\": \"error\"}", {{"level", "error"}}),
+      message(std::string(100000, 'x'), {{"kind", "report_generate"}}, 99)};
+  for (const auto& [kind, name] : expected_plugins) {
+    const weir::PluginEntry& entry = plugin(name, kind);
+    INFO(display(entry));
+    TempDir dir;
+    weir::PipelineSpec spec = weir::load_pipeline_string(pipeline_around_example(entry, dir), registry());
+    auto it = std::find_if(spec.stages.begin(), spec.stages.end(),
+                           [&](const auto& s) { return s.plugin == name && s.kind == kind; });
+    REQUIRE(it != spec.stages.end());
+    weir::StageInstance instance = entry.create(it->options, context_for(name));
+    instance.stage->start();
+    if (kind == Kind::source) {
+      // A source asked to stop before it starts returns without blocking.
+      std::stop_source stop;
+      stop.request_stop();
+      Collector out;
+      dynamic_cast<weir::Source&>(*instance.stage).run(out, stop.get_token());
+    } else {
+      for (weir::Message m : awkward) {
+        try {
+          if (kind == Kind::processor) {
+            Collector out;
+            dynamic_cast<weir::Processor&>(*instance.stage).process(m, out);
+          } else {
+            dynamic_cast<weir::Sink&>(*instance.stage).write(m);
+          }
+        } catch (const std::exception&) {
+          // Failing a message is allowed; escaping as a non-std exception is not.
+        } catch (...) {
+          FAIL("threw something that is not a std::exception");
+        }
+      }
+    }
+    instance.stage->flush();
+    instance.stage->stop();
+  }
+}

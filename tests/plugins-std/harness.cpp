@@ -1,0 +1,106 @@
+#include "harness.hpp"
+
+#include <weir/config.hpp>
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace weir_test {
+
+weir::PluginRegistry& registry() {
+  static weir::PluginRegistry loaded = [] {
+    weir::PluginRegistry r;
+    r.load_folders({WEIR_TEST_PLUGIN_DIR});
+    for (const auto& problem : r.problems()) FAIL("plugin library did not load: " << problem.to_string());
+    return r;
+  }();
+  return loaded;
+}
+
+const weir::PluginEntry& plugin(std::string_view name, weir::Kind kind) {
+  const weir::PluginEntry* entry = registry().find(name, kind);
+  if (!entry) FAIL("no " << weir::to_string(kind) << " plugin named " << name << " in " << WEIR_TEST_PLUGIN_DIR);
+  return *entry;
+}
+
+weir::Options options_for(std::string_view name, weir::Kind kind, const std::string& config) {
+  // The subject sits in the smallest graph the loader accepts: something
+  // feeds it unless it is a source, something drains it unless it is a sink.
+  std::string yaml = "pipeline: harness\nstages:\n";
+  if (kind != weir::Kind::source) yaml += "  feed: {plugin: generate, config: {count: 1}}\n";
+  yaml += fmt::format("  subject:\n    plugin: \"{}\"\n    kind: {}\n", name, weir::to_string(kind));
+  if (kind != weir::Kind::source) yaml += "    input: feed\n";
+  yaml += fmt::format("    config: {}\n", config.empty() ? std::string_view("{}") : std::string_view(config));
+  if (kind != weir::Kind::sink) yaml += "  drain: {plugin: \"null\", input: subject}\n";
+  weir::PipelineSpec spec = weir::load_pipeline_string(yaml, registry());
+  return spec.stage("subject")->options;
+}
+
+weir::StageContext context_for(std::string_view plugin, unsigned replica, unsigned replicas, std::string stage) {
+  weir::StageContext context;
+  context.stage = std::move(stage);
+  context.plugin = std::string(plugin);
+  context.replica = replica;
+  context.replicas = replicas;
+  return context;
+}
+
+weir::StageInstance make_stage(std::string_view name, weir::Kind kind, const std::string& config, unsigned replica,
+                               unsigned replicas) {
+  return plugin(name, kind).create(options_for(name, kind, config), context_for(name, replica, replicas));
+}
+
+std::vector<std::string> Collector::payloads() const {
+  std::vector<std::string> out;
+  for (const auto& m : messages) out.push_back(m.payload);
+  return out;
+}
+
+std::vector<weir::Message> process(weir::StageInstance& stage, weir::Message message) {
+  Collector out;
+  as<weir::Processor>(stage).process(message, out);
+  return std::move(out.messages);
+}
+
+weir::Message message(std::string payload, weir::Attributes attributes, std::uint64_t id) {
+  weir::Message m(std::move(payload));
+  m.attributes = std::move(attributes);
+  m.id = id;
+  return m;
+}
+
+TempDir::TempDir() {
+  static std::atomic<unsigned> counter{0};
+  std::random_device entropy;
+  path_ = std::filesystem::temp_directory_path() /
+          fmt::format("weir-plugins-test-{}-{}-{}", ::getpid(), counter++, entropy());
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+std::string read_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void append_file(const std::filesystem::path& file, const std::string& text) {
+  std::ofstream out(file, std::ios::binary | std::ios::app);
+  out << text;
+}
+
+std::string quoted(const std::filesystem::path& path) { return fmt::format("'{}'", path.string()); }
+
+}  // namespace weir_test

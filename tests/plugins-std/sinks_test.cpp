@@ -1,0 +1,176 @@
+// The standard sinks, written to directly.
+
+#include "harness.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <sstream>
+#include <thread>
+
+using namespace weir_test;
+using weir::Kind;
+
+namespace {
+
+// Points file descriptor 1 at a file for the lifetime of the object.
+class CapturedStdout {
+ public:
+  explicit CapturedStdout(const std::filesystem::path& file) : file_(file) {
+    std::fflush(stdout);
+    saved_ = ::dup(1);
+    int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 1);
+    ::close(fd);
+  }
+  ~CapturedStdout() { restore(); }
+  std::string text() {
+    restore();
+    return read_file(file_);
+  }
+
+ private:
+  void restore() {
+    if (saved_ < 0) return;
+    std::fflush(stdout);
+    ::dup2(saved_, 1);
+    ::close(saved_);
+    saved_ = -1;
+  }
+  std::filesystem::path file_;
+  int saved_ = -1;
+};
+
+std::vector<weir::Message> sample_batch() {
+  return {message("first", {{"kind", "email_send"}}, 1), message("second \"quoted\"", {}, 2)};
+}
+
+}  // namespace
+
+TEST_CASE("stdout: raw and JSON lines", "[plugins][stdout]") {
+  TempDir dir;
+  auto raw = make_stage("stdout", Kind::sink, "{}");
+  auto json = make_stage("stdout", Kind::sink, "{format: json}");
+  CapturedStdout captured(dir / "out.txt");
+  auto batch = sample_batch();
+  as<weir::Sink>(raw).write_batch(batch);
+  as<weir::Sink>(json).write(batch[0]);
+  std::string text = captured.text();
+  CHECK(text ==
+        "first\nsecond \"quoted\"\n"
+        R"({"id":1,"priority":0,"attributes":{"kind":"email_send"},"payload":"first"})"
+        "\n");
+}
+
+TEST_CASE("count: counts batches and single writes and logs the total", "[plugins][count]") {
+  std::ostringstream log;
+  auto logger = std::make_shared<spdlog::logger>("counter", std::make_shared<spdlog::sinks::ostream_sink_mt>(log));
+  auto context = context_for("count");
+  context.logger = logger;
+  auto stage = plugin("count", Kind::sink).create(options_for("count", Kind::sink, "{log_every: 2}"), context);
+  auto batch = sample_batch();
+  as<weir::Sink>(stage).write_batch(batch);
+  as<weir::Sink>(stage).write(batch[0]);
+  stage.stage->stop();
+  logger->flush();
+  CHECK_THAT(log.str(), Catch::Contains("counted 2 messages so far") && Catch::Contains("counted 3 messages ("));
+}
+
+TEST_CASE("null: accepts everything", "[plugins][null]") {
+  auto stage = make_stage("null", Kind::sink, "");
+  auto batch = sample_batch();
+  as<weir::Sink>(stage).write_batch(batch);
+  as<weir::Sink>(stage).write(batch[1]);
+  stage.stage->flush();
+  stage.stage->stop();
+}
+
+TEST_CASE("file sink: appends raw or JSON lines, creating folders", "[plugins][file]") {
+  TempDir dir;
+  auto path = dir / "deep/er/out.jsonl";
+  {
+    auto stage = make_stage("file", Kind::sink, "{format: json, path: " + quoted(path) + "}");
+    auto batch = sample_batch();
+    as<weir::Sink>(stage).write_batch(batch);
+    stage.stage->stop();
+  }
+  {
+    auto raw = make_stage("file", Kind::sink, "{path: " + quoted(path) + "}");
+    as<weir::Sink>(raw).write(message("appended"));
+    raw.stage->stop();
+  }
+  std::istringstream lines(read_file(path));
+  std::string line;
+  std::getline(lines, line);
+  auto first = nlohmann::json::parse(line);
+  CHECK(first["attributes"]["kind"] == "email_send");
+  std::getline(lines, line);
+  CHECK(nlohmann::json::parse(line)["payload"] == "second \"quoted\"");
+  std::getline(lines, line);
+  CHECK(line == "appended");
+}
+
+TEST_CASE("file sink: `flush: stop` holds lines until flush, `batch` writes each batch", "[plugins][file]") {
+  TempDir dir;
+  auto held = dir / "held.txt";
+  auto stage = make_stage("file", Kind::sink, "{flush: stop, path: " + quoted(held) + "}");
+  as<weir::Sink>(stage).write(message("one"));
+  CHECK(read_file(held).empty());
+  stage.stage->flush();
+  CHECK(read_file(held) == "one\n");
+
+  auto eager = dir / "eager.txt";
+  auto batch_stage = make_stage("file", Kind::sink, "{fsync: true, path: " + quoted(eager) + "}");
+  auto batch = sample_batch();
+  as<weir::Sink>(batch_stage).write_batch(batch);
+  CHECK(read_file(eager) == "first\nsecond \"quoted\"\n");
+}
+
+TEST_CASE("file sink: rotates by size and keeps N old files", "[plugins][file]") {
+  TempDir dir;
+  auto path = dir / "log.txt";
+  auto stage = make_stage("file", Kind::sink, "{rotate_bytes: 10, rotate_keep: 2, flush: message, path: " + quoted(path) + "}");
+  for (const char* line : {"aaaa", "bbbb", "cccc", "dddd", "eeee"}) as<weir::Sink>(stage).write(message(line));
+  stage.stage->stop();
+  CHECK(read_file(path) == "eeee\n");
+  CHECK(read_file(dir / "log.txt.1") == "cccc\ndddd\n");
+  CHECK(read_file(dir / "log.txt.2") == "aaaa\nbbbb\n");
+  CHECK_FALSE(std::filesystem::exists(dir / "log.txt.3"));
+}
+
+TEST_CASE("file sink: replicas share one file without tearing lines", "[plugins][file]") {
+  TempDir dir;
+  auto path = dir / "shared.txt";
+  const std::string config = "{rotate_bytes: 4096, rotate_keep: 50, path: " + quoted(path) + "}";
+  auto a = make_stage("file", Kind::sink, config, 0, 2);
+  auto b = make_stage("file", Kind::sink, config, 1, 2);
+  auto write = [](weir::StageInstance& stage, char letter) {
+    std::vector<weir::Message> batch(10, message(std::string(30, letter)));
+    for (int i = 0; i < 50; ++i) as<weir::Sink>(stage).write_batch(batch);
+    stage.stage->stop();
+  };
+  std::jthread one([&] { write(a, 'a'); });
+  std::jthread two([&] { write(b, 'b'); });
+  one.join();
+  two.join();
+  std::size_t lines = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    std::istringstream in(read_file(entry.path()));
+    for (std::string line; std::getline(in, line); ++lines)
+      REQUIRE((line == std::string(30, 'a') || line == std::string(30, 'b')));
+  }
+  CHECK(lines == 1000);
+}
+
+TEST_CASE("file sink: an unwritable path is rejected naming the option", "[plugins][file]") {
+  TempDir dir;
+  append_file(dir / "plain", "x");
+  CHECK_THROWS_WITH(make_stage("file", Kind::sink, "{path: " + quoted(dir / "plain/inside.txt") + "}"),
+                    Catch::Contains("option 'path'"));
+}
