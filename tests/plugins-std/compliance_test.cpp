@@ -170,6 +170,7 @@ TEST_CASE("compliance: start, work, flush and stop; what a plugin throws is a st
                            [&](const auto& s) { return s.plugin == name && s.kind == kind; });
     REQUIRE(it != spec.stages.end());
     weir::StageInstance instance = entry.create(it->options, context_for(name));
+    CapturedStdout quiet(dir / "stdout.txt");  // the stdout sink writes there
     instance.stage->start();
     if (kind == Kind::source) {
       // A source asked to stop before it starts returns without blocking.

@@ -5,9 +5,11 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -87,6 +89,29 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ignored;
   std::filesystem::remove_all(path_, ignored);
+}
+
+CapturedStdout::CapturedStdout(std::filesystem::path file) : file_(std::move(file)) {
+  std::fflush(stdout);
+  saved_ = ::dup(1);
+  int fd = ::open(file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ::dup2(fd, 1);
+  ::close(fd);
+}
+
+CapturedStdout::~CapturedStdout() { restore(); }
+
+std::string CapturedStdout::text() {
+  restore();
+  return read_file(file_);
+}
+
+void CapturedStdout::restore() {
+  if (saved_ < 0) return;
+  std::fflush(stdout);
+  ::dup2(saved_, 1);
+  ::close(saved_);
+  saved_ = -1;
 }
 
 std::string read_file(const std::filesystem::path& file) {

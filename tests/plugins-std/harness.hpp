@@ -67,6 +67,22 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// Points file descriptor 1 at a file for the lifetime of the object.
+class CapturedStdout {
+ public:
+  explicit CapturedStdout(std::filesystem::path file);
+  ~CapturedStdout();
+  CapturedStdout(const CapturedStdout&) = delete;
+  CapturedStdout& operator=(const CapturedStdout&) = delete;
+  // Restores standard output and returns what was written.
+  std::string text();
+
+ private:
+  void restore();
+  std::filesystem::path file_;
+  int saved_ = -1;
+};
+
 std::string read_file(const std::filesystem::path& file);
 void append_file(const std::filesystem::path& file, const std::string& text);
 std::string quoted(const std::filesystem::path& path);

@@ -7,9 +7,6 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <sstream>
 #include <thread>
@@ -18,34 +15,6 @@ using namespace weir_test;
 using weir::Kind;
 
 namespace {
-
-// Points file descriptor 1 at a file for the lifetime of the object.
-class CapturedStdout {
- public:
-  explicit CapturedStdout(const std::filesystem::path& file) : file_(file) {
-    std::fflush(stdout);
-    saved_ = ::dup(1);
-    int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(fd, 1);
-    ::close(fd);
-  }
-  ~CapturedStdout() { restore(); }
-  std::string text() {
-    restore();
-    return read_file(file_);
-  }
-
- private:
-  void restore() {
-    if (saved_ < 0) return;
-    std::fflush(stdout);
-    ::dup2(saved_, 1);
-    ::close(saved_);
-    saved_ = -1;
-  }
-  std::filesystem::path file_;
-  int saved_ = -1;
-};
 
 std::vector<weir::Message> sample_batch() {
   return {message("first", {{"kind", "email_send"}}, 1), message("second \"quoted\"", {}, 2)};
