@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,6 +63,10 @@ struct StageSpec {
   ErrorPolicy on_error;
   Options options;                // validated against the plugin's schema
   SourcePosition position;
+  // An in-process stage (embedding): when set, the runtime calls it once per
+  // replica instead of looking `plugin` up in the registry; `plugin` then only
+  // names the stage's kind of work in reports.
+  std::function<std::unique_ptr<Stage>(const StageContext&)> factory;
 };
 
 struct PipelineSpec {

@@ -80,7 +80,7 @@ void Pipeline::Impl::build() {
     stage->spec = &spec.stages[i];
     stage->index = i;
     stage->plugin = registry->find(stage->spec->plugin, stage->spec->kind);
-    if (!stage->plugin) {
+    if (!stage->plugin && !stage->spec->factory) {
       Diagnostic d{spec.file.string(), stage->spec->position.line, stage->spec->position.column,
                    fmt::format("stage '{}': no {} plugin named '{}'", stage->spec->name,
                                to_string(stage->spec->kind), stage->spec->plugin),
@@ -164,14 +164,25 @@ std::unique_ptr<Replica> Pipeline::Impl::make_replica(StageRuntime& stage, unsig
   replica->index = index;
   replica->logger = spdlog::default_logger()->clone(stage.spec->name);
   StageContext context{stage.spec->name, stage.spec->plugin, index, stage.spec->replicas, replica->logger};
-  replica->instance = stage.plugin->create(stage.spec->options, context);
+  if (stage.spec->factory) {
+    try {
+      replica->instance.stage = stage.spec->factory(context);
+    } catch (const std::exception& e) {
+      throw PluginError(fmt::format("stage '{}': its in-process factory threw: {}", stage.spec->name, e.what()));
+    }
+    if (!replica->instance.stage)
+      throw PluginError(fmt::format("stage '{}': its in-process factory made no stage", stage.spec->name));
+  } else {
+    replica->instance = stage.plugin->create(stage.spec->options, context);
+  }
   Stage* made = replica->instance.stage.get();
   const bool right_kind = stage.spec->kind == Kind::source      ? dynamic_cast<Source*>(made) != nullptr
                           : stage.spec->kind == Kind::processor ? dynamic_cast<Processor*>(made) != nullptr
                                                                 : dynamic_cast<Sink*>(made) != nullptr;
   if (!right_kind)
     throw PluginError(fmt::format("{} plugin '{}' ({}) made a stage that is not a {}", to_string(stage.spec->kind),
-                                  stage.spec->plugin, stage.plugin->library_file().string(),
+                                  stage.spec->plugin,
+                                  stage.plugin ? stage.plugin->library_file().string() : "in process",
                                   to_string(stage.spec->kind)));
   replica->lane_wait = std::vector<runtime::Histogram>(stage.lane_conditions.size());
   replica->delivered = std::vector<runtime::Counter>(stage.inputs.size());
