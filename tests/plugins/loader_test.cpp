@@ -145,6 +145,16 @@ TEST_CASE("folders: the same folder twice is loaded once", "[plugins][loader]") 
   CHECK(registry.searched().size() == 1);
 }
 
+TEST_CASE("folders: loading in rounds skips folders and files already loaded", "[plugins][loader]") {
+  weir::PluginRegistry registry;
+  registry.load_folders({root / "good"});
+  registry.load_folders({root / "good" / ".", root / "throwing"});
+  registry.load_library(library("good", "test_good"));
+  CHECK(registry.problems().empty());
+  CHECK(registry.all().size() == 4);
+  CHECK(registry.searched().size() == 2);
+}
+
 TEST_CASE("folders: two libraries in one folder with one name is an error naming both", "[plugins][loader]") {
   weir::PluginRegistry registry;
   registry.load_folders({root / "duplicates"});

@@ -1,3 +1,5 @@
+cmake_minimum_required(VERSION 3.25)
+
 # Runs WEIR with the arguments after `--`, then checks its exit code against
 # EXPECTED_EXIT and its output (stdout and stderr together) against the regex
 # EXPECTED, showing everything when either differs.

@@ -3,11 +3,11 @@
 // find_package(weir) and runs, as written, in its own test pipeline.
 
 #include "command.hpp"
+#include "plugin_text.hpp"
 
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -297,14 +297,6 @@ in `<prefix>/lib/weir/plugins`.
   the ABI rules.
 )weir";
 
-void write_file(const fs::path& file, const std::string& text) {
-  fs::create_directories(file.parent_path());
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) throw std::runtime_error(fmt::format("{}: cannot write", file.string()));
-}
-
 int new_plugin(const NewPluginArguments& args) {
   static const std::regex valid_name("[a-z][a-z0-9_]*");
   if (!std::regex_match(args.name, valid_name)) {
@@ -327,10 +319,10 @@ int new_plugin(const NewPluginArguments& args) {
   const char* source = args.kind == "source" ? source_source : args.kind == "sink" ? sink_source : processor_source;
   const char* pipeline =
       args.kind == "source" ? source_pipeline : args.kind == "sink" ? sink_pipeline : processor_pipeline;
-  write_file(dir / "CMakeLists.txt", fill(cmake_template, values));
-  write_file(dir / "src" / (args.name + ".cpp"), fill(source, values));
-  write_file(dir / "pipeline.yaml", fill(pipeline, values));
-  write_file(dir / "README.md", fill(readme_template, values));
+  write_text_file(dir / "CMakeLists.txt", fill(cmake_template, values));
+  write_text_file(dir / "src" / (args.name + ".cpp"), fill(source, values));
+  write_text_file(dir / "pipeline.yaml", fill(pipeline, values));
+  write_text_file(dir / "README.md", fill(readme_template, values));
 
   std::cout << fmt::format(
       "wrote a {} plugin project to {}\n"

@@ -6,10 +6,8 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
 #include <set>
 #include <sstream>
-#include <stdexcept>
 
 namespace weir::cli {
 
@@ -70,9 +68,10 @@ std::string index(const std::vector<const PluginEntry*>& plugins) {
   std::ostringstream out;
   out << "# Plugin reference\n\n"
          "Every plugin that ships with weir, one page each. `weir plugins NAME` shows the same on the\n"
-         "command line; docs/plugins.md explains how to write your own.\n\n";
+         "command line; [Writing a weir plugin](../plugins.md) explains how to write your own.\n\n";
   for (Kind kind : {Kind::source, Kind::processor, Kind::sink}) {
-    out << fmt::format("## {}s\n\n", to_string(kind));
+    const std::string_view heading = kind == Kind::source ? "Sources" : kind == Kind::processor ? "Processors" : "Sinks";
+    out << fmt::format("## {}\n\n", heading);
     bool any = false;
     for (const PluginEntry* plugin : plugins) {
       if (plugin->kind() != kind) continue;
@@ -84,13 +83,6 @@ std::string index(const std::vector<const PluginEntry*>& plugins) {
   }
   out << generated_note;
   return out.str();
-}
-
-void write_file(const fs::path& file, const std::string& text) {
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) throw std::runtime_error(fmt::format("{}: cannot write", file.string()));
 }
 
 bool is_plugin_page(const fs::path& file) {
@@ -110,12 +102,12 @@ std::vector<fs::path> write_plugin_docs(const PluginRegistry& registry, const fs
   std::set<fs::path> current;
   for (const PluginEntry* plugin : plugins) {
     const fs::path file = folder / page_name(*plugin);
-    write_file(file, page(*plugin));
+    write_text_file(file, page(*plugin));
     written.push_back(file);
     current.insert(file);
   }
   const fs::path index_file = folder / "README.md";
-  write_file(index_file, index(plugins));
+  write_text_file(index_file, index(plugins));
   written.push_back(index_file);
   // A page for a plugin that was removed or renamed would otherwise linger.
   for (const auto& item : fs::directory_iterator(folder))

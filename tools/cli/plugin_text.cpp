@@ -5,6 +5,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <fstream>
+#include <stdexcept>
+
 namespace weir::cli {
 
 namespace {
@@ -36,6 +39,14 @@ std::string option_range_text(const OptionSpec& spec) {
   if (spec.min) return fmt::format(">= {}", bound_text(spec, *spec.min));
   if (spec.max) return fmt::format("<= {}", bound_text(spec, *spec.max));
   return "";
+}
+
+void write_text_file(const std::filesystem::path& file, const std::string& text) {
+  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) throw std::runtime_error(fmt::format("{}: cannot write", file.string()));
 }
 
 }  // namespace weir::cli

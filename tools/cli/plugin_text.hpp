@@ -18,6 +18,10 @@ std::string option_default_text(const OptionSpec& spec);
 // `1 .. 65536`, `>= 0`, `<= 10s`, `fast | safe`, or "".
 std::string option_range_text(const OptionSpec& spec);
 
+// Writes `text` to `file`, creating its folder; throws naming the file when
+// it cannot.
+void write_text_file(const std::filesystem::path& file, const std::string& text);
+
 // Writes one Markdown page per plugin (<kind>-<name>.md) and README.md, an
 // index, into `folder`, removing pages of plugins that no longer exist.
 // Returns the files written.

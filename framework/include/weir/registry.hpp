@@ -76,11 +76,15 @@ class PluginRegistry {
 
   // The default search folders after a pipeline's own plugin_path: each folder
   // of $WEIR_PLUGIN_PATH (colon-separated), then the built-in plugins folder
-  // beside the running binary (../lib/weir/plugins) or in the install prefix.
+  // beside the running binary (../lib/weir/plugins) if there is one, else the
+  // one in the install prefix.
   static std::vector<std::filesystem::path> default_search_path();
 
-  // Loads every weir plugin library in `folders` (in order, serially).
-  // Problems are collected, not thrown: see problems().
+  // Loads every weir plugin library (*.so) in `folders` (in order, serially;
+  // within a folder in file-name order). A plugin in an earlier folder shadows
+  // one of the same kind and name in a later folder, including folders loaded
+  // by an earlier call; two in one folder are a problem. Folders already
+  // searched are skipped. Problems are collected, not thrown: see problems().
   void load_folders(const std::vector<std::filesystem::path>& folders);
   // Loads one library file; throws PluginError on any problem.
   void load_library(const std::filesystem::path& file);

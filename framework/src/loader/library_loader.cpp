@@ -152,7 +152,10 @@ std::vector<fs::path> PluginRegistry::default_search_path() {
 }
 
 void PluginRegistry::load_folders(const std::vector<fs::path>& folders) {
+  // Callers load in rounds (a pipeline's plugin_path, then the defaults):
+  // a folder already searched in an earlier round is not loaded again.
   std::set<fs::path> seen;
+  for (const fs::path& folder : searched_) seen.insert(identity(folder));
   for (const fs::path& folder : folders) {
     if (!seen.insert(identity(folder)).second) continue;
     searched_.push_back(folder);
@@ -226,6 +229,8 @@ void PluginRegistry::load(const fs::path& file, const fs::path* folder) {
         throw library_error(file, fmt::format("two {} plugins are named '{}' in this one library",
                                               to_string(d->kind), d->name));
     if (const PluginEntry* existing = find(d->name, d->kind)) {
+      std::error_code same_ec;
+      if (fs::equivalent(existing->library_file(), file, same_ec)) continue;  // this very file, loaded before
       const bool earlier_folder = folder && existing->library_file().parent_path() != *folder &&
                                   existing->library_file().has_parent_path();
       if (earlier_folder) {

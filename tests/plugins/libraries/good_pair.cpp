@@ -47,8 +47,8 @@ class EchoSink final : public weir::Sink {
 }  // namespace
 
 WEIR_PLUGIN(test_upper, processor, "test_upper", "Upper-cases payloads (test library)", Upper, upper_options,
-            "plugin: test_upper\ninput: upstream\nconfig: {suffix: \"!\"}\n")
+            "upper:\n  plugin: test_upper\n  input: upstream\n  config: {suffix: \"!\"}\n")
 WEIR_PLUGIN(test_echo_source, source, "test_echo", "Emits one message (test library)", EchoSource, weir_test::no_options,
-            "plugin: test_echo\n")
+            "echo:\n  plugin: test_echo\n")
 WEIR_PLUGIN(test_echo_sink, sink, "test_echo", "Discards messages (test library)", EchoSink, weir_test::no_options,
-            "plugin: test_echo\ninput: upstream\n")
+            "echo_out:\n  plugin: test_echo\n  input: upstream\n")
