@@ -71,6 +71,7 @@ struct EdgeReport {
   std::uint64_t abandoned = 0;
   Percentiles wait;        // time messages spent in this edge's lane
   double blocked_ms = 0;   // senders waiting because it was full
+  std::size_t depth = 0;   // messages in the lane now; edges into one lane share it (live view, metrics)
 };
 
 struct RunReport {

@@ -458,6 +458,7 @@ RunReport Pipeline::Impl::report(RunStatus status) const {
       edge.to = s.name;
       if (!stage->spec->lanes.empty()) edge.lane = stage->spec->lanes[input.lane].name;
       edge.capacity = stage->queue->capacity(input.lane);
+      edge.depth = stage->queue->size(input.lane);
       edge.sent = sent[input.from_stage][input.from_slot];
       edge.delivered = delivered[e];
       edge.dropped = input.dropped.load(std::memory_order_relaxed);
