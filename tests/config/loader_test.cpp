@@ -166,6 +166,17 @@ TEST_CASE("defaults apply unless a stage sets its own", "[config][loader]") {
   CHECK(b.on_error.backoff == 1s);  // the other on_error keys still come from defaults
 }
 
+TEST_CASE("a plugin named null is not a missing value", "[config][loader]") {
+  const auto spec = load("pipeline: p\nstages:\n  in: {plugin: generate}\n  a: {plugin: null, input: in}\n"
+                         "  b:\n    plugin: null\n    input: in\n");
+  CHECK(spec.stage("a")->plugin == "null");
+  CHECK(spec.stage("b")->kind == Kind::sink);
+  CHECK(problems("pipeline: p\nstages:\n  in: {plugin: generate}\n  out: {plugin: ~, input: in}\n"
+                 "  more: {plugin: , input: in}\n") ==
+        Lines{"<string>:4:17: error: stage 'out': unknown plugin '~' (`weir plugins` lists them)",
+              "<string>:5:18: error: stage 'more': plugin must be a name or text, found nothing"});
+}
+
 TEST_CASE("fan-in takes a list of inputs", "[config][loader]") {
   const auto spec = load("pipeline: p\nstages:\n  a: {plugin: generate}\n  b: {plugin: generate}\n"
                          "  out: {plugin: stdout, input: [a, b]}\n");

@@ -82,7 +82,7 @@ inline PluginDescriptor descriptor(const char* name, Kind kind, std::span<const 
 }
 
 // generate (source), file (source and sink), simulate_work and tag
-// (processors), stdout (sink).
+// (processors), stdout and null (sinks).
 inline void register_test_plugins(PluginRegistry& registry) {
   static const PluginDescriptor descriptors[] = {
       descriptor("generate", Kind::source, &generate_options, &make<IdleSource>),
@@ -91,6 +91,7 @@ inline void register_test_plugins(PluginRegistry& registry) {
       descriptor("tag", Kind::processor, &no_options, &make<PassProcessor>),
       descriptor("file", Kind::sink, &file_sink_options, &make<NullSink>),
       descriptor("stdout", Kind::sink, &no_options, &make<NullSink>),
+      descriptor("null", Kind::sink, &no_options, &make<NullSink>),
   };
   for (const PluginDescriptor& d : descriptors) registry.add(d);
 }

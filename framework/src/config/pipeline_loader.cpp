@@ -63,8 +63,8 @@ struct StageDraft {
 
 class Loader {
  public:
-  Loader(Reporter& reporter, PluginRegistry& registry, fs::path base_dir)
-      : reporter_(reporter), registry_(registry), base_dir_(std::move(base_dir)) {}
+  Loader(Reporter& reporter, PluginRegistry& registry, fs::path base_dir, std::string_view source)
+      : reporter_(reporter), registry_(registry), base_dir_(std::move(base_dir)), source_(source) {}
 
   PipelineSpec load(const YAML::Node& root) {
     PipelineSpec spec;
@@ -163,8 +163,23 @@ class Loader {
     return fmt::format("'{}'", node.Scalar());
   }
 
+  // YAML reads a plain `null` or `~` as no value, but `plugin: null` names
+  // the null sink; yaml-cpp keeps no text for it, so look at the source.
+  std::optional<std::string> spelled_null(const YAML::Node& node) const {
+    if (!node.IsNull() || reporter_.from_override(node)) return std::nullopt;
+    const auto pos = static_cast<std::size_t>(std::max(node.Mark().pos, 0));
+    for (std::string_view word : {"null", "Null", "NULL", "~"})
+      if (source_.substr(pos, word.size()) == word) {
+        const std::size_t end = pos + word.size();
+        if (end == source_.size() || std::string_view(" \t\r\n,}]#").find(source_[end]) != std::string_view::npos)
+          return std::string(word);
+      }
+    return std::nullopt;
+  }
+
   std::optional<std::string> read_string(const YAML::Node& node, std::string_view what) {
     if (node.IsScalar() && !node.Scalar().empty()) return node.Scalar();
+    if (auto word = spelled_null(node)) return word;
     reporter_.error(node, fmt::format("{} must be a name or text, found {}", what, describe(node)));
     return std::nullopt;
   }
@@ -500,6 +515,7 @@ class Loader {
   fs::path base_dir_;
   Defaults defaults_;
   Place default_dead_letter_;
+  std::string_view source_;
 };
 
 PipelineSpec load(const std::string& yaml, PluginRegistry& registry, const std::vector<Override>& overrides,
@@ -512,7 +528,7 @@ PipelineSpec load(const std::string& yaml, PluginRegistry& registry, const std::
     throw ConfigError({Diagnostic{name, e.mark.line + 1, e.mark.column + 1, "YAML syntax: " + e.msg, {}}});
   }
   apply_overrides(root, overrides, reporter);
-  PipelineSpec spec = Loader(reporter, registry, base_dir).load(root);
+  PipelineSpec spec = Loader(reporter, registry, base_dir, yaml).load(root);
   if (!reporter.empty()) throw ConfigError(reporter.take_sorted());
   return spec;
 }

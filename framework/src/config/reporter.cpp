@@ -8,6 +8,12 @@ namespace weir::config {
 
 Place Reporter::place(const YAML::Node& node) const { return place(node, 0); }
 
+bool Reporter::from_override(const YAML::Node& node) const {
+  for (const auto& entry : override_nodes_)
+    if (entry.first.is(node)) return true;
+  return false;
+}
+
 Place Reporter::place(const YAML::Node& node, int offset) const {
   for (const auto& [marked, text] : override_nodes_)
     if (marked.is(node)) return Place{"--set " + text, 0, 0};

@@ -35,6 +35,7 @@ class Reporter {
 
   void add(Diagnostic diagnostic) { diagnostics_.push_back(std::move(diagnostic)); }
 
+  bool from_override(const YAML::Node& node) const;
   // `node` and everything below it came from this override.
   void mark_override(const YAML::Node& node, const std::string& override_text);
 
