@@ -7,6 +7,7 @@
 #include <weir/registry.hpp>
 #include <weir/version.hpp>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -49,6 +50,9 @@ int main(int argc, char** argv) {
     // CLI11 returns 0 for --help / --version and 100+ for errors; the contract says 2.
     return app.exit(e) == 0 ? exit_ok : exit_bad_input;
   }
+  // Logs go to stderr: stdout carries only what a command prints (`--report -`
+  // writes the JSON alone there).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("weir"));
   spdlog::set_level(spdlog::level::from_str(log_level));
 
   for (const auto& [command, run] : runners) {

@@ -10,7 +10,7 @@ WEIR_PACKAGES=(
   cmake ninja-build g++ pkg-config
   libyaml-cpp-dev libtbb-dev libspdlog-dev libfmt-dev libboost-dev libboost-filesystem-dev
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev catch2
-  libatomic-queue-dev libconcurrentqueue-dev
+  libatomic-queue-dev libconcurrentqueue-dev python3
 )
 
 weir_install_packages() {
