@@ -1,0 +1,368 @@
+// PipelineBuilder: stages collected in code; plugins, options and conditions
+// checked together at build() so a host program sees every problem at once.
+
+#include "config/option_values.hpp"
+#include "config/reporter.hpp"
+#include "embed/builder_impl.hpp"
+#include "embed/host_stages.hpp"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace weir {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+Diagnostic problem(std::string message, std::string hint = {}) {
+  return Diagnostic{{}, 0, 0, std::move(message), std::move(hint)};
+}
+
+YAML::Node to_yaml(const Value& value) {
+  if (value.is_null()) return YAML::Node(YAML::NodeType::Null);
+  if (value.is_bool()) return YAML::Node(value.as_bool());
+  if (value.is_int()) return YAML::Node(value.as_int());
+  if (value.is_number()) return YAML::Node(value.as_number());
+  if (value.is_string()) return YAML::Node(value.as_string());
+  if (value.is_duration()) return YAML::Node(format_duration(value.as_duration()));
+  YAML::Node node;
+  if (value.is_list()) {
+    node = YAML::Node(YAML::NodeType::Sequence);
+    for (const Value& item : value.as_list()) node.push_back(to_yaml(item));
+  } else {
+    node = YAML::Node(YAML::NodeType::Map);
+    for (const auto& [key, item] : value.as_map()) node[key] = to_yaml(item);
+  }
+  return node;
+}
+
+// The registry a YAML pipeline is loaded with in a host: the pipeline's own
+// plugin_path first, then the default folders (the order `weir run` uses),
+// and the host_* stages, which the loader must know to accept them.
+void prepare_registry(PluginRegistry& registry, const std::string& yaml, const fs::path& base_dir) {
+  std::vector<fs::path> folders;
+  try {
+    const YAML::Node root = YAML::Load(yaml);
+    const YAML::Node listed = root.IsMap() ? root["plugin_path"] : YAML::Node();
+    std::vector<YAML::Node> entries;
+    if (listed.IsSequence()) {
+      for (const YAML::Node& entry : listed) entries.push_back(entry);
+    } else if (listed.IsScalar()) entries.push_back(listed);
+    for (const YAML::Node& entry : entries) {
+      if (!entry.IsScalar()) continue;
+      fs::path folder(entry.Scalar());
+      if (folder.is_relative()) folder = base_dir / folder;
+      std::error_code error;
+      if (fs::is_directory(folder, error)) folders.push_back(folder.lexically_normal());
+    }
+  } catch (const YAML::Exception&) {
+    // The loader reports it, with its position.
+  }
+  for (fs::path& folder : PluginRegistry::default_search_path()) folders.push_back(std::move(folder));
+  registry.load_folders(folders);
+  detail::add_host_plugins(registry);
+}
+
+}  // namespace
+
+PipelineBuilder PipelineBuilder::from_yaml(const std::string& yaml, const std::vector<Override>& overrides,
+                                           const std::string& name, const fs::path& base_dir, const fs::path* file) {
+  PipelineBuilder builder(name);
+  auto& impl = *builder.impl_;
+  prepare_registry(*impl.registry, yaml, base_dir);
+  impl.folders_loaded = true;
+  impl.spec = file ? load_pipeline_file(*file, *impl.registry, overrides)
+                   : load_pipeline_string(yaml, *impl.registry, overrides, name, base_dir);
+  impl.drafts.assign(impl.spec.stages.size(), detail::StageDraft{});
+  return builder;
+}
+
+// ---- StageBuilder ---------------------------------------------------------------
+
+StageSpec& StageBuilder::spec() { return builder_->impl_->spec.stages[index_]; }
+const std::string& StageBuilder::name() const { return builder_->impl_->spec.stages[index_].name; }
+
+StageBuilder& StageBuilder::input(std::string_view from) {
+  InputRef ref{std::string(from), false};
+  constexpr std::string_view suffix = ".unmatched";
+  if (from.size() > suffix.size() && from.substr(from.size() - suffix.size()) == suffix) {
+    ref.stage = std::string(from.substr(0, from.size() - suffix.size()));
+    ref.unmatched = true;
+  }
+  spec().inputs.push_back(std::move(ref));
+  return *this;
+}
+
+StageBuilder& StageBuilder::replicas(unsigned count) {
+  if (count == 0) builder_->impl_->problems.push_back(problem(fmt::format("stage '{}': replicas is 0", name()), "at least 1"));
+  spec().replicas = count;
+  return *this;
+}
+
+StageBuilder& StageBuilder::capacity(std::size_t messages) {
+  if (messages == 0) builder_->impl_->problems.push_back(problem(fmt::format("stage '{}': capacity is 0", name()), "at least 1"));
+  spec().capacity = messages;
+  return *this;
+}
+
+namespace {
+std::optional<Condition> parse_condition(const std::string& expression, const std::string& what,
+                                         std::vector<Diagnostic>& problems) {
+  try {
+    return Condition::parse(expression);
+  } catch (const ConditionError& e) {
+    problems.push_back(problem(fmt::format("{}: {} (column {} of '{}')", what, e.what(), e.column(), expression)));
+    return std::nullopt;
+  }
+}
+}  // namespace
+
+StageBuilder& StageBuilder::when(std::string expression) {
+  spec().when = parse_condition(expression, fmt::format("stage '{}': when", name()), builder_->impl_->problems);
+  return *this;
+}
+
+StageBuilder& StageBuilder::when_full(WhenFull policy) {
+  spec().when_full = policy;
+  return *this;
+}
+
+StageBuilder& StageBuilder::lane(std::string lane_name, std::string when, std::size_t capacity, unsigned weight) {
+  LaneSpec lane{std::move(lane_name), std::nullopt, capacity, weight};
+  if (!when.empty())
+    lane.when = parse_condition(when, fmt::format("stage '{}': lane '{}': when", name(), lane.name),
+                                builder_->impl_->problems);
+  spec().lanes.push_back(std::move(lane));
+  return *this;
+}
+
+StageBuilder& StageBuilder::lane_policy(LanePolicy policy) {
+  spec().lane_policy = policy;
+  return *this;
+}
+
+StageBuilder& StageBuilder::on_error(ErrorPolicy policy) {
+  spec().on_error = std::move(policy);
+  return *this;
+}
+
+StageBuilder& StageBuilder::kind(Kind kind) {
+  spec().kind = kind;
+  builder_->impl_->drafts[index_].explicit_kind = true;
+  return *this;
+}
+
+// ---- PipelineBuilder ------------------------------------------------------------
+
+PipelineBuilder::PipelineBuilder(std::string name) : impl_(std::make_unique<Impl>()) {
+  impl_->spec.name = std::move(name);
+  impl_->registry = std::make_unique<PluginRegistry>();
+}
+
+PipelineBuilder::~PipelineBuilder() = default;
+PipelineBuilder::PipelineBuilder(PipelineBuilder&&) noexcept = default;
+PipelineBuilder& PipelineBuilder::operator=(PipelineBuilder&&) noexcept = default;
+
+PipelineBuilder PipelineBuilder::from_file(const fs::path& file, const std::vector<Override>& overrides) {
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream text;
+  if (in) text << in.rdbuf();
+  // An unreadable file is reported by the loader, like `weir validate` does.
+  return from_yaml(text.str(), overrides, file.string(), fs::absolute(file).parent_path(), &file);
+}
+
+PipelineBuilder PipelineBuilder::from_string(const std::string& yaml, const std::vector<Override>& overrides,
+                                             const std::string& name, const fs::path& base_dir) {
+  return from_yaml(yaml, overrides, name, base_dir, nullptr);
+}
+
+PipelineBuilder& PipelineBuilder::description(std::string text) {
+  impl_->spec.description = std::move(text);
+  return *this;
+}
+
+PipelineBuilder& PipelineBuilder::drain_timeout(std::chrono::nanoseconds timeout) {
+  impl_->spec.drain_timeout = timeout;
+  return *this;
+}
+
+PipelineBuilder& PipelineBuilder::plugin_path(fs::path folder) {
+  impl_->spec.plugin_path.push_back(fs::absolute(folder).lexically_normal());
+  return *this;
+}
+
+StageBuilder PipelineBuilder::add(std::string stage, std::string plugin, Kind kind, StageMaker make) {
+  if (impl_->spec.stage(stage))
+    impl_->problems.push_back(problem(fmt::format("stage '{}' is added twice", stage), "give each stage its own name"));
+  StageSpec spec;
+  spec.name = std::move(stage);
+  spec.plugin = std::move(plugin);
+  spec.kind = kind;
+  spec.factory = std::move(make);
+  impl_->spec.stages.push_back(std::move(spec));
+  impl_->drafts.emplace_back();
+  return StageBuilder(*this, impl_->spec.stages.size() - 1);
+}
+
+StageBuilder PipelineBuilder::plugin(std::string stage, std::string plugin, std::string config) {
+  auto added = add(std::move(stage), std::move(plugin), Kind::processor, nullptr);
+  auto& draft = impl_->drafts.back();
+  draft.plugin_stage = true;
+  draft.config_yaml = std::move(config);
+  return added;
+}
+
+StageBuilder PipelineBuilder::plugin(std::string stage, std::string plugin, const Options& config) {
+  auto added = add(std::move(stage), std::move(plugin), Kind::processor, nullptr);
+  auto& draft = impl_->drafts.back();
+  draft.plugin_stage = true;
+  draft.config_options = config;
+  return added;
+}
+
+StageBuilder PipelineBuilder::source(std::string stage, SourceFunction run) {
+  class LambdaSource final : public Source {
+   public:
+    explicit LambdaSource(SourceFunction f) : f_(std::move(f)) {}
+    void run(Emitter& out, std::stop_token stop) override { f_(out, std::move(stop)); }
+
+   private:
+    SourceFunction f_;
+  };
+  return add(std::move(stage), "lambda", Kind::source,
+             [run = std::move(run)](const StageContext&) { return std::make_unique<LambdaSource>(run); });
+}
+
+StageBuilder PipelineBuilder::processor(std::string stage, ProcessFunction process) {
+  class LambdaProcessor final : public Processor {
+   public:
+    explicit LambdaProcessor(ProcessFunction f) : f_(std::move(f)) {}
+    void process(Message& message, Emitter& out) override { f_(message, out); }
+
+   private:
+    ProcessFunction f_;
+  };
+  return add(std::move(stage), "lambda", Kind::processor,
+             [process = std::move(process)](const StageContext&) { return std::make_unique<LambdaProcessor>(process); });
+}
+
+StageBuilder PipelineBuilder::sink(std::string stage, SinkFunction write) {
+  class LambdaSink final : public Sink {
+   public:
+    explicit LambdaSink(SinkFunction f) : f_(std::move(f)) {}
+    void write(const Message& message) override { f_(message); }
+
+   private:
+    SinkFunction f_;
+  };
+  return add(std::move(stage), "lambda", Kind::sink,
+             [write = std::move(write)](const StageContext&) { return std::make_unique<LambdaSink>(write); });
+}
+
+StageBuilder PipelineBuilder::stage(std::string stage, Kind kind, StageMaker make) {
+  if (!make) impl_->problems.push_back(problem(fmt::format("stage '{}': its maker is empty", stage)));
+  return add(std::move(stage), "object", kind, std::move(make));
+}
+
+// The factory is set when a HostPipeline binds the stage to its handle.
+StageBuilder PipelineBuilder::host_input(std::string stage) {
+  return add(std::move(stage), std::string(host_input_plugin), Kind::source, nullptr);
+}
+StageBuilder PipelineBuilder::host_output(std::string stage) {
+  return add(std::move(stage), std::string(host_output_plugin), Kind::sink, nullptr);
+}
+StageBuilder PipelineBuilder::host_reply(std::string stage) {
+  return add(std::move(stage), std::string(host_reply_plugin), Kind::sink, nullptr);
+}
+
+StageBuilder PipelineBuilder::stage(std::string_view name) {
+  for (std::size_t i = 0; i < impl_->spec.stages.size(); ++i)
+    if (impl_->spec.stages[i].name == name) return StageBuilder(*this, i);
+  throw std::invalid_argument(fmt::format("pipeline '{}' has no stage '{}'", impl_->spec.name, name));
+}
+
+const PipelineSpec& PipelineBuilder::spec() const noexcept { return impl_->spec; }
+
+// ---- build ---------------------------------------------------------------------
+
+namespace {
+
+// The contract's rules, as the YAML loader applies them: an explicit kind
+// wins; a name that exists in one kind only settles it; otherwise the
+// stage's place in the graph does.
+Kind infer_kind(const PipelineSpec& spec, const StageSpec& stage, const PluginRegistry& registry) {
+  const auto entries = registry.find_all(stage.plugin);
+  if (entries.size() == 1) return entries.front()->kind();
+  bool dead_letter_target = false, read_from = false;
+  for (const StageSpec& other : spec.stages) {
+    dead_letter_target |= other.on_error.dead_letter == stage.name;
+    for (const InputRef& input : other.inputs) read_from |= input.stage == stage.name;
+  }
+  if (stage.inputs.empty() && !dead_letter_target) return Kind::source;
+  if (!read_from && (entries.empty() || registry.find(stage.plugin, Kind::sink))) return Kind::sink;
+  return Kind::processor;
+}
+
+}  // namespace
+
+void PipelineBuilder::Impl::resolve_plugin(StageSpec& stage, const detail::StageDraft& draft,
+                                           std::vector<Diagnostic>& out) {
+  if (!draft.explicit_kind) stage.kind = infer_kind(spec, stage, *registry);
+  const PluginEntry* entry = registry->find(stage.plugin, stage.kind);
+  if (!entry) {
+    out.push_back(problem(fmt::format("stage '{}': {}", stage.name, registry->not_found_message(stage.plugin, stage.kind))));
+    return;
+  }
+  const std::string label = fmt::format("<stage '{}' config>", stage.name);
+  config::Reporter reporter(label);
+  YAML::Node config;
+  if (draft.config_options) {
+    config = YAML::Node(YAML::NodeType::Map);
+    for (const auto& [key, value] : draft.config_options->values()) config[key] = to_yaml(value);
+  } else if (draft.config_yaml && !draft.config_yaml->empty()) {
+    try {
+      config = YAML::Load(*draft.config_yaml);
+    } catch (const YAML::ParserException& e) {
+      out.push_back(Diagnostic{label, e.mark.line + 1, e.mark.column + 1, "YAML syntax: " + e.msg, {}});
+      return;
+    }
+  }
+  stage.options = config::validate_options(config, *entry, stage.name, config::Place{label, 0, 0}, reporter);
+  for (Diagnostic& d : reporter.take_sorted()) out.push_back(std::move(d));
+}
+
+const PipelineSpec& PipelineBuilder::build() {
+  auto& impl = *impl_;
+  std::vector<Diagnostic> problems = impl.problems;
+  const bool uses_plugins = std::any_of(impl.drafts.begin(), impl.drafts.end(),
+                                        [](const detail::StageDraft& d) { return d.plugin_stage; });
+  if (uses_plugins && !impl.folders_loaded) {
+    std::vector<fs::path> folders = impl.spec.plugin_path;
+    for (fs::path& folder : PluginRegistry::default_search_path()) folders.push_back(std::move(folder));
+    impl.registry->load_folders(folders);
+    impl.folders_loaded = true;
+  }
+  for (std::size_t i = 0; i < impl.spec.stages.size(); ++i)
+    if (impl.drafts[i].plugin_stage) impl.resolve_plugin(impl.spec.stages[i], impl.drafts[i], problems);
+  for (const StageSpec& stage : impl.spec.stages)
+    if (stage.plugin == host_input_plugin && !stage.factory && stage.replicas != 1)
+      problems.push_back(Diagnostic{impl.spec.file.string(), stage.position.line, stage.position.column,
+                                    fmt::format("stage '{}': a host_input stage runs one replica, not {}", stage.name,
+                                                stage.replicas),
+                                    "the host's own threads are its producers; leave replicas out"});
+  try {
+    validate_graph(impl.spec);
+  } catch (const ConfigError& e) {
+    for (const Diagnostic& d : e.diagnostics()) problems.push_back(d);
+  }
+  if (!problems.empty()) throw ConfigError(std::move(problems));
+  return impl.spec;
+}
+
+}  // namespace weir
