@@ -6,7 +6,7 @@
 // detail/ring.hpp); a send or receive is one CAS plus one release store, and a
 // batch of n is one CAS plus n stores. No allocation after construction.
 // Waiting: a blocked send/recv retries while spinning for an adaptive while,
-// then parks on a futex-backed eventcount (detail/event_count.hpp). Notifying
+// then parks on a queue of futex-parked waiters (detail/wait_queue.hpp). Notifying
 // costs a fence and a load when nobody is parked, so a busy channel makes no
 // syscall per message.
 // Closing: close() (or the last release_writer()) makes later sends fail;
@@ -17,7 +17,7 @@
 // compile time); move-only items are fine.
 
 #include <weir/detail/cache_line.hpp>
-#include <weir/detail/event_count.hpp>
+#include <weir/detail/wait_queue.hpp>
 #include <weir/detail/futex.hpp>
 #include <weir/detail/ring.hpp>
 
@@ -209,8 +209,8 @@ class Channel {
   }
 
   detail::Ring<T> ring_;
-  detail::EventCount receivers_;  // parked receivers: waiting for an item or the close
-  detail::EventCount senders_;    // parked senders: waiting for a free slot or the close
+  detail::WaitQueue receivers_;  // parked receivers: waiting for an item or the close
+  detail::WaitQueue senders_;    // parked senders: waiting for a free slot or the close
   alignas(detail::cache_line) std::atomic<std::size_t> writers_;
 };
 

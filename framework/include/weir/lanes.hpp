@@ -2,7 +2,7 @@
 // weir::Lanes<T>: a priority channel made of N bounded lanes, lane 0 the
 // highest. Each lane is its own lock-free ring with its own capacity (so a
 // flood of low-priority items cannot take the room of high-priority ones);
-// receivers park on one shared eventcount, so one wait covers every lane.
+// receivers park on one shared wait queue, so one wait covers every lane.
 //
 // Policies:
 //  - strict: a receive takes from the highest non-empty lane.
@@ -142,7 +142,7 @@ class Lanes {
   struct Lane {
     explicit Lane(std::size_t capacity) : ring(capacity) {}
     detail::Ring<T> ring;
-    detail::EventCount senders;  // senders parked on this lane being full
+    detail::WaitQueue senders;  // senders parked on this lane being full
   };
 
   // Smooth weighted round-robin (as in nginx's upstream balancer): each step
@@ -244,7 +244,7 @@ class Lanes {
   std::vector<std::unique_ptr<Lane>> lanes_;
   std::vector<std::uint32_t> schedule_;  // weighted: one round of lane picks
   LanePolicy policy_;
-  detail::EventCount receivers_;  // receivers parked on every lane being empty
+  detail::WaitQueue receivers_;  // receivers parked on every lane being empty
   alignas(detail::cache_line) std::atomic<std::uint64_t> ticket_{0};
   alignas(detail::cache_line) std::atomic<std::size_t> writers_;
 };

@@ -1,0 +1,212 @@
+#pragma once
+// Parking for channel threads: a FIFO of parked waiters, each sleeping on a
+// futex word of its own, and the spin-then-park loop built on it.
+//
+// Protocol (Dekker-style; neither side can miss the other):
+//   waiter:   enqueue();  re-check the condition;  park() or cancel()
+//   notifier: change the state;  notify_one() / notify(n) / notify_all()
+// enqueue() publishes the waiter and then fences; notify() fences after the
+// state change and then reads the waiter count. Either the notifier sees the
+// waiter, or the waiter's re-check sees the new state.
+//
+// A notifier unlinks the waiters it wakes. That is what keeps a busy channel
+// cheap: once the parked receiver has been woken, later sends see an empty
+// queue and make no syscall, even before the woken thread gets to run. (An
+// eventcount whose waiters deregister themselves makes every send between the
+// wake-up and the moment the woken thread runs pay a futex_wake.)
+//
+// A waiter that was woken but leaves without using the wake-up (it found an
+// item on its own re-check, or its deadline passed) hands the wake-up on to
+// the next waiter, so a wake-up is never absorbed by a thread that no longer
+// needs it.
+
+#include <weir/detail/cache_line.hpp>
+#include <weir/detail/futex.hpp>
+
+#include <atomic>
+#include <climits>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+#if defined(__SANITIZE_THREAD__)
+#define WEIR_DETAIL_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define WEIR_DETAIL_TSAN 1
+#endif
+#endif
+
+namespace weir::detail {
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+// Orders this thread's earlier stores before its later loads, against another
+// thread doing the same with the same `shared` word.
+inline void store_load_fence([[maybe_unused]] std::atomic<std::size_t>& shared) noexcept {
+#if defined(WEIR_DETAIL_TSAN)
+  // ThreadSanitizer does not model fences (g++ refuses them under -Werror);
+  // an RMW on a word both sides touch orders the same way, and it sees that.
+  shared.fetch_add(0, std::memory_order_seq_cst);
+#else
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+#endif
+}
+
+class WaitQueue {
+ public:
+  // One parked thread; lives on that thread's stack for the duration of a wait.
+  class Waiter {
+    friend class WaitQueue;
+    std::atomic<std::uint32_t> woken_{0};  // the futex word: 1 once a notifier picked this waiter
+    Waiter* next_ = nullptr;
+    Waiter* prev_ = nullptr;
+    bool queued_ = false;  // guarded by the queue's mutex
+  };
+
+  void enqueue(Waiter& waiter) noexcept {
+    {
+      std::lock_guard lock(mutex_);
+      waiter.prev_ = tail_;
+      if (tail_) tail_->next_ = &waiter;
+      else head_ = &waiter;
+      tail_ = &waiter;
+      waiter.queued_ = true;
+      count_.fetch_add(1, std::memory_order_relaxed);
+    }
+    store_load_fence(count_);
+  }
+
+  // Sleeps until notified or until the deadline. Returns true if notified.
+  bool park(Waiter& waiter, SteadyTime deadline) noexcept {
+    while (waiter.woken_.load(std::memory_order_acquire) == 0)
+      if (!futex_wait(waiter.woken_, 0, deadline)) return waiter.woken_.load(std::memory_order_acquire) != 0;
+    return true;
+  }
+
+  // Leaves the queue. If a notifier picked this waiter meanwhile, the wake-up
+  // is passed on, since the caller will not use it.
+  void cancel(Waiter& waiter) noexcept {
+    {
+      std::lock_guard lock(mutex_);
+      if (waiter.queued_) {
+        unlink(waiter);
+        return;
+      }
+    }
+    notify(1);
+  }
+
+  // Wakes up to `count` parked waiters, oldest first. When nobody is parked
+  // (the steady state of a busy channel) this is one fence and one load.
+  void notify(int count) noexcept {
+    store_load_fence(count_);
+    if (count_.load(std::memory_order_relaxed) == 0) return;
+    // Waiters are marked woken under the lock: a waiter that finds itself
+    // unlinked in cancel() then knows nobody will touch its (stack) memory
+    // again, and may return. The syscalls happen after the lock is released,
+    // in rounds of `round` so the lock is never held across one. A wake on
+    // an address whose waiter has already returned is harmless: every futex
+    // user tolerates spurious wake-ups.
+    constexpr int round = 16;
+    std::atomic<std::uint32_t>* words[round];
+    while (count > 0) {
+      int picked = 0;
+      {
+        std::lock_guard lock(mutex_);
+        for (; picked < round && picked < count && head_; ++picked) {
+          Waiter* waiter = head_;
+          unlink(*waiter);
+          waiter->woken_.store(1, std::memory_order_release);
+          words[picked] = &waiter->woken_;
+        }
+      }
+      for (int i = 0; i < picked; ++i) futex_wake(*words[i], 1);
+      if (picked < round) return;  // the queue ran dry
+      count -= picked;
+    }
+  }
+
+  void notify_one() noexcept { notify(1); }
+  void notify_all() noexcept { notify(INT_MAX); }
+
+  // How long to spin before parking, adapted to what spinning achieved lately:
+  // it doubles when the awaited change showed up during the spin and halves
+  // when it did not. A busy pipeline on free cores keeps its threads off the
+  // futex; an oversubscribed or idle one parks almost at once instead of
+  // burning CPU that the thread it waits for could use.
+  std::uint32_t spin_budget() const noexcept { return spin_budget_.load(std::memory_order_relaxed); }
+  void spin_succeeded() noexcept {
+    if (const auto budget = spin_budget(); budget < max_spin) spin_budget_.store(budget * 2, std::memory_order_relaxed);
+  }
+  void spin_failed() noexcept {
+    if (const auto budget = spin_budget(); budget > min_spin) spin_budget_.store(budget / 2, std::memory_order_relaxed);
+  }
+
+ private:
+  static constexpr std::uint32_t min_spin = 4;
+  static constexpr std::uint32_t max_spin = 1024;
+
+  void unlink(Waiter& waiter) noexcept {
+    if (waiter.prev_) waiter.prev_->next_ = waiter.next_;
+    else head_ = waiter.next_;
+    if (waiter.next_) waiter.next_->prev_ = waiter.prev_;
+    else tail_ = waiter.prev_;
+    waiter.next_ = waiter.prev_ = nullptr;
+    waiter.queued_ = false;
+    count_.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  // Notifiers of a busy channel read count_ on every send; keep it away from
+  // what the parked path writes.
+  alignas(cache_line) std::atomic<std::size_t> count_{0};
+  alignas(cache_line) std::mutex mutex_;
+  Waiter* head_ = nullptr;
+  Waiter* tail_ = nullptr;
+  alignas(cache_line) std::atomic<std::uint32_t> spin_budget_{64};
+};
+
+// Runs `attempt` until it reports success (true): first directly, then while
+// spinning briefly, then parked on `waiters` between attempts. Returns false
+// if `deadline` passes first. `attempt` must be the complete operation (it
+// also treats "closed" as done) so that no wake-up is ever wasted.
+template <class Attempt>
+bool wait_until_done(WaitQueue& waiters, Attempt&& attempt, SteadyTime deadline = no_deadline) noexcept {
+  if (attempt()) return true;
+  const auto budget = waiters.spin_budget();
+  for (std::uint32_t i = 0; i < budget; ++i) {
+    cpu_relax();
+    if (attempt()) {
+      waiters.spin_succeeded();
+      return true;
+    }
+  }
+  waiters.spin_failed();
+  for (;;) {
+    WaitQueue::Waiter waiter;
+    waiters.enqueue(waiter);
+    if (attempt()) {
+      waiters.cancel(waiter);
+      return true;
+    }
+    if (!waiters.park(waiter, deadline)) {
+      // Deadline passed while still queued; one last look before giving up.
+      waiters.cancel(waiter);
+      return attempt();
+    }
+    if (attempt()) return true;
+    if (deadline != no_deadline && std::chrono::steady_clock::now() >= deadline) return false;
+  }
+}
+
+}  // namespace weir::detail
