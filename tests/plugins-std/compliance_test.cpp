@@ -8,7 +8,6 @@
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <set>
@@ -25,44 +24,6 @@ const std::vector<std::pair<Kind, std::string>> expected_plugins = {
     {Kind::processor, "dedupe"},        {Kind::processor, "simulate_work"}, {Kind::processor, "fail"},
     {Kind::sink, "stdout"},             {Kind::sink, "file"},           {Kind::sink, "count"},
     {Kind::sink, "null"}};
-
-// The example stage inside the smallest pipeline that can hold it: stand-ins
-// for the stages it reads from, its dead-letter target, and a consumer.
-std::string pipeline_around_example(const weir::PluginEntry& entry, const TempDir& dir) {
-  YAML::Node example = YAML::Load(std::string(entry.example()));
-  REQUIRE(example.IsMap());
-  REQUIRE(example.size() == 1);
-  const std::string name = example.begin()->first.as<std::string>();
-  YAML::Node stage = example.begin()->second;
-  // Paths in examples are relative; keep test runs out of the source tree.
-  if (stage["config"] && stage["config"]["path"])
-    stage["config"]["path"] = (dir / stage["config"]["path"].as<std::string>()).string();
-  if (stage["config"] && stage["config"]["checkpoint"])
-    stage["config"]["checkpoint"] = (dir / stage["config"]["checkpoint"].as<std::string>()).string();
-  YAML::Node stages;
-  stages[name] = stage;
-  std::vector<std::string> inputs;
-  if (stage["input"] && stage["input"].IsSequence())
-    for (const auto& input : stage["input"]) inputs.push_back(input.as<std::string>());
-  else if (stage["input"])
-    inputs.push_back(stage["input"].as<std::string>());
-  for (std::string input : inputs) {
-    input = input.substr(0, input.find('.'));
-    stages[input]["plugin"] = "generate";
-  }
-  if (stage["on_error"] && stage["on_error"]["dead_letter"])
-    stages[stage["on_error"]["dead_letter"].as<std::string>()]["plugin"] = "null";
-  if (entry.kind() != Kind::sink) {
-    stages["example_consumer"]["plugin"] = "null";
-    stages["example_consumer"]["input"] = name;
-  }
-  YAML::Node pipeline;
-  pipeline["pipeline"] = "example";
-  pipeline["stages"] = stages;
-  YAML::Emitter out;
-  out << pipeline;
-  return out.c_str();
-}
 
 // Values of the wrong type (or out of range) for an option.
 std::vector<std::string> bad_values(const weir::OptionSpec& option) {

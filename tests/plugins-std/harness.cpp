@@ -3,6 +3,7 @@
 #include <weir/config.hpp>
 
 #include <catch2/catch.hpp>
+#include <yaml-cpp/yaml.h>
 #include <fmt/format.h>
 
 #include <fcntl.h>
@@ -112,6 +113,44 @@ void CapturedStdout::restore() {
   ::dup2(saved_, 1);
   ::close(saved_);
   saved_ = -1;
+}
+
+std::string pipeline_around_example(const weir::PluginEntry& entry, const TempDir& dir, int feed_count) {
+  YAML::Node example = YAML::Load(std::string(entry.example()));
+  REQUIRE(example.IsMap());
+  REQUIRE(example.size() == 1);
+  const std::string name = example.begin()->first.as<std::string>();
+  YAML::Node stage = example.begin()->second;
+  // Paths in examples are relative; keep test runs out of the source tree.
+  if (stage["config"] && stage["config"]["path"])
+    stage["config"]["path"] = (dir / stage["config"]["path"].as<std::string>()).string();
+  if (stage["config"] && stage["config"]["checkpoint"])
+    stage["config"]["checkpoint"] = (dir / stage["config"]["checkpoint"].as<std::string>()).string();
+  YAML::Node stages;
+  stages[name] = stage;
+  std::vector<std::string> inputs;
+  if (stage["input"] && stage["input"].IsSequence())
+    for (const auto& input : stage["input"]) inputs.push_back(input.as<std::string>());
+  else if (stage["input"])
+    inputs.push_back(stage["input"].as<std::string>());
+  for (std::string input : inputs) {
+    input = input.substr(0, input.find('.'));
+    stages[input]["plugin"] = "generate";
+    stages[input]["config"]["count"] = feed_count;
+    stages[input]["config"]["payload"] = R"({"level": "error", "seq": {seq}})";
+  }
+  if (stage["on_error"] && stage["on_error"]["dead_letter"])
+    stages[stage["on_error"]["dead_letter"].as<std::string>()]["plugin"] = "null";
+  if (entry.kind() != weir::Kind::sink) {
+    stages["example_consumer"]["plugin"] = "null";
+    stages["example_consumer"]["input"] = name;
+  }
+  YAML::Node pipeline;
+  pipeline["pipeline"] = "example";
+  pipeline["stages"] = stages;
+  YAML::Emitter out;
+  out << pipeline;
+  return out.c_str();
 }
 
 std::string read_file(const std::filesystem::path& file) {

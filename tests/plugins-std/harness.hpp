@@ -83,6 +83,12 @@ class CapturedStdout {
   int saved_ = -1;
 };
 
+// The plugin's example stage inside the smallest pipeline that can hold it:
+// stand-in `generate` stages (`feed_count` messages each) for the stages it
+// reads from, a `null` dead-letter target and a `null` consumer. Relative
+// paths in its config are moved under `dir`.
+std::string pipeline_around_example(const weir::PluginEntry& entry, const TempDir& dir, int feed_count = 1);
+
 std::string read_file(const std::filesystem::path& file);
 void append_file(const std::filesystem::path& file, const std::string& text);
 std::string quoted(const std::filesystem::path& path);

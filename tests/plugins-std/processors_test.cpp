@@ -91,9 +91,9 @@ TEST_CASE("json: invalid payloads fail, filter or pass as configured", "[plugins
   auto fail = make_stage("json", Kind::processor, "{}");
   CHECK_THROWS_AS(process(fail, message("not json")), weir::PermanentError);
   CHECK_THROWS_AS(process(fail, message("[1, 2]")), weir::PermanentError);
-  auto filter = make_stage("json", Kind::processor, "{on_error: filter}");
+  auto filter = make_stage("json", Kind::processor, "{on_invalid: filter}");
   CHECK(process(filter, message("{broken")).empty());
-  auto pass = make_stage("json", Kind::processor, "{on_error: pass}");
+  auto pass = make_stage("json", Kind::processor, "{on_invalid: pass}");
   auto out = process(pass, message("{broken"));
   REQUIRE(out.size() == 1);
   CHECK(out[0].payload == "{broken");

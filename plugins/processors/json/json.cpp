@@ -34,7 +34,7 @@ std::span<const OptionSpec> json_options() {
       {.name = "payload_field", .type = OptionType::string,
        .description = "render: the field that carries the old payload; empty leaves the payload out",
        .default_value = "payload"},
-      {.name = "on_error", .type = OptionType::enumeration,
+      {.name = "on_invalid", .type = OptionType::enumeration,
        .description = "parse: a payload that is not a JSON object `fail`s (permanently), is `filter`ed, or "
                       "`pass`es unchanged",
        .default_value = "fail", .allowed = {"fail", "filter", "pass"}},
@@ -49,7 +49,7 @@ class JsonProcessor final : public Processor {
         prefix_(options.string("prefix")),
         payload_from_(options.string("payload_from")),
         payload_field_(options.string("payload_field")),
-        on_error_(options.string("on_error")) {
+        on_invalid_(options.string("on_invalid")) {
     for (const Value& field : options.list("fields")) {
       fields_.push_back(scalar_text(field));
       if (fields_.back().empty()) reject_option(context, "fields", "an empty field name", "names of fields");
@@ -78,8 +78,8 @@ class JsonProcessor final : public Processor {
   bool parse(Message& message) {
     Json parsed = Json::parse(message.payload, nullptr, false);
     if (parsed.is_discarded() || !parsed.is_object()) {
-      if (on_error_ == "pass") return true;
-      if (on_error_ == "filter") return false;
+      if (on_invalid_ == "pass") return true;
+      if (on_invalid_ == "filter") return false;
       throw PermanentError(parsed.is_discarded() ? "payload is not valid JSON"
                                                  : "payload is JSON but not an object");
     }
@@ -102,7 +102,7 @@ class JsonProcessor final : public Processor {
   std::string prefix_;
   std::string payload_from_;
   std::string payload_field_;
-  std::string on_error_;
+  std::string on_invalid_;
   std::vector<std::string> fields_;
 };
 
