@@ -177,6 +177,16 @@ TEST_CASE("a plugin named null is not a missing value", "[config][loader]") {
               "<string>:5:18: error: stage 'more': plugin must be a name or text, found nothing"});
 }
 
+TEST_CASE("counts: whole numbers with their minimum", "[config][loader]") {
+  CHECK(problems("pipeline: p\nstages:\n  in: {plugin: generate, replicas: -1}\n"
+                 "  out: {plugin: stdout, input: in, capacity: lots,\n"
+                 "        lanes: [{name: a, when: 'priority > 1', capacity: 0}, {name: b, weight: 1.5}]}\n") ==
+        Lines{"<string>:3:36: error: stage 'in': replicas must be a whole number of at least 1, found '-1'",
+              "<string>:4:46: error: stage 'out': capacity must be a whole number of at least 1, found 'lots'",
+              "<string>:5:59: error: stage 'out': lane capacity must be a whole number of at least 1, found '0'",
+              "<string>:5:81: error: stage 'out': lane weight must be a whole number of at least 1, found '1.5'"});
+}
+
 TEST_CASE("fan-in takes a list of inputs", "[config][loader]") {
   const auto spec = load("pipeline: p\nstages:\n  a: {plugin: generate}\n  b: {plugin: generate}\n"
                          "  out: {plugin: stdout, input: [a, b]}\n");

@@ -184,12 +184,16 @@ class Loader {
     return std::nullopt;
   }
 
-  std::optional<std::uint64_t> read_count(const YAML::Node& node, std::string_view what, std::uint64_t minimum) {
+  // `accepted` below `minimum` lets a value through to the graph checks,
+  // which say what is wrong with it there (for specs built in code too).
+  std::optional<std::uint64_t> read_count(const YAML::Node& node, std::string_view what, std::uint64_t minimum,
+                                          std::optional<std::uint64_t> accepted = std::nullopt) {
     std::uint64_t value = 0;
     if (node.IsScalar()) {
       const std::string& text = node.Scalar();
       auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-      if (error == std::errc() && end == text.data() + text.size() && !text.empty() && value >= minimum) return value;
+      if (error == std::errc() && end == text.data() + text.size() && !text.empty() && value >= accepted.value_or(minimum))
+        return value;
     }
     reporter_.error(node, fmt::format("{} must be a whole number of at least {}, found {}", what, minimum, describe(node)));
     return std::nullopt;
@@ -349,12 +353,12 @@ class Loader {
       const std::string where = fmt::format("a lane of stage '{}'", draft.spec.name);
       walk_map(item, lane_keys, where, [&](const std::string& key, const YAML::Node& value, const YAML::Node&) {
         if (key == "name") {
-          if (auto name = read_string(value, "lane name")) lane.name = *name;
+          if (auto name = read_string(value, who + ": lane name")) lane.name = *name;
         } else if (key == "when") {
           lane.when = read_condition(value, fmt::format("{}: lane when", who));
         } else if (key == "capacity") {
-          if (auto n = read_count(value, "lane capacity", 1)) lane.capacity = *n;
-        } else if (auto n = read_count(value, "lane weight", 1)) {
+          if (auto n = read_count(value, who + ": lane capacity", 1)) lane.capacity = *n;
+        } else if (auto n = read_count(value, who + ": lane weight", 1)) {
           lane.weight = static_cast<unsigned>(*n);
         }
       });
@@ -402,10 +406,10 @@ class Loader {
         stage.when = read_condition(value, who + ": when");
       } else if (k == "replicas") {
         draft.places.replicas = reporter_.place(value);
-        if (auto n = read_count(value, who + ": replicas", 0)) stage.replicas = static_cast<unsigned>(*n);
+        if (auto n = read_count(value, who + ": replicas", 1, 0)) stage.replicas = static_cast<unsigned>(*n);
       } else if (k == "capacity") {
         draft.places.capacity = reporter_.place(value);
-        if (auto n = read_count(value, who + ": capacity", 0)) stage.capacity = *n;
+        if (auto n = read_count(value, who + ": capacity", 1, 0)) stage.capacity = *n;
       } else if (k == "when_full") {
         if (auto policy = read_when_full(value, who + ": when_full")) stage.when_full = *policy;
       } else if (k == "lanes") {
