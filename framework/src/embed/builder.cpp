@@ -79,6 +79,8 @@ PipelineBuilder PipelineBuilder::from_yaml(const std::string& yaml, const std::v
   impl.folders_loaded = true;
   impl.spec = file ? load_pipeline_file(*file, *impl.registry, overrides)
                    : load_pipeline_string(yaml, *impl.registry, overrides, name, base_dir);
+  // Later problems (found by build()) name the YAML text too.
+  if (impl.spec.file.empty()) impl.spec.file = name;
   impl.drafts.assign(impl.spec.stages.size(), detail::StageDraft{});
   return builder;
 }

@@ -117,7 +117,10 @@ RunReport HostPipeline::Impl::finish() {
     std::uint64_t left = 0;
     while (input->channel.try_recv()) ++left;
     for (StageReport& stage : report.stages)
-      if (stage.name == name) stage.abandoned += left;
+      if (stage.name == name) {
+        const std::uint64_t taken = input->taken.load(std::memory_order_relaxed);
+        stage.abandoned += left + (taken > stage.emitted ? taken - stage.emitted : 0);
+      }
   }
   requests->settle_all_stopped();
   close_outputs();

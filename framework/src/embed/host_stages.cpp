@@ -76,8 +76,10 @@ class HostInputSource final : public Source {
     // Any stop (the pipeline's close-and-drain, or a forced stop) closes the
     // input: later sends fail, and what was accepted before still goes in.
     std::stop_callback close_on_stop(stop, [this]() noexcept { state_->channel.close(); });
-    while (auto message = state_->channel.recv())
+    while (auto message = state_->channel.recv()) {
+      state_->taken.fetch_add(1, std::memory_order_relaxed);
       if (!out.emit(std::move(*message))) return;
+    }
   }
 
  private:

@@ -18,6 +18,9 @@ struct HostInputState {
   HostInputState(std::string stage_name, std::size_t capacity) : stage(std::move(stage_name)), channel(capacity) {}
   std::string stage;
   Channel<Message> channel;
+  // Taken out of the channel by the stage. A forced stop can refuse the one
+  // in hand before the runtime counts it: taken - emitted is that message.
+  std::atomic<std::uint64_t> taken{0};
 };
 
 struct HostOutputState {
