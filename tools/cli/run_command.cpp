@@ -1,6 +1,9 @@
 // `weir run FILE`: load, validate, run to the end, report.
 
 #include "command.hpp"
+#include "live_view.hpp"
+#include "metrics_server.hpp"
+#include "pipeline_arguments.hpp"
 
 #include <weir/config.hpp>
 #include <weir/pipeline.hpp>
@@ -11,6 +14,8 @@
 #include <csignal>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <pthread.h>
 #include <thread>
 
@@ -18,9 +23,11 @@ namespace weir::cli {
 namespace {
 
 struct RunOptions {
-  std::string file;
-  std::vector<std::string> sets;
+  PipelineArguments pipeline;
   std::string report;
+  std::string metrics;
+  bool progress = false;
+  bool no_progress = false;
 };
 
 // SIGINT / SIGTERM: the first drains, the second forces. The signals are
@@ -58,12 +65,28 @@ class SignalWatch {
   std::thread thread_;
 };
 
+// Stops the metrics server before the pipeline it reads goes away.
+struct MetricsStop {
+  MetricsServer* server;
+  ~MetricsStop() {
+    if (server) server->stop();
+  }
+};
+
 int run(const RunOptions& options) {
+  std::optional<Endpoint> endpoint;
+  if (!options.metrics.empty()) {
+    try {
+      endpoint = parse_endpoint(options.metrics);
+    } catch (const std::invalid_argument& e) {
+      std::cerr << "error: " << e.what() << '\n';
+      return exit_bad_input;
+    }
+  }
   PluginRegistry registry;
-  std::vector<Override> overrides;
-  for (const auto& text : options.sets) overrides.push_back(parse_override(text));
-  PipelineSpec spec = load_pipeline_file(options.file, registry, overrides);
-  // Block the signals before any pipeline thread exists, so they all inherit the mask.
+  PipelineSpec spec = options.pipeline.load(registry);
+  // Block the signals before any thread exists (the pipeline's, the metrics
+  // server's, the live view's), so they all inherit the mask.
   sigset_t blocked;
   sigemptyset(&blocked);
   sigaddset(&blocked, SIGINT);
@@ -71,12 +94,33 @@ int run(const RunOptions& options) {
   sigaddset(&blocked, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
 
+  // Bound before the pipeline is built: a port in use stops us before anything starts.
+  std::unique_ptr<MetricsServer> metrics;
+  if (endpoint) {
+    try {
+      metrics = std::make_unique<MetricsServer>(*endpoint);
+    } catch (const std::runtime_error& e) {
+      std::cerr << "error: " << e.what() << '\n';
+      return exit_bad_input;
+    }
+  }
   Pipeline pipeline(std::move(spec), registry);
+  MetricsStop metrics_stop{metrics.get()};
+  if (metrics) {
+    metrics->serve([&pipeline] { return pipeline.stats(); });
+    spdlog::info("metrics: serving http://{}:{}/metrics", endpoint->host, metrics->port());
+  }
   RunReport report;
   {
     SignalWatch watch(pipeline);
     pipeline.start();
+    spdlog::info("pipeline '{}': running {} stages (Ctrl-C drains, twice forces)", pipeline.spec().name,
+                 pipeline.spec().stages.size());
+    std::optional<LiveView> view;
+    if (live_view_wanted(options.progress, options.no_progress)) view.emplace(pipeline, stderr);
     report = pipeline.wait();
+    if (view) view->finish(report);
+    if (metrics) metrics->stop();
   }
   std::cerr << report.to_table();
   if (!options.report.empty()) {
@@ -94,9 +138,14 @@ int run(const RunOptions& options) {
 std::pair<CLI::App*, Runner> setup(CLI::App& app) {
   auto options = std::make_shared<RunOptions>();
   auto* command = app.add_subcommand("run", "Run a pipeline until its sources are exhausted or it is stopped");
-  command->add_option("file", options->file, "The pipeline YAML")->required()->check(CLI::ExistingFile);
-  command->add_option("--set", options->sets, "Override a value: stage.config.key=value (repeatable)");
+  options->pipeline.add_to(*command);
   command->add_option("--report", options->report, "Write the JSON run report to FILE, or - for standard output");
+  auto* progress = command->add_flag("--progress", options->progress,
+                                     "Show the live view on stderr even when it is not a terminal");
+  auto* no_progress = command->add_flag("--no-progress", options->no_progress, "Never show the live view");
+  progress->excludes(no_progress);
+  command->add_option("--metrics", options->metrics,
+                      "Serve Prometheus metrics at http://HOST:PORT/metrics while running (port 0: any free port)");
   return {command, [options] { return run(*options); }};
 }
 

@@ -98,6 +98,24 @@ std::string RunReport::to_table() const {
       out += fmt::format("{:<{}}      per replica: {}\n", "", width, parts);
     }
   }
+  // Per channel, so a forced stop shows where the abandoned messages were
+  // and a slow run shows which edges held their senders.
+  if (!edges.empty()) {
+    std::vector<std::string> labels;
+    std::size_t label_width = 7;
+    for (const auto& e : edges) {
+      labels.push_back(e.lane.empty() ? fmt::format("{} -> {}", e.from, e.to)
+                                      : fmt::format("{} -> {} [{}]", e.from, e.to, e.lane));
+      label_width = std::max(label_width, labels.back().size());
+    }
+    out += fmt::format("{:<{}} {:>8} {:>9} {:>9} {:>7} {:>9} {:>10}\n", "channel", label_width, "capacity", "sent",
+                       "delivered", "dropped", "abandoned", "blocked");
+    for (std::size_t i = 0; i < edges.size(); ++i) {
+      const auto& e = edges[i];
+      out += fmt::format("{:<{}} {:>8} {:>9} {:>9} {:>7} {:>9} {:>9.3f}s\n", labels[i], label_width, e.capacity,
+                         e.sent, e.delivered, e.dropped, e.abandoned, e.blocked_ms / 1e3);
+    }
+  }
   bool lanes = false;
   for (const auto& e : edges) lanes = lanes || !e.lane.empty();
   if (lanes) {

@@ -1,0 +1,315 @@
+#!/usr/bin/env python3
+"""`weir run` as a user meets it, one case per ctest test.
+
+Usage: run_test.py CASE WEIR PIPELINES_DIR
+
+Each case starts weir as a subprocess and checks its exit code, its stdout and
+stderr, and (for --metrics) what it serves on 127.0.0.1. Where a case must act
+while the pipeline runs (a signal, a scrape), it waits for weir to say it is
+running, never for a length of time; DEADLINE only stops a hung case.
+"""
+
+import json
+import os
+import pty
+import re
+import select
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import urllib.request
+
+DEADLINE = 120  # seconds; only ends a case that hangs
+RUNNING = re.compile(r"pipeline '[^']+': running \d+ stages")
+SERVING = re.compile(r"metrics: serving http://127\.0\.0\.1:(\d+)/metrics")
+FRAME_BAR = re.compile(r"\[[#.]{10,}\] +\d+/\d+ +(writers blocked|readers starved|flowing|idle)")
+
+
+def fail(message, *outputs):
+    for output in outputs:
+        sys.stderr.write(f"---\n{output}\n")
+    raise SystemExit(f"FAIL: {message}")
+
+
+def check(condition, message, *outputs):
+    if not condition:
+        fail(message, *outputs)
+
+
+def run(*args, expect):
+    result = subprocess.run([WEIR, "run", *args], capture_output=True, text=True, timeout=DEADLINE)
+    check(result.returncode == expect, f"weir run {' '.join(args)} exited {result.returncode}, not {expect}",
+          result.stdout, result.stderr)
+    return result
+
+
+def books(report, status):
+    check(report["status"] == status, f"status {report['status']}, not {status}", json.dumps(report, indent=1))
+    check(report["balanced"] is True, "the books do not balance", json.dumps(report, indent=1))
+    for key in ("pipeline", "stages", "edges", "bottleneck"):
+        check(key in report, f"the report lacks '{key}'")
+    for name, stage in report["stages"].items():
+        for key in ("received", "emitted", "filtered", "dead_lettered", "failed", "dropped", "abandoned",
+                    "retried", "latency", "blocked_ms", "starved_ms", "per_replica"):
+            check(key in stage, f"stage {name} lacks '{key}'")
+
+
+class Running:
+    """weir run in the background, its stderr read line by line on a thread."""
+
+    def __init__(self, *args):
+        self.process = subprocess.Popen([WEIR, "run", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        text=True)
+        self.lines = []
+        self.changed = threading.Condition()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.process.stderr:
+            with self.changed:
+                self.lines.append(line)
+                self.changed.notify_all()
+        with self.changed:
+            self.lines.append(None)
+            self.changed.notify_all()
+
+    def wait_for_line(self, pattern):
+        with self.changed:
+            found = self.changed.wait_for(
+                lambda: any(line is None or pattern.search(line) for line in self.lines), timeout=DEADLINE)
+            match = next((pattern.search(l) for l in self.lines if l and pattern.search(l)), None)
+        check(found and match, f"weir never printed /{pattern.pattern}/", self.stderr())
+        return match
+
+    def stderr(self):
+        return "".join(line for line in self.lines if line)
+
+    def finish(self, expect):
+        stdout = self.process.stdout.read()
+        code = self.process.wait(timeout=DEADLINE)
+        self.reader.join(timeout=DEADLINE)
+        check(code == expect, f"weir exited {code}, not {expect}", stdout, self.stderr())
+        return stdout
+
+
+def scrape(port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=DEADLINE) as response:
+        check(response.status == 200, f"/metrics answered {response.status}")
+        check(response.headers["Content-Type"].startswith("text/plain; version=0.0.4"), "not Prometheus text")
+        return response.read().decode()
+
+
+SAMPLE = re.compile(r'^([a-z_]+)(\{([a-z_]+="(?:[^"\\]|\\.)*")(,[a-z_]+="(?:[^"\\]|\\.)*")*\})? (-?[0-9.e+-]+)$')
+
+
+def samples(text):
+    """{(name, labels text): value}, every line checked against the format."""
+    out, declared = {}, set()
+    for line in text.splitlines():
+        if line.startswith("# HELP ") or line.startswith("# TYPE "):
+            declared.add(line.split()[2])
+            continue
+        match = SAMPLE.match(line)
+        check(match, f"not a sample line: {line!r}", text)
+        check(match.group(1) in declared, f"{match.group(1)} has no # HELP / # TYPE", text)
+        out[line.rsplit(" ", 1)[0]] = float(line.rsplit(" ", 1)[1])
+    return out
+
+
+# ---- cases -----------------------------------------------------------------------
+
+def case_report_stdout():
+    result = run(f"{PIPELINES}/count.yaml", "--report", "-", "--no-progress", expect=0)
+    report = json.loads(result.stdout)  # stdout carries the JSON alone
+    books(report, "drained")
+    check(report["stages"]["numbers"]["emitted"] == 100, "two producers x 50", result.stdout)
+    check(report["stages"]["tally"]["received"] == 100, "the sink got all 100", result.stdout)
+    edge = report["edges"][0]
+    check((edge["from"], edge["to"], edge["capacity"], edge["sent"], edge["delivered"]) ==
+          ("numbers", "tally", 16, 100, 100), f"edge {edge}")
+    check(re.search(r"^pipeline 'cli-count': drained in", result.stderr, re.M), "no summary", result.stderr)
+    check(re.search(r"^numbers +2 +0 +100 ", result.stderr, re.M), "no source row", result.stderr)
+    check("per replica: #0=50 #1=50" in result.stderr, "no per-replica counts", result.stderr)
+    check("msg/s" not in result.stderr, "--no-progress drew the live view", result.stderr)
+
+
+def case_report_file():
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "report.json")
+        result = run(f"{PIPELINES}/count.yaml", "--report", path, "--set", "numbers.config.count=7", expect=0)
+        check("{" not in result.stdout, "the report went to stdout too", result.stdout)
+        with open(path) as file:
+            report = json.load(file)
+        books(report, "drained")
+        check(report["stages"]["tally"]["received"] == 14, "--set count=7 on two replicas", json.dumps(report))
+
+
+def case_bad_input():
+    cases = [
+        (["/nonexistent/pipeline.yaml"], r"/nonexistent/pipeline\.yaml"),
+        ([f"{PIPELINES}/count.yaml", "--set", "numbers"], r"expected STAGE\.KEY=VALUE"),
+        ([f"{PIPELINES}/count.yaml", "--set", "numbers.config.count=many"], r"count"),
+        ([f"{PIPELINES}/count.yaml", "--metrics", "localhost"], r"expected HOST:PORT"),
+        ([f"{PIPELINES}/count.yaml", "--metrics", "127.0.0.1:99999"], r"not a number from 0 to 65535"),
+        ([f"{PIPELINES}/count.yaml", "--progress", "--no-progress"], r"excludes"),
+    ]
+    for args, message in cases:
+        result = run(*args, expect=2)
+        check(re.search(message, result.stderr), f"{args}: no /{message}/ in stderr", result.stderr)
+        check(not RUNNING.search(result.stderr), f"{args}: the pipeline ran", result.stderr)
+
+
+def case_metrics_port_in_use():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run(f"{PIPELINES}/count.yaml", "--metrics", f"127.0.0.1:{port}", expect=2)
+    check(f"127.0.0.1:{port}: cannot listen" in result.stderr, "no clear error", result.stderr)
+    check(not RUNNING.search(result.stderr) and "drained" not in result.stderr, "something started", result.stderr)
+
+
+def case_metrics():
+    weir = Running(f"{PIPELINES}/endless.yaml", "--metrics", "127.0.0.1:0", "--no-progress", "--report", "-")
+    port = int(weir.wait_for_line(SERVING).group(1))
+    weir.wait_for_line(RUNNING)
+    first = samples(scrape(port))
+    second = samples(scrape(port))
+    expected = [
+        'weir_stage_messages_total{stage="work",outcome="emitted"}',
+        'weir_stage_messages_total{stage="tally",outcome="abandoned"}',
+        'weir_stage_received_total{stage="tally"}',
+        'weir_stage_blocked_seconds_total{stage="ticks"}',
+        'weir_stage_starved_seconds_total{stage="work"}',
+        'weir_channel_depth{stage="work",lane="urgent"}',
+        'weir_channel_depth{stage="tally",lane="default"}',
+        'weir_channel_capacity{stage="work",lane="normal"}',
+        'weir_edge_messages_total{from="ticks",to="work",lane="normal",outcome="sent"}',
+        'weir_edge_blocked_seconds_total{from="work",to="tally",lane="default"}',
+        'weir_pipeline_running{pipeline="cli-endless"}',
+    ]
+    for key in expected:
+        check(key in first, f"/metrics lacks {key}", "\n".join(first))
+    check(first['weir_channel_capacity{stage="work",lane="normal"}'] == 8, "capacity 8")
+    check(first['weir_pipeline_running{pipeline="cli-endless"}'] == 1, "not running")
+    for key, value in first.items():
+        if key.split("{")[0].endswith("_total"):
+            check(second[key] >= value, f"counter {key} went down: {value} then {second[key]}")
+    weir.process.send_signal(signal.SIGINT)
+    report = json.loads(weir.finish(expect=0))
+    books(report, "drained")
+    try:
+        scrape(port)
+        fail("/metrics still answers after the run")
+    except OSError:
+        pass
+
+
+def case_sigint_drains():
+    weir = Running(f"{PIPELINES}/endless.yaml", "--report", "-")
+    weir.wait_for_line(RUNNING)
+    weir.process.send_signal(signal.SIGINT)
+    report = json.loads(weir.finish(expect=0))
+    books(report, "drained")
+    for name, stage in report["stages"].items():
+        check(stage["abandoned"] == 0, f"{name} abandoned {stage['abandoned']}", json.dumps(report))
+    check(report["stages"]["tally"]["received"] == report["stages"]["ticks"]["emitted"], "all reached the sink")
+    check("stopping; draining" in weir.stderr(), "no word of the drain", weir.stderr())
+
+
+def full_channel(weir, stage):
+    """Waits for the live view (--progress) to show the stage's channel full."""
+    weir.wait_for_line(re.compile(rf"-> {stage} +\[#+\] +(\d+)/\1 +writers blocked"))
+
+
+def case_second_sigint_forces():
+    weir = Running(f"{PIPELINES}/slow-drain.yaml", "--report", "-", "--progress")
+    weir.wait_for_line(RUNNING)
+    full_channel(weir, "slow")
+    weir.process.send_signal(signal.SIGINT)
+    weir.wait_for_line(re.compile("stopping; draining"))
+    weir.process.send_signal(signal.SIGINT)
+    report = json.loads(weir.finish(expect=1))
+    books(report, "forced")
+    check(report["stages"]["slow"]["abandoned"] > 0, "nothing abandoned", json.dumps(report))
+    check(report["edges"][0]["abandoned"] == report["stages"]["slow"]["abandoned"], "abandoned per channel")
+    check("forcing the stop" in weir.stderr(), "no word of the forced stop", weir.stderr())
+    check(re.search(r"^pipeline 'cli-slow-drain': forced", weir.stderr(), re.M), "no summary", weir.stderr())
+
+
+def case_drain_timeout_forces():
+    weir = Running(f"{PIPELINES}/stuck.yaml", "--report", "-", "--progress")
+    weir.wait_for_line(RUNNING)
+    full_channel(weir, "slow")
+    weir.process.send_signal(signal.SIGINT)
+    report = json.loads(weir.finish(expect=1))
+    books(report, "forced")
+    check(report["stages"]["slow"]["abandoned"] > 0, "nothing abandoned", json.dumps(report))
+    check("drain_timeout" in weir.stderr(), "no word of drain_timeout", weir.stderr())
+
+
+def run_in_terminal(args, until=None):
+    """weir run under a pseudo-terminal: returns (exit code, everything it wrote).
+    With `until`, sends SIGINT once the output matches it."""
+    pid, terminal = pty.fork()
+    if pid == 0:
+        os.execv(WEIR, [WEIR, "run", *args])
+    output, signalled = b"", False
+    while True:
+        ready, _, _ = select.select([terminal], [], [], DEADLINE)
+        if not ready:
+            os.kill(pid, signal.SIGKILL)
+            fail("weir hung under a terminal", output.decode(errors="replace"))
+        try:
+            chunk = os.read(terminal, 65536)
+        except OSError:  # EIO: the child has closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+        if until and not signalled and until.search(output.decode(errors="replace")):
+            os.kill(pid, signal.SIGINT)
+            signalled = True
+    _, status = os.waitpid(pid, 0)
+    os.close(terminal)
+    return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
+
+
+def case_live_view_on_terminal():
+    # Two frames drawn (the second redrawn over the first) before the SIGINT.
+    redrawn = re.compile(r"\x1b\[\d+A\r\x1b\[J(.|\n)*" + FRAME_BAR.pattern)
+    code, output = run_in_terminal([f"{PIPELINES}/endless.yaml"], until=redrawn)
+    check(code == 0, f"exited {code}", output)
+    for row in (r"^stage +rep +msg/s +in +out", r"^work +1 +[0-9.-]+ +\d+ +\d+", r"^channel +fill",
+                r"^ticks -> work \[urgent\] +\[[#.]+\]", r"^work -> tally +\[[#.]+\] +\d+/\d+ "):
+        check(re.search(row, output, re.M), f"the live view lacks /{row}/", output)
+    # The summary table is left below the last frame.
+    check(re.search(r"msg/s(.|\n)*pipeline 'cli-endless': drained in", output), "no summary after the view", output)
+
+
+def case_no_progress_on_terminal():
+    code, output = run_in_terminal([f"{PIPELINES}/count.yaml", "--no-progress"])
+    check(code == 0, f"exited {code}", output)
+    check("msg/s" not in output and "\x1b[J" not in output, "--no-progress drew the live view", output)
+    check("pipeline 'cli-count': drained" in output, "no summary", output)
+
+
+def case_progress_forced():
+    result = run(f"{PIPELINES}/count.yaml", "--progress", expect=0)
+    check(re.search(r"^numbers -> tally +\[[#.]+\] +\d+/16 ", result.stderr, re.M),
+          "--progress drew no channel bar on a pipe", result.stderr)
+    check(result.stdout == "", "the live view went to stdout", result.stdout)
+
+
+CASES = {name[len("case_"):].replace("_", "-"): f for name, f in globals().items() if name.startswith("case_")}
+
+if __name__ == "__main__":
+    if len(sys.argv) != 4 or sys.argv[1] not in CASES:
+        raise SystemExit(f"usage: run_test.py {{{'|'.join(CASES)}}} WEIR PIPELINES_DIR")
+    WEIR, PIPELINES = sys.argv[2], sys.argv[3]
+    CASES[sys.argv[1]]()
+    print(f"ok: {sys.argv[1]}")
