@@ -194,7 +194,7 @@ TEST_CASE("fan-in takes a list of inputs", "[config][loader]") {
   CHECK(spec.stage("out")->inputs[1].stage == "b");
 }
 
-TEST_CASE("--set overrides are applied before validation", "[config][loader][overrides]") {
+TEST_CASE("overrides (--set) are applied before validation", "[config][loader][overrides]") {
   const std::string yaml = "pipeline: p\nstages:\n  jobs: {plugin: generate}\n"
                            "  workers: {plugin: simulate_work, input: jobs}\n  out: {plugin: stdout, input: workers}\n";
   SECTION("parse_override splits path and value") {
