@@ -187,6 +187,19 @@ TEST_CASE("counts: whole numbers with their minimum", "[config][loader]") {
               "<string>:5:81: error: stage 'out': lane weight must be a whole number of at least 1, found '1.5'"});
 }
 
+TEST_CASE("pipeline: and stages: are required", "[config][loader]") {
+  CHECK(problems("workers:\n  plugin: simulate_work\n") ==
+        Lines{"<string>:1:1: error: unknown key 'workers' in the pipeline (known keys: pipeline, description, "
+              "plugin_path, defaults or stages)",
+              "<string>:1:1: error: pipeline: is required (name the pipeline, e.g. pipeline: job-queue)",
+              "<string>:1:1: error: stages: is required (add a map of stages, each with plugin:)"});
+  CHECK(problems("") == Lines{"<string>:1:1: error: a pipeline file is a map with pipeline: and stages: (start with "
+                              "`pipeline: NAME` and `stages:`)"});
+  CHECK(problems("pipeline: p\nstages: {}\n") ==
+        Lines{"<string>:2:9: error: stages: must be a map of stage names to stages (for example stages: {jobs: "
+              "{plugin: generate}})"});
+}
+
 TEST_CASE("fan-in takes a list of inputs", "[config][loader]") {
   const auto spec = load("pipeline: p\nstages:\n  a: {plugin: generate}\n  b: {plugin: generate}\n"
                          "  out: {plugin: stdout, input: [a, b]}\n");

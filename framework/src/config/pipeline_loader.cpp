@@ -75,6 +75,7 @@ class Loader {
       return spec;
     }
     YAML::Node stages;
+    bool has_stages = false;
     walk_map(root, top_keys, "the pipeline", [&](const std::string& key, const YAML::Node& value, const YAML::Node&) {
       if (key == "pipeline") {
         if (auto name = read_string(value, "pipeline")) spec.name = *name;
@@ -85,11 +86,12 @@ class Loader {
       } else if (key == "defaults") {
         read_defaults(value, spec);
       } else {
+        has_stages = true;
         stages.reset(value);
       }
     });
     if (!root["pipeline"]) reporter_.error(root, "pipeline: is required", "name the pipeline, e.g. pipeline: job-queue");
-    if (!stages.IsDefined()) {
+    if (!has_stages) {
       reporter_.error(root, "stages: is required", "add a map of stages, each with plugin:");
       return spec;
     }
