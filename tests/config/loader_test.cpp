@@ -254,6 +254,10 @@ TEST_CASE("overrides (--set) are applied before validation", "[config][loader][o
           Lines{"--set workers.replicas=0: error: stage 'workers': replicas must be at least 1"});
     CHECK(problems(yaml, {weir::parse_override("workers.config.work=[1")}).at(0).rfind(
               "--set workers.config.work=[1: error: the value is not valid YAML: ", 0) == 0);
+    CHECK(problems("just text", {weir::parse_override("workers.replicas=2")}) ==
+          Lines{"--set workers.replicas=2: error: the pipeline has no stages to override",
+                "<string>:1:1: error: a pipeline file is a map with pipeline: and stages: (start with `pipeline: NAME` "
+                "and `stages:`)"});
     CHECK(problems(yaml, {weir::parse_override("workers.plugin.x=1")}) ==
           Lines{"--set workers.plugin.x=1: error: 'workers.plugin' leads through a value that is not a map"});
   }

@@ -40,7 +40,8 @@ void apply_overrides(YAML::Node& root, const std::vector<Override>& overrides, R
     const std::string text = override_.path + "=" + override_.value;
     const Place here{"--set " + text, 0, 0};
     const auto parts = split_path(override_.path);
-    YAML::Node stages = root["stages"];
+    YAML::Node stages;
+    if (root.IsMap()) stages.reset(root["stages"]);
     if (!stages.IsMap()) {
       reporter.error(here, "the pipeline has no stages to override");
       continue;
