@@ -25,7 +25,7 @@ import urllib.request
 DEADLINE = 120  # seconds; only ends a case that hangs
 RUNNING = re.compile(r"pipeline '[^']+': running \d+ stages")
 SERVING = re.compile(r"metrics: serving http://127\.0\.0\.1:(\d+)/metrics")
-FRAME_BAR = re.compile(r"\[[#.]{10,}\] +\d+/\d+ +(writers blocked|readers starved|flowing|idle)")
+FRAME_BAR = re.compile(r"\[[#.]{10,}\] +\d+/\d+ +(writers blocked|readers starved|flowing|idle|closed)")
 
 
 def fail(message, *outputs):

@@ -98,8 +98,9 @@ std::string render_live_frame(const RunReport& now, const RunReport& previous, d
                                                            {"abandoned", s.abandoned}};
     for (const auto& [what, count] : extra)
       if (count) other += fmt::format("{}{} {}", other.empty() ? "" : ", ", what, count);
-    out += fitted(fmt::format("{:<{}} {:>4} {:>10} {:>11} {:>11}  {}", s.name, name_width, s.replicas, rate,
-                              s.kind == "source" ? 0 : s.received, s.kind == "source" ? s.emitted : s.outputs, other),
+    const std::string taken = s.kind == "source" ? "-" : std::to_string(s.received);
+    out += fitted(fmt::format("{:<{}} {:>4} {:>10} {:>11} {:>11}  {}", s.name, name_width, s.replicas, rate, taken,
+                              s.emitted, other),
                   width);
   }
   const auto rows = channels(now);
@@ -109,7 +110,8 @@ std::string render_live_frame(const RunReport& now, const RunReport& previous, d
   for (const auto& row : rows) label_width = std::max(label_width, row.label.size());
   label_width = std::min<std::size_t>(label_width, static_cast<std::size_t>(std::max(10, width / 3)));
   const int bar_width = std::clamp(width - static_cast<int>(label_width) - 40, 10, 40);
-  out += fitted(fmt::format("{:<{}} {:<{}} {:>13}  {}", "channel", label_width, "fill", bar_width + 2, "depth", "state"),
+  out += fitted(fmt::format("{:<{}} {:<{}} {:>6}/{:<6}  {}", "channel", label_width, "fill", bar_width + 2, "depth",
+                            "cap", "state"),
                 width);
   for (const auto& row : rows) {
     const ChannelRow* before = nullptr;
@@ -124,6 +126,7 @@ std::string render_live_frame(const RunReport& now, const RunReport& previous, d
         row.depth == 0 && reader && reader_before && reader->starved_ms > reader_before->starved_ms;
     std::string state = blocked ? "writers blocked" : starved ? "readers starved" : "";
     if (state.empty()) state = before && row.delivered > before->delivered ? "flowing" : "idle";
+    if (now.status != RunStatus::running) state = "closed";
     std::string label = row.label.size() > label_width ? row.label.substr(0, label_width) : row.label;
     out += fitted(fmt::format("{:<{}} {} {:>6}/{:<6}  {}", label, label_width, bar(row.depth, row.capacity, bar_width),
                               row.depth, row.capacity, state),
