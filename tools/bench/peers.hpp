@@ -103,11 +103,8 @@ class MoodycamelQueue {
   }
   // moodycamel keeps one sub-queue per producer and does not order items of
   // different producers, so a stop marker sent after the last item could
-  // overtake it. The benchmark sends its markers only once this returns
-  // (producers have finished; the consumers empty the queue meanwhile).
-  void wait_until_drained() {
-    while (queue_.size_approx() != 0) std::this_thread::yield();
-  }
+  // overtake it: the benchmark sends markers only once every item is counted.
+  static constexpr bool orders_across_producers = false;
 
  private:
   moodycamel::BlockingConcurrentQueue<Item> queue_;
