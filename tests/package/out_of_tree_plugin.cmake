@@ -3,22 +3,7 @@ cmake_minimum_required(VERSION 3.25)
 # Run by ctest (see CMakeLists.txt here): BUILD_DIR, WORK_DIR, GENERATOR,
 # CXX_COMPILER. Every step that fails stops the test with what it printed.
 
-function(step what)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT code EQUAL 0)
-    message(FATAL_ERROR "${what} failed (exit ${code}):\n${ARGN}\n${out}${err}")
-  endif()
-  set(step_output "${out}${err}" PARENT_SCOPE)
-endfunction()
-
-function(expect what text)
-  foreach(line IN LISTS ARGN)
-    string(FIND "${text}" "${line}" at)
-    if(at EQUAL -1)
-      message(FATAL_ERROR "${what}: expected to see '${line}' in:\n${text}")
-    endif()
-  endforeach()
-endfunction()
+include("${CMAKE_CURRENT_LIST_DIR}/package_steps.cmake")
 
 set(prefix "${WORK_DIR}/prefix")
 set(project "${WORK_DIR}/shout")

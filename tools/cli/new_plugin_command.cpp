@@ -81,7 +81,7 @@ namespace {
 std::span<const weir::OptionSpec> @NAME@_options() {
   static const std::vector<weir::OptionSpec> specs = {
       {.name = "suffix", .type = weir::OptionType::string,
-       .description = "Text appended to every payload after upper-casing", .default_value = "",
+       .description = "Text appended to every payload after upper-casing", .default_value = "''",
        .example = "'!'"},
   };
   return specs;

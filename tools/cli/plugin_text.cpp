@@ -29,7 +29,7 @@ std::string option_type_text(const OptionSpec& spec) {
 
 std::string option_default_text(const OptionSpec& spec) {
   if (!spec.default_value) return "";
-  if (spec.default_value->empty()) return "\"\"";
+  if (spec.default_value->empty()) return "null";  // empty YAML text is null, not an empty string
   return std::string(*spec.default_value);
 }
 

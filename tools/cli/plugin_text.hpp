@@ -13,7 +13,7 @@ namespace weir::cli {
 
 // `integer`, `list of string`, `enum`.
 std::string option_type_text(const OptionSpec& spec);
-// The default as YAML text (`""` for an empty string), or "" when there is none.
+// The default as the YAML text it is declared as, or "" when there is none.
 std::string option_default_text(const OptionSpec& spec);
 // `1 .. 65536`, `>= 0`, `<= 10s`, `fast | safe`, or "".
 std::string option_range_text(const OptionSpec& spec);

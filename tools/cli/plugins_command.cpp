@@ -40,8 +40,11 @@ PluginRegistry load_registry(const std::vector<std::string>& plugin_path) {
   return registry;
 }
 
+// `FILE: error: reason`, as `weir validate` words its problems; a warning
+// when the problem does not concern what was asked for.
 void print_problems(const PluginRegistry& registry, std::string_view severity) {
-  for (const Diagnostic& problem : registry.problems()) std::cerr << severity << ": " << problem.message << '\n';
+  for (const Diagnostic& problem : registry.problems())
+    std::cerr << fmt::format("{}: {}: {}\n", problem.file, severity, problem.message);
 }
 
 // Left-aligned columns, each as wide as its widest cell.

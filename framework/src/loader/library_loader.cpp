@@ -120,7 +120,7 @@ void check_handshake(const fs::path& file, const std::string& symbol, const Plug
                                           "weir with {}; plugins must use the same standard library and flags",
                                           symbol, d.stdlib_abi, detail::stdlib_abi));
   const auto missing = [&](std::string_view field) {
-    return library_error(file, fmt::format("missing symbol: descriptor {} has no {}", symbol, field));
+    return library_error(file, fmt::format("incomplete descriptor: {} has no {}", symbol, field));
   };
   if (!d.name || !*d.name) throw missing("name");
   if (!d.description) throw missing("description");
@@ -177,7 +177,10 @@ void PluginRegistry::load_folders(const std::vector<fs::path>& folders) {
       try {
         load(file, &folder);
       } catch (const PluginError& e) {
-        problems_.push_back({file.string(), 0, 0, e.what(), {}});
+        // The diagnostic names the file itself; its message is the reason.
+        std::string reason = e.what();
+        if (const std::string prefix = file.string() + ": "; reason.starts_with(prefix)) reason.erase(0, prefix.size());
+        problems_.push_back({file.string(), 0, 0, std::move(reason), {}});
       }
     }
   }
@@ -273,7 +276,7 @@ std::string PluginRegistry::not_found_message(std::string_view name, std::option
     message += fmt::format("; searched: {}", fmt::join(folders, ", "));
   }
   for (const Diagnostic& problem : problems_)
-    message += fmt::format("\n  (a library failed to load, maybe the one meant: {})", problem.message);
+    message += fmt::format("\n  (a library failed to load, maybe the one meant: {}: {})", problem.file, problem.message);
   return message;
 }
 

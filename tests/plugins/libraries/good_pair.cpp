@@ -11,7 +11,7 @@ namespace {
 std::span<const weir::OptionSpec> upper_options() {
   static const std::array<weir::OptionSpec, 2> specs{{
       {.name = "suffix", .type = weir::OptionType::string, .description = "Text appended to every payload",
-       .default_value = "", .example = "\"!\""},
+       .default_value = "''", .example = "\"!\""},
       {.name = "limit", .type = weir::OptionType::integer, .description = "Longest payload kept, in bytes",
        .default_value = "1024", .min = 1, .max = 65536, .example = "80"},
   }};
