@@ -15,7 +15,7 @@ namespace weir::test {
 // ThreadSanitizer slows the tests ~10x; it needs fewer items to find races,
 // since it checks every interleaving it observes rather than relying on luck.
 #if defined(__SANITIZE_THREAD__)
-inline constexpr std::size_t stress_scale = 8;
+inline constexpr std::size_t stress_scale = 3;
 #else
 inline constexpr std::size_t stress_scale = 1;
 #endif
