@@ -300,21 +300,25 @@ TEST_CASE("a stage scales up and down while running", "[runtime]") {
   auto report = run_yaml(R"(
 pipeline: scaling
 stages:
-  src: {plugin: seq, config: {count: 4000}}
+  src: {plugin: seq, config: {count: 0}}
   work: {plugin: pass, input: src, capacity: 4, config: {work_us: 100}}
   out: {plugin: collect, input: work}
 )",
                          [](Pipeline& p) {
+                           auto done = [&p] { return p.stats().stage("out")->received; };
                            p.scale("work", 4);
                            CHECK(p.replicas("work") == 4);
-                           while (p.stats().stage("out")->received < 500) p.wait_for(std::chrono::milliseconds(2));
+                           while (done() < 500) p.wait_for(std::chrono::milliseconds(2));
                            p.scale("work", 2);
                            CHECK(p.replicas("work") == 2);
                            CHECK_THROWS_AS(p.scale("work", 0), std::invalid_argument);
                            CHECK_THROWS_AS(p.scale("nope", 2), std::invalid_argument);
+                           while (done() < 1500) p.wait_for(std::chrono::milliseconds(2));
+                           p.stop();
                          });
+  CHECK(report.status == RunStatus::drained);
   const auto& work = stage(report, "work");
   CHECK(work.per_replica.size() == 4);
-  CHECK(work.received == 4000);
-  CHECK(Collected::instance().take("out").size() == 4000);
+  CHECK(work.received == stage(report, "src").emitted);
+  CHECK(Collected::instance().take("out").size() == work.received);
 }
