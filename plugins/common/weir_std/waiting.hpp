@@ -34,11 +34,10 @@ inline bool wait_until(std::stop_token stop, Clock::time_point deadline) {
 class StopAwarePoll {
  public:
   explicit StopAwarePoll(std::stop_token stop)
-      : event_(make_eventfd()), on_stop_(std::move(stop), [fd = event_] {
+      : event_(), on_stop_(std::move(stop), [fd = event_.fd] {
           std::uint64_t one = 1;
           [[maybe_unused]] auto written = ::write(fd, &one, sizeof one);
         }) {}
-  ~StopAwarePoll() { ::close(event_); }
   StopAwarePoll(const StopAwarePoll&) = delete;
   StopAwarePoll& operator=(const StopAwarePoll&) = delete;
 
@@ -47,7 +46,7 @@ class StopAwarePoll {
   int wait(const std::vector<int>& fds) {
     std::vector<pollfd> polled;
     for (int fd : fds) polled.push_back({fd, POLLIN, 0});
-    polled.push_back({event_, POLLIN, 0});
+    polled.push_back({event_.fd, POLLIN, 0});
     for (;;) {
       int ready = ::poll(polled.data(), polled.size(), -1);
       if (ready < 0) {
@@ -61,13 +60,21 @@ class StopAwarePoll {
   }
 
  private:
-  static int make_eventfd() {
-    int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (fd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
-    return fd;
-  }
+  struct EventFd {
+    EventFd() : fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+      if (fd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+    }
+    ~EventFd() { ::close(fd); }
+    EventFd(const EventFd&) = delete;
+    EventFd& operator=(const EventFd&) = delete;
+    int fd;
+  };
 
-  int event_;  // declared before on_stop_: the callback may run in its constructor
+  // Order matters both ways: the descriptor exists before the callback is
+  // registered (it may run at once, in on_stop_'s constructor), and outlives
+  // it: on_stop_'s destructor waits for a callback running on another
+  // thread, only then does the descriptor close.
+  EventFd event_;
   std::stop_callback<std::function<void()>> on_stop_;
 };
 
