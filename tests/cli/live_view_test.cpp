@@ -54,7 +54,7 @@ std::string read_all(std::FILE* file) {
 
 }  // namespace
 
-TEST_CASE("--metrics HOST:PORT is parsed or refused with a reason", "[cli]") {
+TEST_CASE("the metrics address HOST:PORT is parsed or refused with a reason", "[cli]") {
   CHECK(parse_endpoint("127.0.0.1:9464").host == "127.0.0.1");
   CHECK(parse_endpoint("127.0.0.1:9464").port == 9464);
   CHECK(parse_endpoint("[::1]:0").host == "::1");
@@ -140,9 +140,13 @@ stages:
       CHECK_THAT(response->body, Catch::Contains("weir_stage_messages_total{stage=\"mid\",outcome=\"emitted\"}"));
     }
     pipeline.stop();
+    // As `weir run` does: the readers of stats() end before wait() writes the final state.
+    while (!pipeline.wait_for(std::chrono::hours(1))) {
+    }
+    view.stop();
+    server.stop();
     const RunReport report = pipeline.wait();
     view.finish(report);
-    server.stop();
     CHECK(report.status == RunStatus::drained);
     CHECK(report.balanced());
     CHECK_FALSE(client.Get("/metrics"));  // stopped with the run

@@ -140,9 +140,9 @@ LiveView::LiveView(const Pipeline& pipeline, std::FILE* out, std::chrono::millis
   thread_ = std::thread([this] { loop(); });
 }
 
-LiveView::~LiveView() { stop_thread(); }
+LiveView::~LiveView() { stop(); }
 
-void LiveView::stop_thread() {
+void LiveView::stop() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -152,7 +152,7 @@ void LiveView::stop_thread() {
 }
 
 void LiveView::finish(const RunReport& final_report) {
-  stop_thread();
+  stop();
   draw(final_report);
 }
 

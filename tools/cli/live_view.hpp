@@ -28,14 +28,15 @@ class LiveView {
   LiveView(const LiveView&) = delete;
   LiveView& operator=(const LiveView&) = delete;
 
-  // Stops the thread and draws the last frame from the final report, which
-  // then stays on the screen above whatever is written next.
+  // Ends the drawing thread: no stats() call is made after it returns.
+  void stop();
+  // Stops, then draws the last frame from the final report, which stays on
+  // the screen above whatever is written next.
   void finish(const RunReport& final_report);
 
  private:
   void loop();
   void draw(const RunReport& now);
-  void stop_thread();
 
   const Pipeline& pipeline_;
   std::FILE* out_;

@@ -118,9 +118,14 @@ int run(const RunOptions& options) {
                  pipeline.spec().stages.size());
     std::optional<LiveView> view;
     if (live_view_wanted(options.progress, options.no_progress)) view.emplace(pipeline, stderr);
+    // wait() writes the pipeline's final state, which stats() reads: let
+    // the run end, stop every reader of stats(), and only then collect it.
+    while (!pipeline.wait_for(std::chrono::hours(1))) {
+    }
+    if (view) view->stop();
+    if (metrics) metrics->stop();
     report = pipeline.wait();
     if (view) view->finish(report);
-    if (metrics) metrics->stop();
   }
   std::cerr << report.to_table();
   if (!options.report.empty()) {
