@@ -158,3 +158,27 @@ stages:
   CHECK_THAT(drawn, Catch::Contains("src -> mid"));
   test::Collected::instance().clear();
 }
+
+TEST_CASE("stats() from another thread while wait() ends the run", "[cli][tsan]") {
+  test::Collected::instance().clear();
+  PluginRegistry registry;
+  test::register_test_stages(registry);
+  Pipeline pipeline(load_pipeline_string(R"(
+pipeline: racing
+stages:
+  src: {plugin: seq, config: {count: 2000}}
+  out: {plugin: collect, input: src, capacity: 4}
+)",
+                                         registry),
+                    registry);
+  std::FILE* screen = std::tmpfile();
+  REQUIRE(screen);
+  pipeline.start();
+  LiveView view(pipeline, screen, std::chrono::milliseconds(0));  // redraws without pause
+  const RunReport report = pipeline.wait();
+  view.finish(report);
+  std::fclose(screen);
+  CHECK(report.status == RunStatus::drained);
+  CHECK(pipeline.stats().stage("out")->received == 2000);
+  test::Collected::instance().clear();
+}

@@ -46,7 +46,10 @@ struct Pipeline::Impl : runtime::RunState {
   std::vector<std::unique_ptr<StageRuntime>> stages;
 
   bool started = false;
-  bool joined = false;
+  // wait() sets joined, end_time and final_report while stats() may be
+  // reading them from another thread (a live view, a metrics scrape).
+  mutable std::mutex final_mutex;
+  bool joined = false;  // guarded by final_mutex
   std::size_t stages_finished = 0;  // guarded by state_mutex
   std::optional<Clock::time_point> drain_deadline;  // guarded by state_mutex
   Clock::time_point start_time{};
@@ -321,7 +324,10 @@ bool Pipeline::wait_for(std::chrono::nanoseconds timeout) {
 
 RunReport Pipeline::wait() {
   auto& impl = *impl_;
-  if (impl.joined) return impl.final_report;
+  {
+    std::lock_guard lock(impl.final_mutex);
+    if (impl.joined) return impl.final_report;
+  }
   while (!wait_for(std::chrono::hours(24))) {
   }
   for (auto& stage : impl.stages) {
@@ -329,6 +335,7 @@ RunReport Pipeline::wait() {
     for (auto& replica : stage->replicas)
       if (replica->thread.joinable()) replica->thread.join();
   }
+  std::lock_guard final_lock(impl.final_mutex);
   impl.end_time = Clock::now();
   impl.drain_abandoned();
   impl.joined = true;
@@ -343,6 +350,7 @@ RunReport Pipeline::wait() {
 }
 
 RunReport Pipeline::stats() const {
+  std::lock_guard lock(impl_->final_mutex);
   if (impl_->joined) return impl_->final_report;
   return impl_->report(impl_->forced ? RunStatus::forced : RunStatus::running);
 }
