@@ -118,8 +118,9 @@ int run(const RunOptions& options) {
                  pipeline.spec().stages.size());
     std::optional<LiveView> view;
     if (live_view_wanted(options.progress, options.no_progress)) view.emplace(pipeline, stderr);
-    // wait() writes the pipeline's final state, which stats() reads: let
-    // the run end, stop every reader of stats(), and only then collect it.
+    // Let the run end and stop every reader of stats() before collecting the
+    // final report: the last frame is then drawn from that report, and no
+    // scrape is answered while the pipeline is torn down.
     while (!pipeline.wait_for(std::chrono::hours(1))) {
     }
     if (view) view->stop();
