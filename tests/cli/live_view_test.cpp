@@ -8,6 +8,7 @@
 #include <weir/config.hpp>
 
 #include <httplib.h>
+#include <spdlog/logger.h>
 
 #include <catch2/catch.hpp>
 
@@ -132,8 +133,12 @@ stages:
   pipeline.start();
   {
     LiveView view(pipeline, screen, std::chrono::milliseconds(1));
+    auto sink = std::make_shared<LiveViewLogSink>(screen);
+    sink->attach(&view);
+    spdlog::logger logger("beside", sink);
     httplib::Client client("127.0.0.1", server.port());
     for (int i = 0; i < 20; ++i) {
+      logger.info("scrape {}", i);  // printed above the frame while the view thread redraws it
       auto response = client.Get("/metrics");
       REQUIRE(response);
       CHECK(response->status == 200);
@@ -147,6 +152,7 @@ stages:
     server.stop();
     const RunReport report = pipeline.wait();
     view.finish(report);
+    sink->attach(nullptr);
     CHECK(report.status == RunStatus::drained);
     CHECK(report.balanced());
     CHECK_FALSE(client.Get("/metrics"));  // stopped with the run
@@ -156,6 +162,7 @@ stages:
   CHECK_THAT(drawn, Catch::Contains("weir: 'beside' drained"));
   CHECK_THAT(drawn, Catch::Contains("\x1b[J"));  // redrawn in place at least once
   CHECK_THAT(drawn, Catch::Contains("src -> mid"));
+  CHECK_THAT(drawn, Catch::Contains("[beside] [info] scrape 19\nweir: 'beside' running"));
   test::Collected::instance().clear();
 }
 

@@ -287,6 +287,10 @@ def case_live_view_on_terminal():
     for row in (r"^stage +rep +msg/s +in +out", r"^work +1 +[0-9.-]+ +\d+ +\d+", r"^channel +fill",
                 r"^ticks -> work \[urgent\] +\[[#.]+\]", r"^work -> tally +\[[#.]+\] +\d+/\d+ "):
         check(re.search(row, output, re.M), f"the live view lacks /{row}/", output)
+    # A log record while the view is up is written in place of the frame,
+    # which is then redrawn below it (the sink logs its count when it stops).
+    check(re.search(r"\x1b\[\d+A\r\x1b\[J\[[^\n]*\] \[tally\] \[info\] counted \d+ messages[^\n]*\r?\nweir: 'cli-endless'",
+                    output), "a log line was not printed above the frame", output)
     # The summary table is left below the last frame.
     check(re.search(r"msg/s(.|\n)*pipeline 'cli-endless': drained in", output), "no summary after the view", output)
 

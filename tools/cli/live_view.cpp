@@ -166,19 +166,50 @@ void LiveView::loop() {
   }
 }
 
+namespace {
+// Back to the top of the frame on screen, clearing it and everything below.
+std::string erase_frame(int lines) { return lines ? fmt::format("\x1b[{}A\r\x1b[J", lines) : std::string(); }
+}  // namespace
+
+void LiveView::print_above(std::string_view text) {
+  std::lock_guard lock(screen_mutex_);
+  std::string out = erase_frame(lines_drawn_);
+  out += text;
+  out += body_;
+  std::fwrite(out.data(), 1, out.size(), out_);
+  std::fflush(out_);
+}
+
 void LiveView::draw(const RunReport& now) {
   const auto time = std::chrono::steady_clock::now();
   const double seconds = lines_drawn_ ? std::chrono::duration<double>(time - previous_time_).count() : 0.0;
-  std::string frame;
-  // Back to the top of the last frame, and clear it and everything below.
-  if (lines_drawn_) frame = fmt::format("\x1b[{}A\r\x1b[J", lines_drawn_);
-  const std::string body = render_live_frame(now, previous_, seconds, terminal_width(out_));
-  frame += body;
-  lines_drawn_ = static_cast<int>(std::count(body.begin(), body.end(), '\n'));
-  std::fwrite(frame.data(), 1, frame.size(), out_);
-  std::fflush(out_);
+  std::string body = render_live_frame(now, previous_, seconds, terminal_width(out_));
+  {
+    std::lock_guard lock(screen_mutex_);
+    std::string frame = erase_frame(lines_drawn_);
+    frame += body;
+    body_ = std::move(body);
+    lines_drawn_ = static_cast<int>(std::count(body_.begin(), body_.end(), '\n'));
+    std::fwrite(frame.data(), 1, frame.size(), out_);
+    std::fflush(out_);
+  }
   previous_ = now;
   previous_time_ = time;
+}
+
+void LiveViewLogSink::attach(LiveView* view) {
+  std::lock_guard lock(mutex_);
+  view_ = view;
+}
+
+void LiveViewLogSink::sink_it_(const spdlog::details::log_msg& message) {
+  spdlog::memory_buf_t text;
+  formatter_->format(message, text);
+  if (view_) {
+    view_->print_above(std::string_view(text.data(), text.size()));
+  } else {
+    std::fwrite(text.data(), 1, text.size(), out_);
+  }
 }
 
 bool live_view_wanted(bool progress, bool no_progress) {

@@ -6,10 +6,13 @@
 
 #include <weir/pipeline.hpp>
 
+#include <spdlog/sinks/base_sink.h>
+
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 namespace weir::cli {
@@ -33,6 +36,9 @@ class LiveView {
   // Stops, then draws the last frame from the final report, which stays on
   // the screen above whatever is written next.
   void finish(const RunReport& final_report);
+  // Writes `text` (whole lines: a log record) above the frame, which is
+  // redrawn below it, so log lines and the view do not overwrite each other.
+  void print_above(std::string_view text);
 
  private:
   void loop();
@@ -40,6 +46,8 @@ class LiveView {
 
   const Pipeline& pipeline_;
   std::FILE* out_;
+  std::mutex screen_mutex_;  // the frame on screen: drawing and print_above
+  std::string body_;         // the frame last drawn
   std::chrono::milliseconds period_;
   RunReport previous_;
   std::chrono::steady_clock::time_point previous_time_;
@@ -49,6 +57,22 @@ class LiveView {
   std::condition_variable wake_;
   bool stopping_ = false;
   std::thread thread_;
+};
+
+// Routes log records through the live view while one is attached (set on
+// the default logger before stage loggers are cloned from it); without one
+// they go straight to `out`.
+class LiveViewLogSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit LiveViewLogSink(std::FILE* out) : out_(out) {}
+  void attach(LiveView* view);
+
+ private:
+  void sink_it_(const spdlog::details::log_msg& message) override;
+  void flush_() override { std::fflush(out_); }
+
+  std::FILE* out_;
+  LiveView* view_ = nullptr;  // guarded by the base's mutex
 };
 
 // Whether the live view is on: --progress / --no-progress, else whether

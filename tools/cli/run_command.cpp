@@ -104,6 +104,14 @@ int run(const RunOptions& options) {
       return exit_bad_input;
     }
   }
+  // With the live view on, log records go through it (see LiveViewLogSink);
+  // set before the pipeline clones its stage loggers from the default one.
+  const bool show_view = live_view_wanted(options.progress, options.no_progress);
+  std::shared_ptr<LiveViewLogSink> log_sink;
+  if (show_view) {
+    log_sink = std::make_shared<LiveViewLogSink>(stderr);
+    spdlog::default_logger()->sinks().assign(1, log_sink);
+  }
   Pipeline pipeline(std::move(spec), registry);
   MetricsStop metrics_stop{metrics.get()};
   if (metrics) {
@@ -117,7 +125,16 @@ int run(const RunOptions& options) {
     spdlog::info("pipeline '{}': running {} stages (Ctrl-C drains, twice forces)", pipeline.spec().name,
                  pipeline.spec().stages.size());
     std::optional<LiveView> view;
-    if (live_view_wanted(options.progress, options.no_progress)) view.emplace(pipeline, stderr);
+    if (show_view) {
+      view.emplace(pipeline, stderr);
+      log_sink->attach(&*view);
+    }
+    struct Detach {
+      LiveViewLogSink* sink;
+      ~Detach() {
+        if (sink) sink->attach(nullptr);
+      }
+    } detach{log_sink.get()};
     // Let the run end and stop every reader of stats() before collecting the
     // final report: the last frame is then drawn from that report, and no
     // scrape is answered while the pipeline is torn down.
