@@ -116,7 +116,9 @@ int run(const RunOptions& options) {
   MetricsStop metrics_stop{metrics.get()};
   if (metrics) {
     metrics->serve([&pipeline] { return pipeline.stats(); });
-    spdlog::info("metrics: serving http://{}:{}/metrics", endpoint->host, metrics->port());
+    const bool v6 = endpoint->host.find(':') != std::string::npos;  // an IPv6 address goes in brackets in a URL
+    spdlog::info("metrics: serving http://{}{}{}:{}/metrics", v6 ? "[" : "", endpoint->host, v6 ? "]" : "",
+                 metrics->port());
   }
   RunReport report;
   {
