@@ -156,6 +156,7 @@ def case_bad_input():
         ([f"{PIPELINES}/count.yaml", "--metrics", "localhost"], r"expected HOST:PORT"),
         ([f"{PIPELINES}/count.yaml", "--metrics", "127.0.0.1:99999"], r"not a number from 0 to 65535"),
         ([f"{PIPELINES}/count.yaml", "--progress", "--no-progress"], r"excludes"),
+        ([f"{PIPELINES}/count.yaml", "--report", "/nonexistent/folder/report.json"], r"cannot open it for writing"),
     ]
     for args, message in cases:
         result = run(*args, expect=2)

@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -85,6 +86,16 @@ int run(const RunOptions& options) {
   }
   PluginRegistry registry;
   PipelineSpec spec = options.pipeline.load(registry);
+  // Opened now, so a report that could not be written stops us before the run.
+  std::ofstream report_file;
+  if (!options.report.empty() && options.report != "-") {
+    report_file.open(options.report);
+    if (!report_file) {
+      std::cerr << fmt::format("error: --report {}: cannot open it for writing ({})\n", options.report,
+                               std::strerror(errno));
+      return exit_bad_input;
+    }
+  }
   // Block the signals before any thread exists (the pipeline's, the metrics
   // server's, the live view's), so they all inherit the mask.
   sigset_t blocked;
@@ -152,9 +163,9 @@ int run(const RunOptions& options) {
     if (options.report == "-") {
       std::cout << report.to_json() << '\n';
     } else {
-      std::ofstream out(options.report);
-      out << report.to_json() << '\n';
-      if (!out) throw std::runtime_error(fmt::format("cannot write the report to '{}'", options.report));
+      report_file << report.to_json() << '\n';
+      report_file.close();
+      if (!report_file) throw std::runtime_error(fmt::format("cannot write the report to '{}'", options.report));
     }
   }
   return report.status == RunStatus::drained ? exit_ok : exit_failed_run;
