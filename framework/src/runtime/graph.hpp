@@ -79,7 +79,7 @@ struct Replica {
   Counter unrouted;                             // outputs that matched no consumer
   std::uint64_t failures_logged = 0;
   std::vector<const Route*> targets;            // scratch for routing, reused per message
-  std::size_t batch_limit = 64;
+  std::size_t batch_limit = 1;                  // grows to a full batch once messages prove fast
 };
 
 struct StageRuntime {

@@ -222,9 +222,12 @@ class Consumer {
     batch_.reserve(max_batch);
   }
 
-  // Calls handle(batch_of_envelopes) until the queue is closed and drained,
-  // a pill arrives or the stop is forced.
-  template <class Handle>
+  // Takes batches until the queue is closed and drained, a pill arrives or the
+  // stop is forced. With `whole_batches` (sinks), handle() gets every message
+  // of a batch at once; otherwise (processors) one at a time, and a forced
+  // stop leaves the rest of the batch to be counted as abandoned rather than
+  // waiting for all of it to be processed.
+  template <bool whole_batches, class Handle>
   void loop(Handle&& handle) {
     Queue& queue = *stage_.queue;
     std::vector<Envelope*> accepted;
@@ -252,13 +255,17 @@ class Consumer {
         replica_.delivered[envelope.edge].add();
         replica_.received.add();
         replica_.lane_wait[item.lane].record(ns_between(envelope.queued, taken));
-        accepted.push_back(&envelope);
+        if constexpr (whole_batches) {
+          accepted.push_back(&envelope);
+        } else {
+          handle(envelope);
+        }
       }
-      if (!accepted.empty()) {
-        handle(accepted);
-        const auto per_message = (Clock::now() - taken) / accepted.size();
-        replica_.batch_limit = per_message > slow_message ? 1 : max_batch;
+      if constexpr (whole_batches) {
+        if (!accepted.empty()) handle(accepted);
       }
+      const auto per_message = (Clock::now() - taken) / n;
+      replica_.batch_limit = per_message > slow_message ? 1 : max_batch;
       if (leave || run_.forced.load(std::memory_order_relaxed)) return;
     }
   }
@@ -318,29 +325,27 @@ void run_processor(RunState& run, StageRuntime& stage, Replica& replica) {
   // A retry or a dead letter needs the message as it came, not as a failed
   // attempt left it.
   const bool keep_original = stage.spec->on_error.retries > 0 || stage.dead_letter.target;
-  consumer.loop([&](std::vector<Envelope*>& envelopes) {
-    for (Envelope* envelope : envelopes) {
-      const auto started = Clock::now();
-      const bool ok = consumer.with_policy(envelope->message, [&](Message& original) {
-        collector.outputs.clear();
-        if (keep_original) {
-          Message work = original;
-          processor.process(work, collector);
-        } else {
-          processor.process(original, collector);
-        }
-      });
-      replica.latency.record(ns_between(started, Clock::now()));
-      if (!ok) continue;
-      if (collector.outputs.empty()) {
-        replica.filtered.add();
-        continue;
+  consumer.loop<false>([&](Envelope& envelope) {
+    const auto started = Clock::now();
+    const bool ok = consumer.with_policy(envelope.message, [&](Message& original) {
+      collector.outputs.clear();
+      if (keep_original) {
+        Message work = original;
+        processor.process(work, collector);
+      } else {
+        processor.process(original, collector);
       }
-      replica.emitted.add();
-      for (Message& output : collector.outputs) {
-        consumer.sender().stamp(output);
-        consumer.sender().route(std::move(output));
-      }
+    });
+    replica.latency.record(ns_between(started, Clock::now()));
+    if (!ok) return;
+    if (collector.outputs.empty()) {
+      replica.filtered.add();
+      return;
+    }
+    replica.emitted.add();
+    for (Message& output : collector.outputs) {
+      consumer.sender().stamp(output);
+      consumer.sender().route(std::move(output));
     }
   });
 }
@@ -350,7 +355,7 @@ void run_sink(RunState& run, StageRuntime& stage, Replica& replica) {
   Consumer consumer(run, stage, replica);
   std::vector<Message> messages;
   messages.reserve(max_batch);
-  consumer.loop([&](std::vector<Envelope*>& envelopes) {
+  consumer.loop<true>([&](std::vector<Envelope*>& envelopes) {
     messages.clear();
     for (Envelope* envelope : envelopes) messages.push_back(std::move(envelope->message));
     const auto started = Clock::now();
