@@ -36,5 +36,8 @@ weir_build() {
   fi
   local targets=()
   for t in "$@"; do targets+=(--target "$t"); done
-  cmake --build "$dir" --parallel "$(nproc)" "${targets[@]}" >&2
+  # The no-op lines of an up-to-date tree are noise in front of weir's output.
+  cmake --build "$dir" --parallel "$(nproc)" "${targets[@]}" 2>&1 |
+    { grep --line-buffered -v -e 'Re-checking globbed directories' -e '^ninja: no work to do' >&2 || true; }
+  return "${PIPESTATUS[0]}"
 }
