@@ -9,6 +9,7 @@
 #include <tbb/concurrent_hash_map.h>
 
 #include <atomic>
+#include <memory>
 #include <cstdint>
 #include <string>
 
@@ -37,7 +38,10 @@ struct HostOutputState {
 // last copy ending elsewhere, or by the run ending. Whoever erases the entry
 // sends the outcome; everybody else finds nothing.
 struct RequestTable {
-  using Map = tbb::concurrent_hash_map<std::uint64_t, OneshotSender<RequestOutcome>>;
+  // std::allocator, not TBB's: nodes go back to malloc, which the sanitizers
+  // see, so a node freed by one thread and reused by another is not a race.
+  using Map = tbb::concurrent_hash_map<std::uint64_t, OneshotSender<RequestOutcome>, tbb::tbb_hash_compare<std::uint64_t>,
+                                       std::allocator<std::pair<const std::uint64_t, OneshotSender<RequestOutcome>>>>;
 
   Map pending;
   std::atomic<std::uint64_t> next_id{1};
