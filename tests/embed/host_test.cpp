@@ -168,8 +168,8 @@ TEST_CASE("replies under load: every request gets its own reply exactly once", "
   auto in = pipeline.input("requests");
   pipeline.start();
 
-  constexpr int threads = 6;
-  constexpr int per_thread = 400;
+  constexpr int threads = 8;
+  constexpr int per_thread = 1000;
   std::atomic<int> matched{0}, wrong{0};
   std::vector<std::thread> clients;
   for (int t = 0; t < threads; ++t)
