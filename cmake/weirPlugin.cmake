@@ -42,6 +42,12 @@ function(weir_add_plugin name)
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON
     LIBRARY_OUTPUT_DIRECTORY "${output_dir}")
+  # GCC marks some template statics (std::regex's among them) as GNU-unique
+  # symbols, and glibc never unloads a library once one is bound: the plugin
+  # would stay mapped after its last stage is gone. Plain weak symbols unload.
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    target_compile_options(${name} PRIVATE -fno-gnu-unique)
+  endif()
 
   if(in_weir_tree)
     # Built-in plugins are installed as one folder by plugins/CMakeLists.txt.

@@ -266,6 +266,9 @@ class Consumer {
       }
       const auto per_message = (Clock::now() - taken) / n;
       replica_.batch_limit = per_message > slow_message ? 1 : max_batch;
+      // Done with these messages: let them go now, not at the next batch, so
+      // an acknowledgement they carry fires as soon as they are handled.
+      batch_.clear();
       if (leave || run_.forced.load(std::memory_order_relaxed)) return;
     }
   }
@@ -367,6 +370,7 @@ void run_sink(RunState& run, StageRuntime& stage, Replica& replica) {
         if (consumer.with_policy(message, [&](Message& m) { sink.write(m); })) replica.emitted.add();
     }
     replica.latency.record(ns_between(started, Clock::now()));
+    messages.clear();
   });
 }
 
