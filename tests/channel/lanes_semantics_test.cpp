@@ -42,6 +42,21 @@ TEST_CASE("strict lanes serve the highest non-empty lane first", "[channel][lane
   REQUIRE_FALSE(lanes.is_drained());
 }
 
+TEST_CASE("one lane's oldest item can be taken whatever the policy", "[channel][lanes]") {
+  Lanes<int> lanes({{4}, {4}}, LanePolicy::strict);
+  REQUIRE(lanes.try_send(0, 10) == SendStatus::ok);
+  REQUIRE(lanes.try_send(1, 20) == SendStatus::ok);
+  REQUIRE(lanes.try_send(1, 21) == SendStatus::ok);
+  auto low = lanes.try_recv(1);
+  REQUIRE(low);
+  CHECK(low->lane == 1);
+  CHECK(low->value == 20);
+  CHECK(lanes.size(0) == 1);
+  CHECK(lanes.try_recv(1)->value == 21);
+  CHECK_FALSE(lanes.try_recv(1));
+  CHECK(lanes.try_recv(0)->value == 10);
+}
+
 TEST_CASE("each lane is bounded by its own capacity", "[channel][lanes]") {
   Lanes<int> lanes({{1}, {2}}, LanePolicy::strict);
   REQUIRE(lanes.capacity(0) == 1);

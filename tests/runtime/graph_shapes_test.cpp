@@ -191,6 +191,30 @@ stages:
   CHECK(got.back().attributes.get("n") == "1999");  // the newest always survives
 }
 
+TEST_CASE("drop_oldest makes room in the message's own lane", "[runtime]") {
+  auto report = run_yaml(R"(
+pipeline: drops-in-lanes
+stages:
+  src: {plugin: seq, config: {count: 2000, kinds: [a, b]}}
+  out:
+    plugin: collect
+    input: src
+    capacity: 2
+    when_full: drop_oldest
+    lanes:
+      - {name: high, when: 'kind == "a"'}
+      - {name: low}
+    config: {work_us: 200}
+)");
+  const auto& out = stage(report, "out");
+  CHECK(out.dropped > 0);
+  CHECK(out.received + out.dropped == 2000);
+  std::set<std::string> last;
+  for (const auto& m : Collected::instance().take("out")) last.insert(m.attributes.get("n"));
+  CHECK(last.count("1998"));  // the newest of each lane always survives
+  CHECK(last.count("1999"));
+}
+
 TEST_CASE("retries recover retryable failures", "[runtime]") {
   auto report = run_yaml(R"(
 pipeline: retries

@@ -91,6 +91,17 @@ class Lanes {
     return item;
   }
 
+  // The oldest item of one lane, whatever the policy; nullopt when that lane
+  // is empty. For a sender that makes room in its own lane (drop_oldest).
+  std::optional<Item> try_recv(std::size_t lane) noexcept {
+    assert(lane < lanes_.size());
+    std::optional<Item> item;
+    bool drained = false;
+    auto sink = [&item](std::size_t from, T&& value) noexcept { item.emplace(Item{from, std::move(value)}); };
+    take(lane, 1, sink, drained);
+    return item;
+  }
+
   // Parks while every lane is empty; nullopt once closed and drained.
   std::optional<Item> recv() {
     std::optional<Item> item;

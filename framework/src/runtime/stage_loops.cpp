@@ -114,8 +114,8 @@ class Sender {
           const SendStatus status = queue.try_send(lane, std::move(envelope));
           if (status == SendStatus::ok) return;
           if (status == SendStatus::closed) break;
-          auto oldest = queue.try_recv();
-          if (!oldest) continue;  // a receiver made room meanwhile
+          auto oldest = queue.try_recv(lane);  // room in this message's own lane
+          if (!oldest) continue;               // a receiver made room meanwhile
           if (oldest->value.poison) {
             queue.send(oldest->lane, std::move(oldest->value));  // pills are not ours to drop
           } else {
