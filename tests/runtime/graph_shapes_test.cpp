@@ -346,3 +346,31 @@ stages:
   CHECK(work.received == stage(report, "src").emitted);
   CHECK(Collected::instance().take("out").size() == work.received);
 }
+
+TEST_CASE("replicas added before the run starts have start() called once", "[runtime]") {
+  Collected::instance().clear();
+  PluginRegistry registry;
+  test::register_test_stages(registry);
+  Pipeline pipeline(load_pipeline_string(R"(
+pipeline: scale-before-start
+stages:
+  src: {plugin: seq, config: {count: 0}}
+  work: {plugin: pass, input: src}
+  out: {plugin: collect, input: work}
+)",
+                                         registry),
+                    registry);
+  test::PassProcessor::starts() = 0;
+  pipeline.scale("work", 3);
+  CHECK(test::PassProcessor::starts() == 0);
+  pipeline.start();
+  CHECK(test::PassProcessor::starts() == 3);
+  pipeline.scale("work", 4);  // the source is endless: the stage cannot have finished
+  CHECK(test::PassProcessor::starts() == 4);
+  pipeline.stop();
+  auto report = pipeline.wait();
+  CHECK(report.status == RunStatus::drained);
+  CHECK(report.balanced());
+  CHECK(stage(report, "work").received == stage(report, "src").emitted);
+  CHECK(Collected::instance().take("out").size() == stage(report, "work").received);
+}

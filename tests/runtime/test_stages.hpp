@@ -5,6 +5,7 @@
 #include <weir/plugin.hpp>
 #include <weir/registry.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -80,6 +81,12 @@ class PassProcessor final : public Processor {
         fail_attempts_(o.integer("fail_attempts")),
         retryable_(o.boolean("retryable")),
         work_us_(o.integer("work_us")) {}
+  void start() override { starts().fetch_add(1); }
+  // How many times any `pass` stage's start() hook ran.
+  static std::atomic<int>& starts() {
+    static std::atomic<int> n{0};
+    return n;
+  }
   void process(Message& m, Emitter& out) override {
     const auto n = std::stoll(m.attributes.get("n", "0"));
     if (work_us_) std::this_thread::sleep_for(std::chrono::microseconds(work_us_));

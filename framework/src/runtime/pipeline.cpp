@@ -66,6 +66,7 @@ struct Pipeline::Impl : runtime::RunState {
 
   void build();
   std::unique_ptr<Replica> make_replica(StageRuntime& stage, unsigned index);
+  void start_hook(StageRuntime& stage, Replica& replica);
   void launch(StageRuntime& stage, Replica& replica);
   void replica_done(StageRuntime& stage);
   void force() noexcept;
@@ -196,6 +197,16 @@ std::unique_ptr<Replica> Pipeline::Impl::make_replica(StageRuntime& stage, unsig
 
 // ---- Running ------------------------------------------------------------------
 
+// A stage's start() hook; what it throws becomes a PluginError naming the stage.
+void Pipeline::Impl::start_hook(StageRuntime& stage, Replica& replica) {
+  try {
+    replica.instance.stage->start();
+  } catch (const std::exception& e) {
+    throw PluginError(fmt::format("stage '{}' (plugin '{}'): start failed: {}", stage.spec->name,
+                                  stage.spec->plugin, e.what()));
+  }
+}
+
 void Pipeline::Impl::launch(StageRuntime& stage, Replica& replica) {
   stage.live.fetch_add(1, std::memory_order_relaxed);
   replica.running = true;
@@ -260,14 +271,7 @@ void Pipeline::start() {
   auto& impl = *impl_;
   if (impl.started) throw std::logic_error("weir::Pipeline::start called twice");
   for (auto& stage : impl.stages)
-    for (auto& replica : stage->replicas) {
-      try {
-        replica->instance.stage->start();
-      } catch (const std::exception& e) {
-        throw PluginError(fmt::format("stage '{}' (plugin '{}'): start failed: {}", stage->spec->name,
-                                      stage->spec->plugin, e.what()));
-      }
-    }
+    for (auto& replica : stage->replicas) impl.start_hook(*stage, *replica);
   impl.started = true;
   impl.start_time = Clock::now();
   // Sinks first, sources last: nothing is produced before there is a reader.
@@ -366,9 +370,11 @@ void Pipeline::scale(std::string_view name, unsigned count) {
     const unsigned current = stage.wanted;
     for (unsigned i = current; i < count; ++i) {
       auto replica = impl.make_replica(stage, static_cast<unsigned>(stage.replicas.size()));
-      replica->instance.stage->start();
+      // Before the run starts, Pipeline::start() calls every start() hook.
+      if (impl.started) impl.start_hook(stage, *replica);
       stage.replicas.push_back(std::move(replica));
       if (impl.started) impl.launch(stage, *stage.replicas.back());
+      stage.wanted = i + 1;  // what has been added so far, should the next one throw
     }
     if (count < current) {
       if (stage.spec->kind == Kind::source) {
