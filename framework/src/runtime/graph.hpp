@@ -68,7 +68,6 @@ struct Replica {
   std::shared_ptr<spdlog::logger> logger;
   std::stop_source stop;   // sources: asked to stop; all: scale-down
   std::jthread thread;
-  std::atomic<bool> running{false};
 
   Counter received, emitted, filtered, dead_lettered, failed, retried, outputs;
   Counter blocked_ns, starved_ns;
@@ -92,7 +91,6 @@ struct StageRuntime {
   std::vector<Route> routes;                    // conditional first, then broadcast, unmatched
   Route dead_letter;                            // target null when none
   std::uint32_t out_slots = 0;                  // output edge slots (routes x lanes, dead letter included)
-  bool has_conditional_routes = false;
 
   mutable std::mutex replicas_mutex;            // guards the deque's shape, not the counters
   std::deque<std::unique_ptr<Replica>> replicas;

@@ -134,7 +134,6 @@ void Pipeline::Impl::build() {
                         : when          ? Route::Kind::conditional
                                         : Route::Kind::broadcast;
       from.routes.push_back(connect(from, *to, kind, input.unmatched ? nullptr : when, input.to_string()));
-      if (kind == Route::Kind::conditional) from.has_conditional_routes = true;
     }
   }
   for (auto& from : stages) {
@@ -209,10 +208,8 @@ void Pipeline::Impl::start_hook(StageRuntime& stage, Replica& replica) {
 
 void Pipeline::Impl::launch(StageRuntime& stage, Replica& replica) {
   stage.live.fetch_add(1, std::memory_order_relaxed);
-  replica.running = true;
   replica.thread = std::jthread([this, &stage, &replica] {
     runtime::run_replica(*this, stage, replica);
-    replica.running = false;
     replica_done(stage);
   });
 }
