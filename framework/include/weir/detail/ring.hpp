@@ -17,6 +17,13 @@
 // when the dequeue position has reached that final tail, so they drain every
 // item whose sender won the race — including one still being written — and
 // lose none.
+//
+// The enqueue position stays in the senders' cache: a receiver that finds the
+// ring empty does not read it (each such read would pull the line away from
+// the sender, whose next CAS then waits for it — in a one-to-one channel
+// whose receiver keeps up, that was most of the cost of a send). It reads the
+// `closed_` flag instead, written once by close() after the bit is set, and
+// looks at the position only once that flag says the ring is closed.
 
 #include <weir/detail/cache_line.hpp>
 
@@ -113,9 +120,12 @@ class Ring {
       const auto lag = static_cast<std::int64_t>(slot(pos).seq.load(std::memory_order_acquire) - (2 * pos + 1));
       if (lag < 0) {
         // Nothing published at pos. Closed and drained only if no sender ever
-        // claimed pos; a claimed but unpublished item is still coming.
-        const auto tail = tail_.load(std::memory_order_acquire);
-        if ((tail & closed_bit) && (tail & ~closed_bit) == pos) return {0, PopResult::closed};
+        // claimed pos; a claimed but unpublished item is still coming. Until
+        // the flag is set, receivers keep off the senders' position.
+        if (closed_.load(std::memory_order_acquire)) {
+          const auto tail = tail_.load(std::memory_order_acquire);
+          if ((tail & ~closed_bit) == pos) return {0, PopResult::closed};
+        }
         const auto now = head_.load(std::memory_order_relaxed);
         if (now == pos) return {0, PopResult::empty};
         pos = now;
@@ -143,7 +153,13 @@ class Ring {
   }
 
   // Returns true if this call closed the ring.
-  bool close() noexcept { return !(tail_.fetch_or(closed_bit, std::memory_order_acq_rel) & closed_bit); }
+  bool close() noexcept {
+    const bool first = !(tail_.fetch_or(closed_bit, std::memory_order_acq_rel) & closed_bit);
+    // Every caller stores the flag, so none returns (and goes on to wake the
+    // parked receivers) before the flag is visible to their re-check.
+    closed_.store(true, std::memory_order_release);
+    return first;
+  }
   bool is_closed() const noexcept { return tail_.load(std::memory_order_acquire) & closed_bit; }
 
   // Closed, and every item sent before the close has been taken.
@@ -188,6 +204,9 @@ class Ring {
   const std::size_t capacity_;
   const std::size_t index_mask_;  // capacity - 1 for powers of two (capacity 1: 0, which % handles), else 0
   const std::unique_ptr<Slot[]> slots_;
+  // Read by receivers that find the ring empty, written once by close(): it
+  // shares the line of the read-only fields, which no hot path writes.
+  std::atomic<bool> closed_{false};
   // Senders hammer tail_, receivers head_: separate lines, and apart from the
   // read-only fields above.
   alignas(cache_line) std::atomic<std::uint64_t> tail_{0};
