@@ -93,7 +93,7 @@ class Channel {
   // the rest are untouched.
   std::size_t send_batch(std::span<T> items) {
     std::size_t sent = 0;
-    detail::wait_until_done(senders_, [&]() noexcept {
+    wait_to_send([&]() noexcept {
       const auto [n, status] = ring_.try_push_batch(items.data() + sent, items.size() - sent);
       if (n != 0) {
         sent += n;
@@ -114,7 +114,7 @@ class Channel {
   // Parks while empty; nullopt once closed and drained.
   std::optional<T> recv() {
     RecvResult<T> result{RecvStatus::empty, std::nullopt};
-    detail::wait_until_done(receivers_, [&]() noexcept { return attempt_recv(result); });
+    wait_to_recv([&]() noexcept { return attempt_recv(result); });
     return std::move(result.value);
   }
 
@@ -140,7 +140,7 @@ class Channel {
     // Reserve first: once slots are claimed nothing may throw.
     out.reserve(out.size() + max);
     std::size_t received = 0;
-    detail::wait_until_done(receivers_, [&]() noexcept { return attempt_recv_batch(out, max, received); });
+    wait_to_recv([&]() noexcept { return attempt_recv_batch(out, max, received); });
     return received;
   }
 
@@ -166,10 +166,20 @@ class Channel {
   std::size_t capacity() const noexcept { return ring_.capacity(); }
 
  private:
+  // Each side keeps spinning while the other side has a thread on its way
+  // (see detail::wait_until_done).
+  template <class Attempt>
+  bool wait_to_send(Attempt&& attempt, detail::SteadyTime deadline = detail::no_deadline) noexcept {
+    return detail::wait_until_done(senders_, attempt, deadline, [this]() noexcept { return receivers_.waking(); });
+  }
+  template <class Attempt>
+  bool wait_to_recv(Attempt&& attempt, detail::SteadyTime deadline = detail::no_deadline) noexcept {
+    return detail::wait_until_done(receivers_, attempt, deadline, [this]() noexcept { return senders_.waking(); });
+  }
+
   SendStatus send_before(T& value, detail::SteadyTime deadline) {
     auto status = SendStatus::full;
-    const bool done = detail::wait_until_done(
-        senders_,
+    const bool done = wait_to_send(
         [&]() noexcept {
           status = try_send(std::move(value));
           return status != SendStatus::full;
@@ -180,7 +190,7 @@ class Channel {
 
   RecvResult<T> recv_before(detail::SteadyTime deadline) {
     RecvResult<T> result{RecvStatus::empty, std::nullopt};
-    if (!detail::wait_until_done(receivers_, [&]() noexcept { return attempt_recv(result); }, deadline))
+    if (!wait_to_recv([&]() noexcept { return attempt_recv(result); }, deadline))
       result.status = RecvStatus::timeout;
     return result;
   }

@@ -105,15 +105,14 @@ class Lanes {
   // Parks while every lane is empty; nullopt once closed and drained.
   std::optional<Item> recv() {
     std::optional<Item> item;
-    detail::wait_until_done(receivers_, [&]() noexcept { return attempt_recv(item); });
+    wait_to_recv([&]() noexcept { return attempt_recv(item); });
     return item;
   }
 
   // nullopt on timeout or once closed and drained; is_drained() tells which.
   std::optional<Item> recv_for(std::chrono::nanoseconds timeout) {
     std::optional<Item> item;
-    detail::wait_until_done(receivers_, [&]() noexcept { return attempt_recv(item); },
-                            detail::deadline_after(timeout));
+    wait_to_recv([&]() noexcept { return attempt_recv(item); }, detail::deadline_after(timeout));
     return item;
   }
 
@@ -123,7 +122,7 @@ class Lanes {
     if (max == 0) return 0;
     out.reserve(out.size() + max);  // before claiming anything: nothing may throw after
     std::size_t received = 0;
-    detail::wait_until_done(receivers_, [&]() noexcept {
+    wait_to_recv([&]() noexcept {
       bool drained = false;
       received = collect(max, [&out](std::size_t lane, T&& value) noexcept { out.push_back(Item{lane, std::move(value)}); },
                          drained);
@@ -184,6 +183,15 @@ class Lanes {
     return schedule;
   }
 
+  // A receiver keeps spinning while a sender of any lane is on its way (see
+  // detail::wait_until_done).
+  template <class Attempt>
+  bool wait_to_recv(Attempt&& attempt, detail::SteadyTime deadline = detail::no_deadline) noexcept {
+    return detail::wait_until_done(receivers_, attempt, deadline, [this]() noexcept {
+      return std::any_of(lanes_.begin(), lanes_.end(), [](const auto& lane) { return lane->senders.waking(); });
+    });
+  }
+
   SendStatus send_before(std::size_t lane, T& value, detail::SteadyTime deadline) {
     assert(lane < lanes_.size());
     auto status = SendStatus::full;
@@ -193,7 +201,7 @@ class Lanes {
           status = try_send(lane, std::move(value));
           return status != SendStatus::full;
         },
-        deadline);
+        deadline, [this]() noexcept { return receivers_.waking(); });
     return done ? status : SendStatus::timeout;
   }
 

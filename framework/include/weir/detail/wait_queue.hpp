@@ -24,6 +24,7 @@
 #include <weir/detail/futex.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <climits>
 #include <cstddef>
 #include <cstdint>
@@ -90,7 +91,8 @@ class WaitQueue {
   // Sleeps until notified or until the deadline. Returns true if notified.
   bool park(Waiter& waiter, SteadyTime deadline) noexcept {
     while (waiter.woken_.load(std::memory_order_acquire) == 0)
-      if (!futex_wait(waiter.woken_, 0, deadline)) return waiter.woken_.load(std::memory_order_acquire) != 0;
+      if (!futex_wait(waiter.woken_, 0, deadline) && waiter.woken_.load(std::memory_order_acquire) == 0) return false;
+    arrived();
     return true;
   }
 
@@ -104,6 +106,7 @@ class WaitQueue {
         return;
       }
     }
+    arrived();
     notify(1);
   }
 
@@ -130,12 +133,18 @@ class WaitQueue {
           waiter->woken_.store(1, std::memory_order_release);
           words[picked] = &waiter->woken_;
         }
+        waking_.fetch_add(picked, std::memory_order_relaxed);
       }
       for (int i = 0; i < picked; ++i) futex_wake(*words[i], 1);
       if (picked < round) return;  // the queue ran dry
       count -= picked;
     }
   }
+
+  // Threads woken by a notifier that have not run yet. A thread about to park
+  // because of what its counterparts (the other side of the channel) have not
+  // done yet keeps spinning while one of them is on its way: see wait_until_done.
+  bool waking() const noexcept { return waking_.load(std::memory_order_relaxed) != 0; }
 
   void notify_one() noexcept { notify(1); }
   void notify_all() noexcept { notify(INT_MAX); }
@@ -157,6 +166,8 @@ class WaitQueue {
   static constexpr std::uint32_t min_spin = 4;
   static constexpr std::uint32_t max_spin = 1024;
 
+  void arrived() noexcept { waking_.fetch_sub(1, std::memory_order_relaxed); }
+
   void unlink(Waiter& waiter) noexcept {
     if (waiter.prev_) waiter.prev_->next_ = waiter.next_;
     else head_ = waiter.next_;
@@ -174,21 +185,48 @@ class WaitQueue {
   Waiter* head_ = nullptr;
   Waiter* tail_ = nullptr;
   alignas(cache_line) std::atomic<std::uint32_t> spin_budget_{64};
+  std::atomic<int> waking_{0};
 };
+
+// What wait_until_done asks when its spin runs out: is a counterpart on its way?
+struct NobodyWaking {
+  bool operator()() const noexcept { return false; }
+};
+
+// The longest a waiter keeps spinning for a counterpart that was woken and has
+// not run yet: a few times this machine class's wake-up latency.
+inline constexpr std::chrono::microseconds max_handoff_spin{50};
 
 // Runs `attempt` until it reports success (true): first directly, then while
 // spinning briefly, then parked on `waiters` between attempts. Returns false
 // if `deadline` passes first. `attempt` must be the complete operation (it
 // also treats "closed" as done) so that no wake-up is ever wasted.
-template <class Attempt>
-bool wait_until_done(WaitQueue& waiters, Attempt&& attempt, SteadyTime deadline = no_deadline) noexcept {
+//
+// `counterpart_waking` tells whether a thread of the other side (a sender,
+// for a waiting receiver) has been woken and not yet run. While one has, the
+// spin goes on (up to max_handoff_spin): what this thread waits for is on its
+// way, and parking now would only make that thread pay a futex wake for us in
+// turn. Without this, a small channel between two fast threads falls into a
+// convoy: the receiver drains the ring while the woken sender is still being
+// scheduled, parks, and the two take turns parking and waking each other for
+// every ring-full of items.
+template <class Attempt, class Waking = NobodyWaking>
+bool wait_until_done(WaitQueue& waiters, Attempt&& attempt, SteadyTime deadline = no_deadline,
+                     Waking&& counterpart_waking = Waking{}) noexcept {
   if (attempt()) return true;
   const auto budget = waiters.spin_budget();
-  for (std::uint32_t i = 0; i < budget; ++i) {
+  std::uint32_t end = budget;
+  SteadyTime handoff_until{};
+  for (std::uint32_t i = 0; i < end; ++i) {
     cpu_relax();
     if (attempt()) {
       waiters.spin_succeeded();
       return true;
+    }
+    if (i + 1 == end && counterpart_waking()) {
+      const auto now = std::chrono::steady_clock::now();
+      if (handoff_until == SteadyTime{}) handoff_until = now + max_handoff_spin;
+      if (now < handoff_until && now < deadline) end += budget;
     }
   }
   waiters.spin_failed();
