@@ -130,10 +130,12 @@ class WaitQueue {
         for (; picked < round && picked < count && head_; ++picked) {
           Waiter* waiter = head_;
           unlink(*waiter);
+          // Counted before the release store: the waiter's arrived() comes
+          // after its acquire load of woken_, so the count never dips below 0.
+          waking_.fetch_add(1, std::memory_order_relaxed);
           waiter->woken_.store(1, std::memory_order_release);
           words[picked] = &waiter->woken_;
         }
-        waking_.fetch_add(picked, std::memory_order_relaxed);
       }
       for (int i = 0; i < picked; ++i) futex_wake(*words[i], 1);
       if (picked < round) return;  // the queue ran dry
