@@ -4,10 +4,12 @@
 // exactly once, and per-receiver order checks.
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace weir::test {
@@ -78,6 +80,19 @@ class OrderCheck {
  private:
   std::vector<std::size_t> next_;
   std::string violations_;
+};
+
+// An item whose move into a channel slot takes 100 ms when `slow` is set:
+// it holds its sender between claiming a slot and publishing the item, the
+// window in which close() can find an item claimed but not yet there.
+struct SlowMove {
+  int value = 0;
+  bool slow = false;
+  SlowMove(int v, bool s) : value(v), slow(s) {}
+  SlowMove(SlowMove&& other) noexcept : value(other.value) {
+    if (other.slow) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  SlowMove& operator=(SlowMove&&) noexcept = default;
 };
 
 }  // namespace weir::test

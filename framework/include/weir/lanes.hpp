@@ -216,7 +216,13 @@ class Lanes {
   std::size_t take(std::size_t lane, std::size_t count, Sink& sink, bool& drained) noexcept {
     const auto [n, status] =
         lanes_[lane]->ring.try_pop_batch(count, [&sink, lane](T&& value) noexcept { sink(lane, std::move(value)); });
-    if (n != 0) lanes_[lane]->senders.notify(static_cast<int>(std::min<std::size_t>(n, INT_MAX)));
+    if (n != 0) {
+      lanes_[lane]->senders.notify(static_cast<int>(std::min<std::size_t>(n, INT_MAX)));
+      // The receiver that takes the last item of a closed set wakes the
+      // others (see Channel::wake_receivers_if_drained); the senders' notify
+      // above fences the pop before this check.
+      if (lanes_[lane]->ring.is_drained() && is_drained()) receivers_.notify_all();
+    }
     drained = status == detail::PopResult::closed;
     return n;
   }

@@ -22,8 +22,8 @@
 // ring empty does not read it (each such read would pull the line away from
 // the sender, whose next CAS then waits for it — in a one-to-one channel
 // whose receiver keeps up, that was most of the cost of a send). It reads the
-// `closed_` flag instead, written once by close() after the bit is set, and
-// looks at the position only once that flag says the ring is closed.
+// `closed_` flag instead, which close() sets after the bit, and looks at the
+// position only once that flag says the ring is closed.
 
 #include <weir/detail/cache_line.hpp>
 
@@ -162,10 +162,13 @@ class Ring {
   }
   bool is_closed() const noexcept { return tail_.load(std::memory_order_acquire) & closed_bit; }
 
-  // Closed, and every item sent before the close has been taken.
+  // Closed, and every item sent before the close has been taken. Reads the
+  // flag first, as receivers do, so it never says drained while try_pop_batch
+  // still says empty; while the ring is open it touches only read-only lines,
+  // and receivers call it after every pop.
   bool is_drained() const noexcept {
-    const auto tail = tail_.load(std::memory_order_acquire);
-    return (tail & closed_bit) && (tail & ~closed_bit) == head_.load(std::memory_order_acquire);
+    if (!closed_.load(std::memory_order_acquire)) return false;
+    return (tail_.load(std::memory_order_acquire) & ~closed_bit) == head_.load(std::memory_order_acquire);
   }
 
   std::size_t size() const noexcept {
@@ -204,8 +207,8 @@ class Ring {
   const std::size_t capacity_;
   const std::size_t index_mask_;  // capacity - 1 for powers of two (capacity 1: 0, which % handles), else 0
   const std::unique_ptr<Slot[]> slots_;
-  // Read by receivers that find the ring empty, written once by close(): it
-  // shares the line of the read-only fields, which no hot path writes.
+  // Read by receivers that find the ring empty, set by close(): it shares the
+  // line of the read-only fields, which no hot path writes.
   std::atomic<bool> closed_{false};
   // Senders hammer tail_, receivers head_: separate lines, and apart from the
   // read-only fields above.

@@ -15,10 +15,12 @@
 // eventcount whose waiters deregister themselves makes every send between the
 // wake-up and the moment the woken thread runs pay a futex_wake.)
 //
-// A waiter that was woken but leaves without using the wake-up (it found an
-// item on its own re-check, or its deadline passed) hands the wake-up on to
-// the next waiter, so a wake-up is never absorbed by a thread that no longer
-// needs it.
+// A waiter that was picked but leaves without using the wake-up (it found an
+// item on its own re-check, or its deadline passed while it was still
+// queued) hands the wake-up on to the next waiter, so a wake-up is never
+// absorbed by a thread that no longer needs it. (One that did wake, found
+// nothing and then ran out of time leaves it unused: what it was woken for
+// has already been taken by someone else.)
 
 #include <weir/detail/cache_line.hpp>
 #include <weir/detail/futex.hpp>
@@ -206,9 +208,10 @@ inline constexpr std::chrono::microseconds max_handoff_spin{50};
 //
 // `counterpart_waking` tells whether a thread of the other side (a sender,
 // for a waiting receiver) has been woken and not yet run. While one has, the
-// spin goes on (up to max_handoff_spin): what this thread waits for is on its
-// way, and parking now would only make that thread pay a futex wake for us in
-// turn. Without this, a small channel between two fast threads falls into a
+// spin goes on, in chunks of the adaptive budget, until max_handoff_spin
+// after the adaptive part ran out (one chunk more at most; never past the
+// deadline): what this thread waits for is on its way, and parking now would
+// only make that thread pay a futex wake for us in turn. Without this, a small channel between two fast threads falls into a
 // convoy: the receiver drains the ring while the woken sender is still being
 // scheduled, parks, and the two take turns parking and waking each other for
 // every ring-full of items.
@@ -222,7 +225,9 @@ bool wait_until_done(WaitQueue& waiters, Attempt&& attempt, SteadyTime deadline 
   for (std::uint32_t i = 0; i < end; ++i) {
     cpu_relax();
     if (attempt()) {
-      waiters.spin_succeeded();
+      // Only the adaptive part adapts: success during a hand-off says
+      // nothing about how long this queue's waits usually are.
+      if (i < budget) waiters.spin_succeeded();
       return true;
     }
     if (i + 1 == end && counterpart_waking()) {
