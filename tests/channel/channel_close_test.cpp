@@ -181,38 +181,13 @@ TEST_CASE("close racing with busy senders and receivers loses nothing", "[channe
 }
 
 TEST_CASE("close while an item is still being written: every receiver ends, the item arrives once", "[channel][close]") {
-  // The sender claims its slot and sits in the slow move; close() runs and
-  // wakes the receivers, which see "closed, not drained" and park again. The
-  // publish wakes one of them; whoever takes the last item must wake the rest.
-  // (If the sender has not claimed its slot before close(), its send fails
-  // and the receivers end at once: the assertions hold either way.)
+  // close() wakes the receivers while the item is not there yet; they park
+  // again, the publish wakes one, and whoever takes the last item must wake
+  // the rest.
   Channel<SlowMove> channel(4);
-  std::atomic<bool> sent{false};
-  std::thread sender([&] { sent = channel.send(SlowMove{1, true}); });
-  std::this_thread::sleep_for(20ms);
-  std::atomic<int> items{0};
-  std::atomic<int> saw_closed{0};
-  std::vector<std::thread> receivers;
-  receivers.reserve(3);
-  for (int i = 0; i < 3; ++i)
-    receivers.emplace_back([&] {
-      // A stranded receiver wakes only when its minute runs out (and then
-      // its last look finds the channel closed): so closed, and in time.
-      const auto began = std::chrono::steady_clock::now();
-      for (;;) {
-        auto result = channel.recv_for(60s);
-        if (!result) {
-          saw_closed += result.status == RecvStatus::closed && std::chrono::steady_clock::now() - began < 60s;
-          return;
-        }
-        ++items;
-      }
-    });
-  std::this_thread::sleep_for(20ms);
-  channel.close();
-  sender.join();
-  for (auto& thread : receivers) thread.join();
-  REQUIRE(saw_closed == 3);
-  REQUIRE(items == (sent ? 1 : 0));
-  REQUIRE(channel.is_drained());
+  const auto result = close_with_item_in_flight(
+      channel, [&] { return channel.send(SlowMove{1, true}); },
+      [&] { return channel.recv_for(60s).status == RecvStatus::ok; });
+  REQUIRE(result.ended_in_time == 3);
+  REQUIRE(result.items == (result.sent ? 1 : 0));
 }

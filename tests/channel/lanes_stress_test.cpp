@@ -150,28 +150,9 @@ TEST_CASE("closing lanes wakes parked receivers and senders of every lane", "[ch
 }
 
 TEST_CASE("closing lanes while an item is still being written strands no receiver", "[channel][lanes][close]") {
-  // As for Channel: the item's sender is inside its slow move when close()
-  // runs; the receiver that takes it must wake the others.
   Lanes<SlowMove> lanes({{4}, {4}}, LanePolicy::strict);
-  std::atomic<bool> sent{false};
-  std::thread sender([&] { sent = lanes.send(1, SlowMove{1, true}); });
-  std::this_thread::sleep_for(20ms);
-  std::atomic<int> items{0};
-  std::atomic<int> ended{0};
-  std::vector<std::thread> receivers;
-  receivers.reserve(3);
-  for (int i = 0; i < 3; ++i)
-    receivers.emplace_back([&] {
-      // recv_for's nullopt means drained or timed out; a stranded receiver
-      // is one that got it only when its minute ran out.
-      const auto began = std::chrono::steady_clock::now();
-      while (lanes.recv_for(60s)) ++items;
-      ended += lanes.is_drained() && std::chrono::steady_clock::now() - began < 60s;
-    });
-  std::this_thread::sleep_for(20ms);
-  lanes.close();
-  sender.join();
-  for (auto& thread : receivers) thread.join();
-  REQUIRE(ended == 3);
-  REQUIRE(items == (sent ? 1 : 0));
+  const auto result = close_with_item_in_flight(
+      lanes, [&] { return lanes.send(1, SlowMove{1, true}); }, [&] { return lanes.recv_for(60s).has_value(); });
+  REQUIRE(result.ended_in_time == 3);
+  REQUIRE(result.items == (result.sent ? 1 : 0));
 }

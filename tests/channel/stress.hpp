@@ -95,4 +95,39 @@ struct SlowMove {
   SlowMove& operator=(SlowMove&&) noexcept = default;
 };
 
+// close() while an item is still being written: a sender claims its slot
+// and sits in SlowMove's move; three receivers wait; close() wakes them while
+// the item is not there yet. `send()` sends one slow item (true if it was
+// accepted), `recv()` waits up to a minute for one item (true if it got one).
+// A receiver stranded by a lost wake-up returns only when its minute runs out.
+// (If the sender has not claimed its slot before close(), its send fails and
+// the receivers end at once: the results hold either way.)
+struct InFlightClose {
+  int ended_in_time = 0;  // receivers that saw the queue drained before their minute ran out
+  int items = 0;
+  bool sent = false;
+};
+
+template <class Queue, class Send, class Recv>
+InFlightClose close_with_item_in_flight(Queue& queue, Send send, Recv recv) {
+  using namespace std::chrono_literals;
+  std::atomic<bool> sent{false};
+  std::thread sender([&] { sent = send(); });
+  std::this_thread::sleep_for(20ms);
+  std::atomic<int> items{0};
+  std::atomic<int> ended_in_time{0};
+  std::thread receivers[3];
+  for (auto& receiver : receivers)
+    receiver = std::thread([&] {
+      const auto began = std::chrono::steady_clock::now();
+      while (recv()) ++items;
+      ended_in_time += queue.is_drained() && std::chrono::steady_clock::now() - began < 60s;
+    });
+  std::this_thread::sleep_for(20ms);
+  queue.close();
+  sender.join();
+  for (auto& receiver : receivers) receiver.join();
+  return {ended_in_time.load(), items.load(), sent.load()};
+}
+
 }  // namespace weir::test
