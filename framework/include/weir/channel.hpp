@@ -170,11 +170,15 @@ class Channel {
   // (see detail::wait_until_done).
   template <class Attempt>
   bool wait_to_send(Attempt&& attempt, detail::SteadyTime deadline = detail::no_deadline) noexcept {
-    return detail::wait_until_done(senders_, attempt, deadline, [this]() noexcept { return receivers_.waking(); });
+    return detail::wait_until_done(
+        senders_, attempt, deadline, [this]() noexcept { return receivers_.waking(); },
+        [this]() noexcept { return ring_.sender_may_park(); });
   }
   template <class Attempt>
   bool wait_to_recv(Attempt&& attempt, detail::SteadyTime deadline = detail::no_deadline) noexcept {
-    return detail::wait_until_done(receivers_, attempt, deadline, [this]() noexcept { return senders_.waking(); });
+    return detail::wait_until_done(
+        receivers_, attempt, deadline, [this]() noexcept { return senders_.waking(); },
+        [this]() noexcept { return ring_.receiver_may_park(); });
   }
 
   SendStatus send_before(T& value, detail::SteadyTime deadline) {
@@ -201,7 +205,6 @@ class Channel {
     if (n != 0) {
       result.status = RecvStatus::ok;
       senders_.notify_one();
-      wake_receivers_if_drained();
       return true;
     }
     result.status = status == detail::PopResult::closed ? RecvStatus::closed : RecvStatus::empty;
@@ -214,19 +217,9 @@ class Channel {
     if (n != 0) {
       received = n;
       senders_.notify(static_cast<int>(std::min<std::size_t>(n, INT_MAX)));
-      wake_receivers_if_drained();
       return true;
     }
     return status == detail::PopResult::closed;
-  }
-
-  // Called after a pop, behind the senders' notify (whose fence orders the
-  // pop before this check). The receiver that takes the last item of a
-  // closed channel wakes every other receiver: close() woke them already,
-  // but if that item was still being written then, they saw "not drained"
-  // and parked again, and its sender's notify_one wakes only one of them.
-  void wake_receivers_if_drained() noexcept {
-    if (ring_.is_drained()) receivers_.notify_all();
   }
 
   detail::Ring<T> ring_;

@@ -187,9 +187,14 @@ class Lanes {
   // detail::wait_until_done).
   template <class Attempt>
   bool wait_to_recv(Attempt&& attempt, detail::SteadyTime deadline = detail::no_deadline) noexcept {
-    return detail::wait_until_done(receivers_, attempt, deadline, [this]() noexcept {
-      return std::any_of(lanes_.begin(), lanes_.end(), [](const auto& lane) { return lane->senders.waking(); });
-    });
+    return detail::wait_until_done(
+        receivers_, attempt, deadline,
+        [this]() noexcept {
+          return std::any_of(lanes_.begin(), lanes_.end(), [](const auto& lane) { return lane->senders.waking(); });
+        },
+        [this]() noexcept {
+          return std::all_of(lanes_.begin(), lanes_.end(), [](const auto& lane) { return lane->ring.receiver_may_park(); });
+        });
   }
 
   SendStatus send_before(std::size_t lane, T& value, detail::SteadyTime deadline) {
@@ -201,7 +206,8 @@ class Lanes {
           status = try_send(lane, std::move(value));
           return status != SendStatus::full;
         },
-        deadline, [this]() noexcept { return receivers_.waking(); });
+        deadline, [this]() noexcept { return receivers_.waking(); },
+        [this, lane]() noexcept { return lanes_[lane]->ring.sender_may_park(); });
     return done ? status : SendStatus::timeout;
   }
 
@@ -216,13 +222,7 @@ class Lanes {
   std::size_t take(std::size_t lane, std::size_t count, Sink& sink, bool& drained) noexcept {
     const auto [n, status] =
         lanes_[lane]->ring.try_pop_batch(count, [&sink, lane](T&& value) noexcept { sink(lane, std::move(value)); });
-    if (n != 0) {
-      lanes_[lane]->senders.notify(static_cast<int>(std::min<std::size_t>(n, INT_MAX)));
-      // The receiver that takes the last item of a closed set wakes the
-      // others (see Channel::wake_receivers_if_drained); the senders' notify
-      // above fences the pop before this check.
-      if (lanes_[lane]->ring.is_drained() && is_drained()) receivers_.notify_all();
-    }
+    if (n != 0) lanes_[lane]->senders.notify(static_cast<int>(std::min<std::size_t>(n, INT_MAX)));
     drained = status == detail::PopResult::closed;
     return n;
   }

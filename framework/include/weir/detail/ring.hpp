@@ -98,7 +98,9 @@ class Ring {
       while (n < count && n < capacity_ &&
              slot(pos + n).seq.load(std::memory_order_acquire) == 2 * (pos + n))
         ++n;
-      if (tail_.compare_exchange_weak(pos, pos + n, std::memory_order_relaxed, std::memory_order_relaxed)) {
+      // seq_cst: the claim is what a parking receiver's may_park() must see
+      // or be seen by (detail/wait_queue.hpp).
+      if (tail_.compare_exchange_weak(pos, pos + n, std::memory_order_seq_cst, std::memory_order_relaxed)) {
         for (std::size_t i = 0; i < n; ++i) {
           Slot& s = slot(pos + i);
           ::new (static_cast<void*>(s.storage)) T(std::move(items[i]));
@@ -139,7 +141,8 @@ class Ring {
       while (n < max && n < capacity_ &&
              slot(pos + n).seq.load(std::memory_order_acquire) == 2 * (pos + n) + 1)
         ++n;
-      if (head_.compare_exchange_weak(pos, pos + n, std::memory_order_relaxed, std::memory_order_relaxed)) {
+      // seq_cst: as for the senders' claim, against a parking sender.
+      if (head_.compare_exchange_weak(pos, pos + n, std::memory_order_seq_cst, std::memory_order_relaxed)) {
         for (std::size_t i = 0; i < n; ++i) {
           Slot& s = slot(pos + i);
           T* value = item(s);
@@ -154,12 +157,29 @@ class Ring {
 
   // Returns true if this call closed the ring.
   bool close() noexcept {
-    const bool first = !(tail_.fetch_or(closed_bit, std::memory_order_acq_rel) & closed_bit);
+    const bool first = !(tail_.fetch_or(closed_bit, std::memory_order_seq_cst) & closed_bit);
     // Every caller stores the flag, so none returns (and goes on to wake the
     // parked receivers) before the flag is visible to their re-check.
     closed_.store(true, std::memory_order_release);
     return first;
   }
+  // Asked by a receiver about to park, after it queued itself and found
+  // nothing: true only if the ring is open and no sender has claimed a
+  // position it has not finished with (a claimed item is about to be
+  // published, and its sender may have read the waiter count before this
+  // receiver was counted). Both loads are seq_cst: see detail/wait_queue.hpp.
+  bool receiver_may_park() const noexcept {
+    return tail_.load(std::memory_order_seq_cst) == head_.load(std::memory_order_seq_cst);
+  }
+  // Asked by a sender about to park on a full ring: true only if the ring is
+  // open and no receiver has claimed the item whose slot the sender waits
+  // for (that slot is about to be freed).
+  bool sender_may_park() const noexcept {
+    const auto tail = tail_.load(std::memory_order_seq_cst);
+    if (tail & closed_bit) return false;
+    return head_.load(std::memory_order_seq_cst) + capacity_ <= tail;
+  }
+
   bool is_closed() const noexcept { return tail_.load(std::memory_order_acquire) & closed_bit; }
 
   // Closed, and every item sent before the close has been taken. Reads the
