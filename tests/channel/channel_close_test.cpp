@@ -10,8 +10,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -190,4 +192,46 @@ TEST_CASE("close while an item is still being written: every receiver ends, the 
       [&] { return channel.recv_for(60s).status == RecvStatus::ok; });
   REQUIRE(result.ended_in_time == 3);
   REQUIRE(result.items == (result.sent ? 1 : 0));
+}
+
+TEST_CASE("a timed receiver that gives up after a wake-up hands it on", "[channel][close]") {
+  // R1 (timed) parks first, then R2 and R3. S1 claims position p and sits in
+  // its slow move; S2 publishes p+1 and wakes R1, which finds p unpublished
+  // and times out. The wake-up meant for p+1 must go on to R2 or R3: S1's own
+  // publish wakes only one of them, and the other would sleep beside an item.
+  Channel<SlowMove> channel(8);
+  std::mutex mutex;
+  std::condition_variable changed;
+  int received = 0;
+  const auto receive = [&] {
+    if (!channel.recv()) return;
+    std::lock_guard lock(mutex);
+    ++received;
+    changed.notify_all();
+  };
+  std::thread r1([&] { (void)channel.recv_for(50ms); });
+  std::this_thread::sleep_for(10ms);
+  std::thread r2(receive);
+  std::this_thread::sleep_for(10ms);
+  std::thread r3(receive);
+  std::this_thread::sleep_for(10ms);
+  std::atomic<int> sent{0};
+  std::thread s1([&] { sent += channel.send(SlowMove{1, true}); });
+  std::this_thread::sleep_for(10ms);
+  std::thread s2([&] { sent += channel.send(SlowMove{2, false}); });
+  s1.join();
+  s2.join();
+  r1.join();
+  int before_close = 0;
+  {
+    // A stranded receiver would leave this at 1 for the whole minute.
+    std::unique_lock lock(mutex);
+    changed.wait_for(lock, 60s, [&] { return received == 2; });
+    before_close = received;
+  }
+  channel.close();  // frees a stranded receiver, so the test ends either way
+  r2.join();
+  r3.join();
+  REQUIRE(sent == 2);
+  REQUIRE(before_close == 2);
 }

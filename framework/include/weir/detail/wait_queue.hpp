@@ -242,6 +242,15 @@ bool wait_until_done(WaitQueue& waiters, Attempt&& attempt, SteadyTime deadline 
     }
   }
   waiters.spin_failed();
+  // A waiter that was woken and then leaves without success (its deadline)
+  // passes one wake-up on: the item it was woken for may still be there,
+  // behind an earlier one that was claimed and not yet published when it
+  // looked, and nobody else would wake for it.
+  bool woken = false;
+  const auto give_up = [&]() noexcept {
+    if (woken) waiters.notify(1);
+    return false;
+  };
   for (;;) {
     WaitQueue::Waiter waiter;
     waiters.enqueue(waiter);
@@ -258,17 +267,18 @@ bool wait_until_done(WaitQueue& waiters, Attempt&& attempt, SteadyTime deadline 
       do {
         std::this_thread::yield();
         if (attempt()) return true;
-        if (deadline != no_deadline && std::chrono::steady_clock::now() >= deadline) return false;
+        if (deadline != no_deadline && std::chrono::steady_clock::now() >= deadline) return give_up();
       } while (!may_park());
       continue;
     }
     if (!waiters.park(waiter, deadline)) {
       // Deadline passed while still queued; one last look before giving up.
       waiters.cancel(waiter);
-      return attempt();
+      return attempt() || give_up();
     }
+    woken = true;
     if (attempt()) return true;
-    if (deadline != no_deadline && std::chrono::steady_clock::now() >= deadline) return false;
+    if (deadline != no_deadline && std::chrono::steady_clock::now() >= deadline) return give_up();
   }
 }
 
