@@ -7,8 +7,8 @@
 // batch of n is one CAS plus n stores. No allocation after construction.
 // Waiting: a blocked send/recv retries while spinning for an adaptive while,
 // then parks on a queue of futex-parked waiters (detail/wait_queue.hpp). Notifying
-// costs a fence and a load when nobody is parked, so a busy channel makes no
-// syscall per message.
+// costs one load when nobody is parked (no fence: the claim CAS orders it), so
+// a busy channel makes no syscall per message.
 // Closing: close() (or the last release_writer()) makes later sends fail;
 // receivers still get every item sent before, then see "closed"; every parked
 // thread wakes.
@@ -166,8 +166,9 @@ class Channel {
   std::size_t capacity() const noexcept { return ring_.capacity(); }
 
  private:
-  // Each side keeps spinning while the other side has a thread on its way
-  // (see detail::wait_until_done).
+  // Each side keeps spinning while the other side has a thread on its way,
+  // and parks only when the other side has no claim in progress (see
+  // detail::wait_until_done).
   template <class Attempt>
   bool wait_to_send(Attempt&& attempt, detail::SteadyTime deadline = detail::no_deadline) noexcept {
     return detail::wait_until_done(

@@ -183,7 +183,8 @@ class Lanes {
     return schedule;
   }
 
-  // A receiver keeps spinning while a sender of any lane is on its way (see
+  // A receiver keeps spinning while a sender of any lane is on its way, and
+  // parks only when no lane has a claim in progress or is closed (see
   // detail::wait_until_done).
   template <class Attempt>
   bool wait_to_recv(Attempt&& attempt, detail::SteadyTime deadline = detail::no_deadline) noexcept {

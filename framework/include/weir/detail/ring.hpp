@@ -184,8 +184,7 @@ class Ring {
 
   // Closed, and every item sent before the close has been taken. Reads the
   // flag first, as receivers do, so it never says drained while try_pop_batch
-  // still says empty; while the ring is open it touches only read-only lines,
-  // and receivers call it after every pop.
+  // still says empty; while the ring is open it touches only read-only lines.
   bool is_drained() const noexcept {
     if (!closed_.load(std::memory_order_acquire)) return false;
     return (tail_.load(std::memory_order_acquire) & ~closed_bit) == head_.load(std::memory_order_acquire);
