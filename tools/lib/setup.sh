@@ -1,7 +1,8 @@
 # Shared set-up for tools/weir and tools/test: install the Debian packages that
 # are missing, configure a preset once, build it incrementally.
 # Sourced, not run. Everything it prints goes to stderr, so `tools/weir` output
-# stays the weir binary's own.
+# stays the weir binary's own. Every failure ends with one line saying what
+# failed and what to run by hand, and a non-zero status: never a silent exit.
 
 WEIR_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
@@ -11,20 +12,47 @@ WEIR_PACKAGES=(
   libyaml-cpp-dev libtbb-dev libspdlog-dev libfmt-dev libboost-dev libboost-filesystem-dev
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev catch2
   libatomic-queue-dev libconcurrentqueue-dev python3
+  libre2-dev clang-14 libfuzzer-14-dev libclang-rt-14-dev
+  libnats-dev nats-server
 )
+
+weir_fail() {
+  echo "weir: $*" >&2
+}
+
+# The packages of WEIR_PACKAGES that dpkg does not have installed, one per
+# line. dpkg-query exits 1 when it knows a package not at all (never
+# installed); that is an answer here, not a failure, so its status is ignored.
+weir_missing_packages() {
+  { dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${WEIR_PACKAGES[@]}" 2>&1 || true; } |
+    awk '/no packages found matching/ {print $NF; next}
+         NF >= 2 && $2 != "installed" {print $1}' | sort -u
+}
 
 weir_install_packages() {
   local missing
   # One dpkg-query for all of them keeps the no-op path well under a second.
-  missing=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${WEIR_PACKAGES[@]}" 2>&1 |
-    awk '$2 != "installed" {print $1} /no packages found/ {print $NF}' | sort -u)
+  missing=$(weir_missing_packages)
   [ -z "$missing" ] && return 0
-  echo "weir: installing missing Debian packages: $(echo $missing)" >&2
+  local count
+  count=$(wc -w <<<"$missing")
+  missing=$(echo $missing)
+  local by_hand="apt-get update && apt-get install -y --no-install-recommends $missing"
   local sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || return 1
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || {
+      weir_fail "cannot install $count missing Debian packages: not root and no sudo; as root, run: $by_hand"; return 1; }
+    sudo="sudo"
+  fi
+  echo "weir: installing $count Debian packages: $missing" >&2
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || {
+    weir_fail "apt-get update failed (see above); fix the package sources, then run: $by_hand"; return 1; }
   # shellcheck disable=SC2086
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >&2
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >&2 || {
+    weir_fail "apt-get install failed (see above: disk space, network, package sources); then run: $by_hand"; return 1; }
+  missing=$(weir_missing_packages)
+  [ -z "$missing" ] || {
+    weir_fail "apt-get did not install: $(echo $missing); run: apt-get install -y $(echo $missing)"; return 1; }
 }
 
 # weir_build PRESET [TARGET...]: configure once, then build incrementally.
@@ -32,12 +60,16 @@ weir_build() {
   local preset="$1"; shift
   local dir="$WEIR_ROOT/build/$preset"
   if [ ! -f "$dir/build.ninja" ]; then
-    (cd "$WEIR_ROOT" && cmake --preset "$preset" >&2) || return 1
+    echo "weir: building weir, preset $preset (first time: about 2 minutes on 2 cores)" >&2
+    (cd "$WEIR_ROOT" && cmake --preset "$preset" >/dev/null) || {
+      weir_fail "configuring the $preset build failed (see above); by hand: cmake --preset $preset"; return 1; }
   fi
   local targets=()
   for t in "$@"; do targets+=(--target "$t"); done
   # The no-op lines of an up-to-date tree are noise in front of weir's output.
   cmake --build "$dir" --parallel "$(nproc)" "${targets[@]}" 2>&1 |
     { grep --line-buffered -v -e 'Re-checking globbed directories' -e '^ninja: no work to do' >&2 || true; }
-  return "${PIPESTATUS[0]}"
+  local status="${PIPESTATUS[0]}"
+  [ "$status" -eq 0 ] || {
+    weir_fail "building the $preset preset failed (see above); by hand: cmake --build build/$preset"; return 1; }
 }
