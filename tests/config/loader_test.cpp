@@ -79,7 +79,7 @@ TEST_CASE("the contract's pipeline loads with every key", "[config][loader]") {
   const weir::StageSpec& jobs = *spec.stage("jobs");
   CHECK(jobs.kind == Kind::source);
   CHECK(jobs.replicas == 3);
-  CHECK(jobs.options.integer("count") == 100);
+  CHECK(jobs.options.at("count").as_int() == 100);
   CHECK(jobs.position.line == 8);
   CHECK(jobs.position.column == 3);
 
@@ -108,7 +108,7 @@ TEST_CASE("the contract's pipeline loads with every key", "[config][loader]") {
   weir::Message report;
   report.attributes.set("kind", "report_generate");
   CHECK(reports.when->matches(report));
-  CHECK(reports.options.string("path") == "reports.jsonl");
+  CHECK(reports.options.at("path").as_string() == "reports.jsonl");
 
   const weir::StageSpec& other = *spec.stage("other");
   REQUIRE(other.inputs.size() == 1);
@@ -234,13 +234,13 @@ TEST_CASE("overrides (--set) are applied before validation", "[config][loader][o
     const auto spec = load(yaml, {weir::parse_override("workers.config.work=5ms"),
                                   weir::parse_override("workers.replicas=3"),
                                   weir::parse_override("jobs.config.kinds=[a, b, c]")});
-    CHECK(spec.stage("workers")->options.duration("work") == 5ms);
+    CHECK(spec.stage("workers")->options.at("work").as_duration() == 5ms);
     CHECK(spec.stage("workers")->replicas == 3);
-    CHECK(spec.stage("jobs")->options.list("kinds").size() == 3);
+    CHECK(spec.stage("jobs")->options.at("kinds").as_list().size() == 3);
   }
   SECTION("an override replaces what the file says") {
     const auto spec = load(job_queue, {weir::parse_override("jobs.config.count=7")});
-    CHECK(spec.stage("jobs")->options.integer("count") == 7);
+    CHECK(spec.stage("jobs")->options.at("count").as_int() == 7);
   }
   SECTION("problems name the override") {
     CHECK(problems(yaml, {weir::parse_override("workrs.config.work=5ms")}) ==

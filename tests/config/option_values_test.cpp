@@ -47,10 +47,10 @@ using Lines = std::vector<std::string>;
 
 TEST_CASE("defaults fill in every option that has one", "[config][options]") {
   const weir::Options options = work_options("{}");
-  CHECK(options.duration("work") == 10ms);
-  CHECK(options.string("mode") == "sleep");
-  CHECK(options.number("ratio") == 1.0);
-  CHECK(options.boolean("fail") == false);
+  CHECK(options.at("work").as_duration() == 10ms);
+  CHECK(options.at("mode").as_string() == "sleep");
+  CHECK(options.at("ratio").as_number() == 1.0);
+  CHECK(options.at("fail").as_bool() == false);
   CHECK_FALSE(options.has("per_kind"));  // no default, not required
 }
 
@@ -58,17 +58,17 @@ TEST_CASE("each type converts to its typed value", "[config][options]") {
   const weir::Options options =
       work_options("{work: 45s, mode: spin, ratio: 0.25, fail: yes, per_kind: {email: 5ms, report: 1s}, "
                    "retry_codes: [500, 503]}");
-  CHECK(options.duration("work") == 45s);
-  CHECK(options.string("mode") == "spin");
-  CHECK(options.number("ratio") == 0.25);
-  CHECK(options.boolean("fail"));
-  const auto& per_kind = options.map("per_kind");
+  CHECK(options.at("work").as_duration() == 45s);
+  CHECK(options.at("mode").as_string() == "spin");
+  CHECK(options.at("ratio").as_number() == 0.25);
+  CHECK(options.at("fail").as_bool());
+  const auto& per_kind = options.at("per_kind").as_map();
   REQUIRE(per_kind.size() == 2);
   CHECK(per_kind[0].first == "email");
   CHECK(per_kind[0].second.as_duration() == 5ms);
   CHECK(per_kind[1].second.as_duration() == 1s);
-  REQUIRE(options.list("retry_codes").size() == 2);
-  CHECK(options.list("retry_codes")[1].as_int() == 503);
+  REQUIRE(options.at("retry_codes").as_list().size() == 2);
+  CHECK(options.at("retry_codes").as_list()[1].as_int() == 503);
 }
 
 TEST_CASE("integers", "[config][options]") {
@@ -76,8 +76,9 @@ TEST_CASE("integers", "[config][options]") {
   const auto spec = weir::load_pipeline_string(
       "pipeline: p\nstages:\n  jobs: {plugin: generate, config: {count: 7}}\n  out: {plugin: stdout, input: jobs}\n",
       registry);
-  CHECK(spec.stage("jobs")->options.integer("count") == 7);
-  CHECK(spec.stage("jobs")->options.strings("kinds") == std::vector<std::string>{"email_send", "image_resize"});
+  CHECK(spec.stage("jobs")->options.at("count").as_int() == 7);
+  const weir::Option<std::vector<std::string>> kinds{.name = "kinds", .description = "kind attribute values"};
+  CHECK(spec.stage("jobs")->options[kinds] == std::vector<std::string>{"email_send", "image_resize"});
 }
 
 TEST_CASE("wrong types say what was found and what is right, at the value", "[config][options]") {
@@ -87,9 +88,10 @@ TEST_CASE("wrong types say what was found and what is right, at the value", "[co
         Lines{"7:21: error: stage 'workers': option 'ratio': expected a number, found 'half' (a number such as 0.5)"});
   CHECK(problems("{fail: maybe}") ==
         Lines{"7:20: error: stage 'workers': option 'fail': expected a boolean, found 'maybe' (true or false)"});
-  CHECK(problems("{work: [1s]}") == Lines{"7:20: error: stage 'workers': option 'work': expected a duration, found a list"});
+  CHECK(problems("{work: [1s]}") == Lines{"7:20: error: stage 'workers': option 'work': expected a duration, found a "
+                                          "list (a duration such as 250ms, 30s or 2m)"});
   CHECK(problems("{per_kind: [a]}") ==
-        Lines{"7:24: error: stage 'workers': option 'per_kind': expected a map, found a list"});
+        Lines{"7:24: error: stage 'workers': option 'per_kind': expected a map, found a list (a map such as {key: value})"});
   CHECK(problems("{per_kind: fast}") ==
         Lines{"7:24: error: stage 'workers': option 'per_kind': expected a map, found 'fast' (a map such as {key: value})"});
   CHECK(problems("{retry_codes: 500}") ==
@@ -99,17 +101,17 @@ TEST_CASE("wrong types say what was found and what is right, at the value", "[co
 
 TEST_CASE("list elements and map values are checked one by one", "[config][options]") {
   CHECK(problems("{retry_codes: [500, x, 700]}") ==
-        Lines{"7:33: error: stage 'workers': option 'retry_codes': expected an integer, found 'x' (a whole number such as 10)",
-              "7:36: error: stage 'workers': option 'retry_codes': 700 is above the maximum (use at most 599)"});
+        Lines{"7:33: error: stage 'workers': option 'retry_codes[1]': expected an integer, found 'x' (a whole number such as 10)",
+              "7:36: error: stage 'workers': option 'retry_codes[2]': 700 is above the maximum (use at most 599)"});
   CHECK(problems("{per_kind: {email: 5ms, report: soon}}") ==
-        Lines{"7:45: error: stage 'workers': option 'per_kind': expected a duration, found 'soon' (a duration such as 250ms, 30s or 2m)"});
+        Lines{"7:45: error: stage 'workers': option 'per_kind.report': expected a duration, found 'soon' (a duration such as 250ms, 30s or 2m)"});
 }
 
 TEST_CASE("ranges on numbers and durations", "[config][options]") {
   CHECK(problems("{ratio: 1.5}") == Lines{"7:21: error: stage 'workers': option 'ratio': 1.5 is above the maximum (use at most 1)"});
   CHECK(problems("{ratio: -0.5}") == Lines{"7:21: error: stage 'workers': option 'ratio': -0.5 is below the minimum (use at least 0)"});
   CHECK(problems("{work: 2h}") == Lines{"7:20: error: stage 'workers': option 'work': 2h is above the maximum (use at most 1m)"});
-  CHECK(work_options("{work: 1m}").duration("work") == 1min);
+  CHECK(work_options("{work: 1m}").at("work").as_duration() == 1min);
 }
 
 TEST_CASE("enumerations list their values and suggest the closest", "[config][options]") {

@@ -31,6 +31,26 @@ std::unique_ptr<Stage> make(const Options& options, const StageContext& context)
   return std::make_unique<T>(options, context);
 }
 
+// A user's own plugin as the issue found it: its constructor refuses a value
+// the schema cannot (`char` must be one byte), naming the option.
+class Delimit : public Processor {
+ public:
+  static inline const Option<std::string> delimiter{
+      .name = "char", .description = "the delimiter, one byte", .default_value = "','"};
+  Delimit(const Options& options, const StageContext&) {
+    if (const std::string c = options[delimiter]; c.size() != 1)
+      reject_option(delimiter.name, "'" + c + "' must be exactly one byte", "one character such as ','");
+  }
+  void process(Message& message, Emitter& out) override { out.emit(std::move(message)); }
+};
+
+// A constructor that fails without naming an option: reported at the stage.
+class Unready : public Sink {
+ public:
+  Unready(const Options&, const StageContext&) { throw std::runtime_error("no licence key in the environment"); }
+  void write(const Message&) override {}
+};
+
 inline std::span<const OptionSpec> generate_options() {
   static const std::vector<OptionSpec> options{
       {.name = "count", .type = OptionType::integer, .description = "messages per replica",
@@ -77,8 +97,13 @@ inline std::span<const OptionSpec> no_options() { return {}; }
 
 inline PluginDescriptor descriptor(const char* name, Kind kind, std::span<const OptionSpec> (*options)(),
                                    StageFactory create) {
-  return PluginDescriptor{plugin_magic, sdk_abi_version, detail::compiler_id, detail::stdlib_abi,
-                          WEIR_VERSION_STRING, name, kind, "test plugin", options, "", create};
+  const auto specs = options();
+  return PluginDescriptor{.name = name,
+                          .kind = kind,
+                          .description = "test plugin",
+                          .options = OptionTable(std::vector<OptionSpec>(specs.begin(), specs.end())),
+                          .example = "",
+                          .create = create};
 }
 
 // generate (source), file (source and sink), simulate_work and tag
@@ -92,6 +117,9 @@ inline void register_test_plugins(PluginRegistry& registry) {
       descriptor("file", Kind::sink, &file_sink_options, &make<NullSink>),
       descriptor("stdout", Kind::sink, &no_options, &make<NullSink>),
       descriptor("null", Kind::sink, &no_options, &make<NullSink>),
+      {.name = "delimit", .kind = Kind::processor, .description = "test plugin", .options = {Delimit::delimiter},
+       .example = "", .create = construct<Delimit>},
+      descriptor("unready", Kind::sink, &no_options, &make<Unready>),
   };
   for (const PluginDescriptor& d : descriptors) registry.add(d);
 }

@@ -37,6 +37,11 @@ std::vector<std::string> bad_values(const weir::OptionSpec& option) {
     case weir::OptionType::list: bad = {"{a: 1}"}; break;
     case weir::OptionType::map: bad = {"[1, 2]"}; break;
     case weir::OptionType::string: bad = {"{a: 1}"}; break;
+    case weir::OptionType::size: bad = {"lots", "-1", "64KB"}; break;
+    case weir::OptionType::path: bad = {"''", "[a]"}; break;
+    case weir::OptionType::condition: bad = {"'level = 1'", "'payload matches \"([a-z\"'"}; break;
+    case weir::OptionType::regex: bad = {"'([a-z'"}; break;
+    case weir::OptionType::message_template: bad = {"'{level: {payload}'"}; break;
   }
   if (option.min) bad.push_back(fmt::format("{}", *option.min - 1));
   if (option.max) bad.push_back(fmt::format("{}", *option.max + 1));
@@ -90,6 +95,46 @@ TEST_CASE("compliance: every example stage validates and constructs", "[plugins]
                            [&](const auto& s) { return s.plugin == name && s.kind == kind; });
     REQUIRE(it != spec.stages.end());
     REQUIRE_NOTHROW(entry.create(it->options, context_for(name)));
+  }
+}
+
+namespace {
+
+std::size_t open_descriptors() {
+  return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
+                                                std::filesystem::directory_iterator()));
+}
+
+std::set<std::filesystem::path> files_under(const std::filesystem::path& folder) {
+  std::set<std::filesystem::path> out;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(folder)) out.insert(entry.path());
+  return out;
+}
+
+}  // namespace
+
+// Validation constructs every stage; a constructor that opened a file or a
+// socket would make `weir validate` touch the outside world.
+TEST_CASE("compliance: constructing a stage opens nothing and creates no file", "[plugins][compliance]") {
+  for (const auto& [kind, name] : expected_plugins) {
+    const weir::PluginEntry& entry = plugin(name, kind);
+    INFO(display(entry));
+    TempDir dir;
+    const std::string yaml = pipeline_around_example(entry, dir);
+    weir::PluginRegistry& plugins = registry();
+    const auto files_before = files_under(dir.path());
+    const std::size_t before = open_descriptors();
+    {
+      weir::PipelineSpec spec;
+      REQUIRE_NOTHROW(spec = weir::load_pipeline_string(yaml, plugins));  // constructs every stage once
+      auto it = std::find_if(spec.stages.begin(), spec.stages.end(),
+                             [&](const auto& s) { return s.plugin == name && s.kind == kind; });
+      REQUIRE(it != spec.stages.end());
+      weir::StageInstance instance = entry.create(it->options, context_for(name));
+      CHECK(open_descriptors() == before);
+    }
+    CHECK(open_descriptors() == before);
+    CHECK(files_under(dir.path()) == files_before);
   }
 }
 

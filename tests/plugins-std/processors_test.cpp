@@ -25,7 +25,7 @@ TEST_CASE("simulate_work: emits every message, whatever its kind", "[plugins][si
 
 TEST_CASE("simulate_work: the seed's defaults know the three job kinds", "[plugins][simulate_work]") {
   auto options = options_for("simulate_work", Kind::processor, "{}");
-  const auto& durations = options.map("durations");
+  const auto& durations = options.at("durations").as_map();
   REQUIRE(durations.size() == 3);
   CHECK(durations[0].first == "email_send");
   CHECK(durations[2].second.as_duration() == std::chrono::milliseconds(20));

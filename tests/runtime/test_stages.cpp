@@ -1,19 +1,45 @@
 #include "test_stages.hpp"
 
-WEIR_PLUGIN(test_seq, source, "seq", "numbered messages", weir::test::SeqSource, weir::test::SeqSource::options, "")
-WEIR_PLUGIN(test_pass, processor, "pass", "passes, filters, fans out, fails", weir::test::PassProcessor,
-            weir::test::PassProcessor::options, "")
-WEIR_PLUGIN(test_collect, sink, "collect", "records what arrives", weir::test::CollectSink,
-            weir::test::CollectSink::options, "")
-WEIR_PLUGIN(test_gate, sink, "gate", "blocks until released", weir::test::GateSink, weir::test::GateSink::options, "")
-
 namespace weir::test {
 
+WEIR_PLUGIN(test_seq) {
+    .name = "seq",
+    .kind = Kind::source,
+    .description = "numbered messages",
+    .options = {SeqSource::count, SeqSource::kinds},
+    .example = "",
+    .create = construct<SeqSource>,
+};
+WEIR_PLUGIN(test_pass) {
+    .name = "pass",
+    .kind = Kind::processor,
+    .description = "passes, filters, fans out, fails",
+    .options = {PassProcessor::fanout, PassProcessor::filter_every, PassProcessor::fail_every,
+                PassProcessor::fail_attempts, PassProcessor::retryable, PassProcessor::work_us},
+    .example = "",
+    .create = construct<PassProcessor>,
+};
+WEIR_PLUGIN(test_collect) {
+    .name = "collect",
+    .kind = Kind::sink,
+    .description = "records what arrives",
+    .options = {CollectSink::work_us},
+    .example = "",
+    .create = construct<CollectSink>,
+};
+WEIR_PLUGIN(test_gate) {
+    .name = "gate",
+    .kind = Kind::sink,
+    .description = "blocks until released",
+    .example = "",
+    .create = construct<GateSink>,
+};
+
 void register_test_stages(PluginRegistry& registry) {
-  registry.add(weir_plugin_detail_test_seq::descriptor);
-  registry.add(weir_plugin_detail_test_pass::descriptor);
-  registry.add(weir_plugin_detail_test_collect::descriptor);
-  registry.add(weir_plugin_detail_test_gate::descriptor);
+  registry.add(weir_plugin_descriptor_test_seq);
+  registry.add(weir_plugin_descriptor_test_pass);
+  registry.add(weir_plugin_descriptor_test_collect);
+  registry.add(weir_plugin_descriptor_test_gate);
 }
 
 }  // namespace weir::test

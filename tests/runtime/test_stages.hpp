@@ -1,6 +1,6 @@
 #pragma once
-// In-process stages for the runtime tests, exported with the same WEIR_PLUGIN
-// macro a plugin library uses and registered with PluginRegistry::add.
+// In-process stages for the runtime tests, declared with the same WEIR_PLUGIN
+// descriptor a plugin library exports and registered with PluginRegistry::add.
 
 #include <weir/plugin.hpp>
 #include <weir/registry.hpp>
@@ -45,7 +45,7 @@ class Collected {
 class SeqSource final : public Source {
  public:
   SeqSource(const Options& o, const StageContext& c)
-      : count_(o.integer("count")), kinds_(o.strings("kinds")), replica_(c.replica) {}
+      : count_(o[count]), kinds_(o[kinds]), replica_(c.replica) {}
   void run(Emitter& out, std::stop_token stop) override {
     for (std::int64_t n = 0; (count_ == 0 || n < count_) && !stop.stop_requested(); ++n) {
       Message m(std::to_string(replica_) + ":" + std::to_string(n));
@@ -55,13 +55,10 @@ class SeqSource final : public Source {
       if (!out.emit(std::move(m))) return;
     }
   }
-  static std::span<const OptionSpec> options() {
-    static const OptionSpec specs[] = {
-        {.name = "count", .type = OptionType::integer, .description = "per replica; 0: endless", .default_value = "100"},
-        {.name = "kinds", .type = OptionType::list, .description = "kind attribute values", .default_value = "[a]"},
-    };
-    return specs;
-  }
+  static inline const Option<std::int64_t> count{
+      .name = "count", .description = "per replica; 0: endless", .default_value = "100"};
+  static inline const Option<std::vector<std::string>> kinds{
+      .name = "kinds", .description = "kind attribute values", .default_value = "[a]"};
 
  private:
   std::int64_t count_;
@@ -75,12 +72,12 @@ class SeqSource final : public Source {
 class PassProcessor final : public Processor {
  public:
   PassProcessor(const Options& o, const StageContext&)
-      : fanout_(o.integer("fanout")),
-        filter_every_(o.integer("filter_every")),
-        fail_every_(o.integer("fail_every")),
-        fail_attempts_(o.integer("fail_attempts")),
-        retryable_(o.boolean("retryable")),
-        work_us_(o.integer("work_us")) {}
+      : fanout_(o[fanout]),
+        filter_every_(o[filter_every]),
+        fail_every_(o[fail_every]),
+        fail_attempts_(o[fail_attempts]),
+        retryable_(o[retryable]),
+        work_us_(o[work_us]) {}
   void start() override { starts().fetch_add(1); }
   // How many times any `pass` stage's start() hook ran.
   static std::atomic<int>& starts() {
@@ -101,17 +98,13 @@ class PassProcessor final : public Processor {
     for (std::int64_t i = 1; i < fanout_; ++i) out.emit(m);
     out.emit(std::move(m));
   }
-  static std::span<const OptionSpec> options() {
-    static const OptionSpec specs[] = {
-        {.name = "fanout", .type = OptionType::integer, .description = "copies", .default_value = "1"},
-        {.name = "filter_every", .type = OptionType::integer, .description = "", .default_value = "0"},
-        {.name = "fail_every", .type = OptionType::integer, .description = "", .default_value = "0"},
-        {.name = "fail_attempts", .type = OptionType::integer, .description = "0: always", .default_value = "0"},
-        {.name = "retryable", .type = OptionType::boolean, .description = "", .default_value = "false"},
-        {.name = "work_us", .type = OptionType::integer, .description = "", .default_value = "0"},
-    };
-    return specs;
-  }
+  static inline const Option<std::int64_t> fanout{.name = "fanout", .description = "copies", .default_value = "1"};
+  static inline const Option<std::int64_t> filter_every{.name = "filter_every", .description = "drop every nth", .default_value = "0"};
+  static inline const Option<std::int64_t> fail_every{.name = "fail_every", .description = "fail every nth", .default_value = "0"};
+  static inline const Option<std::int64_t> fail_attempts{
+      .name = "fail_attempts", .description = "0: always", .default_value = "0"};
+  static inline const Option<bool> retryable{.name = "retryable", .description = "failures are retryable", .default_value = "false"};
+  static inline const Option<std::int64_t> work_us{.name = "work_us", .description = "microseconds per message", .default_value = "0"};
 
  private:
   std::int64_t fanout_, filter_every_, fail_every_, fail_attempts_;
@@ -125,17 +118,12 @@ class PassProcessor final : public Processor {
 // per message.
 class CollectSink final : public Sink {
  public:
-  CollectSink(const Options& o, const StageContext& c) : name_(c.stage), work_us_(o.integer("work_us")) {}
+  CollectSink(const Options& o, const StageContext& c) : name_(c.stage), work_us_(o[work_us]) {}
   void write(const Message& m) override {
     if (work_us_) std::this_thread::sleep_for(std::chrono::microseconds(work_us_));
     Collected::instance().add(name_, m);
   }
-  static std::span<const OptionSpec> options() {
-    static const OptionSpec specs[] = {
-        {.name = "work_us", .type = OptionType::integer, .description = "", .default_value = "0"},
-    };
-    return specs;
-  }
+  static inline const Option<std::int64_t> work_us{.name = "work_us", .description = "microseconds per message", .default_value = "0"};
 
  private:
   std::string name_;
@@ -179,7 +167,6 @@ class GateSink final : public Sink {
     }
     cv().notify_all();
   }
-  static std::span<const OptionSpec> options() { return {}; }
 };
 
 void register_test_stages(PluginRegistry& registry);

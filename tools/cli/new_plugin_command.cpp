@@ -59,8 +59,9 @@ project(@NAME@ LANGUAGES CXX)
 find_package(weir REQUIRED)
 
 # Builds build/plugins/libweir_@NAME@.so (hidden visibility, linked to the
-# SDK); pipeline.yaml finds it through its plugin_path.
-weir_add_plugin(@NAME@ SOURCES src/@NAME@.cpp)
+# SDK); pipeline.yaml finds it through its plugin_path. example.yaml becomes
+# the plugin's documented example stage (weir::plugin_example).
+weir_add_plugin(@NAME@ SOURCES src/@NAME@.cpp EXAMPLE example.yaml)
 )weir";
 
 constexpr const char* processor_source = R"weir(// @NAME@: upper-cases each payload and appends a suffix.
@@ -76,21 +77,22 @@ constexpr const char* processor_source = R"weir(// @NAME@: upper-cases each payl
 
 namespace {
 
-// The option schema: weir validates the YAML against it, `weir plugins @NAME@`
-// shows it, and the stage reads typed values from weir::Options.
-std::span<const weir::OptionSpec> @NAME@_options() {
-  static const std::vector<weir::OptionSpec> specs = {
-      {.name = "suffix", .type = weir::OptionType::string,
-       .description = "Text appended to every payload after upper-casing", .default_value = "''",
-       .example = "'!'"},
-  };
-  return specs;
-}
+// Each option is declared once, as a typed handle: weir validates the YAML
+// against it, `weir plugins @NAME@` shows it, and the stage reads its value
+// through it (options[suffix] is a std::string).
+const weir::Option<std::string> suffix{.name = "suffix",
+                                       .description = "Text appended to every payload after upper-casing",
+                                       .default_value = "''",
+                                       .example = "'!'"};
 
 class @CLASS@ final : public weir::Processor {
  public:
+  // Check and prepare here, but open nothing: `weir validate` constructs
+  // every stage. Files and connections belong in start().
   @CLASS@(const weir::Options& options, const weir::StageContext& context)
-      : suffix_(options.string("suffix")), logger_(context.logger) {}
+      : suffix_(options[suffix]), logger_(context.logger) {
+    if (suffix_.size() > 64) weir::reject_option(suffix.name, "is longer than 64 bytes", "a short suffix such as '!'");
+  }
 
   void process(weir::Message& message, weir::Emitter& out) override {
     std::transform(message.payload.begin(), message.payload.end(), message.payload.begin(),
@@ -112,9 +114,14 @@ class @CLASS@ final : public weir::Processor {
 
 }  // namespace
 
-WEIR_PLUGIN(@NAME@, processor, "@NAME@", "Upper-cases each payload and appends a suffix", @CLASS@,
-            @NAME@_options,
-            "@NAME@:\n  plugin: @NAME@\n  input: upstream\n  config: {suffix: '!'}\n")
+WEIR_PLUGIN(@NAME@) {
+    .name = "@NAME@",
+    .kind = weir::Kind::processor,
+    .description = "Upper-cases each payload and appends a suffix",
+    .options = {suffix},
+    .example = weir::plugin_example,
+    .create = weir::construct<@CLASS@>,
+};
 )weir";
 
 constexpr const char* source_source = R"weir(// @NAME@: produces `count` numbered greetings per replica.
@@ -128,22 +135,22 @@ constexpr const char* source_source = R"weir(// @NAME@: produces `count` numbere
 
 namespace {
 
-// The option schema: weir validates the YAML against it, `weir plugins @NAME@`
-// shows it, and the stage reads typed values from weir::Options.
-std::span<const weir::OptionSpec> @NAME@_options() {
-  static const std::vector<weir::OptionSpec> specs = {
-      {.name = "count", .type = weir::OptionType::integer, .description = "Messages each replica produces",
-       .default_value = "5", .min = 0, .example = "100"},
-      {.name = "greeting", .type = weir::OptionType::string, .description = "Text of every message, before its number",
-       .default_value = "hello", .example = "hi"},
-  };
-  return specs;
-}
+// Each option is declared once, as a typed handle: weir validates the YAML
+// against it, `weir plugins @NAME@` shows it, and the stage reads its value
+// through it (options[count] is a std::int64_t).
+const weir::Option<std::int64_t> count{
+    .name = "count", .description = "Messages each replica produces", .default_value = "5", .min = 0, .example = "100"};
+const weir::Option<std::string> greeting{.name = "greeting",
+                                         .description = "Text of every message, before its number",
+                                         .default_value = "hello",
+                                         .example = "hi"};
 
 class @CLASS@ final : public weir::Source {
  public:
+  // Check and prepare here, but open nothing: `weir validate` constructs
+  // every stage. Files and connections belong in start().
   @CLASS@(const weir::Options& options, const weir::StageContext& context)
-      : count_(options.integer("count")), greeting_(options.string("greeting")), replica_(context.replica) {}
+      : count_(options[count]), greeting_(options[greeting]), replica_(context.replica) {}
 
   // Runs until `count` messages are out, a stop is requested, or the pipeline
   // refuses more (emit returns false when it is being forced to stop).
@@ -163,8 +170,14 @@ class @CLASS@ final : public weir::Source {
 
 }  // namespace
 
-WEIR_PLUGIN(@NAME@, source, "@NAME@", "Produces numbered greetings", @CLASS@, @NAME@_options,
-            "@NAME@:\n  plugin: @NAME@\n  config: {count: 10, greeting: hi}\n")
+WEIR_PLUGIN(@NAME@) {
+    .name = "@NAME@",
+    .kind = weir::Kind::source,
+    .description = "Produces numbered greetings",
+    .options = {count, greeting},
+    .example = weir::plugin_example,
+    .create = weir::construct<@CLASS@>,
+};
 )weir";
 
 constexpr const char* sink_source = R"weir(// @NAME@: prints each payload on standard output behind a prefix.
@@ -177,22 +190,18 @@ constexpr const char* sink_source = R"weir(// @NAME@: prints each payload on sta
 
 namespace {
 
-// The option schema: weir validates the YAML against it, `weir plugins @NAME@`
-// shows it, and the stage reads typed values from weir::Options.
-std::span<const weir::OptionSpec> @NAME@_options() {
-  static const std::vector<weir::OptionSpec> specs = {
-      {.name = "prefix", .type = weir::OptionType::string, .description = "Printed before every payload",
-       .default_value = "'@NAME@: '", .example = "'> '"},
-  };
-  return specs;
-}
+// Each option is declared once, as a typed handle: weir validates the YAML
+// against it, `weir plugins @NAME@` shows it, and the stage reads its value
+// through it (options[prefix] is a std::string).
+const weir::Option<std::string> prefix{
+    .name = "prefix", .description = "Printed before every payload", .default_value = "'@NAME@: '", .example = "'> '"};
 
 // Replicas of a sink run in parallel; one lock keeps their lines whole.
 std::mutex output_lock;
 
 class @CLASS@ final : public weir::Sink {
  public:
-  @CLASS@(const weir::Options& options, const weir::StageContext&) : prefix_(options.string("prefix")) {}
+  @CLASS@(const weir::Options& options, const weir::StageContext&) : prefix_(options[prefix]) {}
 
   void write(const weir::Message& message) override { write_batch({&message, 1}); }
 
@@ -211,8 +220,14 @@ class @CLASS@ final : public weir::Sink {
 
 }  // namespace
 
-WEIR_PLUGIN(@NAME@, sink, "@NAME@", "Prints payloads behind a prefix", @CLASS@, @NAME@_options,
-            "@NAME@:\n  plugin: @NAME@\n  input: upstream\n  config: {prefix: '> '}\n")
+WEIR_PLUGIN(@NAME@) {
+    .name = "@NAME@",
+    .kind = weir::Kind::sink,
+    .description = "Prints payloads behind a prefix",
+    .options = {prefix},
+    .example = weir::plugin_example,
+    .create = weir::construct<@CLASS@>,
+};
 )weir";
 
 constexpr const char* processor_pipeline = R"weir(# Runs @NAME@ between a generator and standard output:
@@ -261,6 +276,24 @@ stages:
     input: input
 )weir";
 
+// The example stage `weir plugins NAME` shows (embedded by weir_add_plugin's EXAMPLE).
+constexpr const char* processor_example = R"weir(@NAME@:
+  plugin: @NAME@
+  input: upstream
+  config: {suffix: '!'}
+)weir";
+
+constexpr const char* source_example = R"weir(@NAME@:
+  plugin: @NAME@
+  config: {count: 10, greeting: hi}
+)weir";
+
+constexpr const char* sink_example = R"weir(@NAME@:
+  plugin: @NAME@
+  input: upstream
+  config: {prefix: '> '}
+)weir";
+
 constexpr const char* readme_template = R"weir(# @NAME@: a weir @KIND@ plugin
 
 Written by `weir new-plugin`. It builds against an installed weir and runs as is.
@@ -289,8 +322,13 @@ in `<prefix>/lib/weir/plugins`.
 
 ## Where to go from here
 
-- `src/@NAME@.cpp`: the stage and its option schema. Add options there; weir
-  validates pipelines against them and `weir plugins @NAME@` shows them.
+- `src/@NAME@.cpp`: the stage, its options (one typed `weir::Option` handle
+  each, read as `options[handle]`) and its descriptor (`WEIR_PLUGIN`). Add
+  options there; weir validates pipelines against them and `weir plugins
+  @NAME@` shows them. A value the constructor cannot work with is refused
+  with `weir::reject_option(handle.name, why, hint)`, which `weir validate`
+  reports at the option's line.
+- `example.yaml`: the example stage `weir plugins @NAME@` shows.
 - Throw `weir::RetryableError` for failures worth retrying and
   `weir::PermanentError` for the rest; the stage's `on_error` decides.
 - weir's docs/plugins.md covers the interfaces, errors, logging, testing and
@@ -319,9 +357,12 @@ int new_plugin(const NewPluginArguments& args) {
   const char* source = args.kind == "source" ? source_source : args.kind == "sink" ? sink_source : processor_source;
   const char* pipeline =
       args.kind == "source" ? source_pipeline : args.kind == "sink" ? sink_pipeline : processor_pipeline;
+  const char* example =
+      args.kind == "source" ? source_example : args.kind == "sink" ? sink_example : processor_example;
   write_text_file(dir / "CMakeLists.txt", fill(cmake_template, values));
   write_text_file(dir / "src" / (args.name + ".cpp"), fill(source, values));
   write_text_file(dir / "pipeline.yaml", fill(pipeline, values));
+  write_text_file(dir / "example.yaml", fill(example, values));
   write_text_file(dir / "README.md", fill(readme_template, values));
 
   std::cout << fmt::format(

@@ -51,6 +51,11 @@ std::string page(const PluginEntry& plugin) {
                          code_cell(option_default_text(spec)), spec.required ? "yes" : "no",
                          cell(option_range_text(spec)), cell(spec.description), code_cell(spec.example));
     out << '\n';
+    if (const auto kinds = accepted_kinds(options); !kinds.empty()) {
+      out << "Checked when a pipeline loads (`weir validate`):\n\n";
+      for (const auto& [kind, text] : kinds) out << fmt::format("- {}: {}\n", kind, text);
+      out << '\n';
+    }
   }
   out << "## Example\n\n";
   if (plugin.example().empty()) {

@@ -12,11 +12,26 @@ namespace weir::cli {
 
 namespace {
 
-// Duration bounds are declared in seconds; shown in the unit a user writes.
+// Duration bounds are declared in seconds and sizes in bytes; shown in the
+// unit a user writes. A list's or map's bounds apply to its elements.
 std::string bound_text(const OptionSpec& spec, double bound) {
-  if (spec.type == OptionType::duration)
+  const OptionType type = spec.type == OptionType::list || spec.type == OptionType::map ? spec.element : spec.type;
+  if (type == OptionType::duration)
     return format_duration(std::chrono::duration_cast<Value::Duration>(std::chrono::duration<double>(bound)));
+  if (type == OptionType::size) return format_size(Size{static_cast<std::uint64_t>(bound)});
   return fmt::format("{}", bound);
+}
+
+bool needs_explaining(OptionType type) {
+  switch (type) {
+    case OptionType::duration:
+    case OptionType::size:
+    case OptionType::path:
+    case OptionType::condition:
+    case OptionType::regex:
+    case OptionType::message_template: return true;
+    default: return false;
+  }
 }
 
 }  // namespace
@@ -39,6 +54,22 @@ std::string option_range_text(const OptionSpec& spec) {
   if (spec.min) return fmt::format(">= {}", bound_text(spec, *spec.min));
   if (spec.max) return fmt::format("<= {}", bound_text(spec, *spec.max));
   return "";
+}
+
+std::vector<std::pair<std::string, std::string>> accepted_kinds(std::span<const OptionSpec> options) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const auto add = [&](OptionType type) {
+    const std::string name(to_string(type));
+    if (!needs_explaining(type)) return;
+    for (const auto& [known, text] : out)
+      if (known == name) return;
+    out.emplace_back(name, std::string(accepted_text(type)));
+  };
+  for (const OptionSpec& spec : options) {
+    add(spec.type);
+    if (spec.type == OptionType::list || spec.type == OptionType::map) add(spec.element);
+  }
+  return out;
 }
 
 void write_text_file(const std::filesystem::path& file, const std::string& text) {

@@ -17,6 +17,9 @@ std::string option_type_text(const OptionSpec& spec);
 std::string option_default_text(const OptionSpec& spec);
 // `1 .. 65536`, `>= 0`, `<= 10s`, `fast | safe`, or "".
 std::string option_range_text(const OptionSpec& spec);
+// What a value of each kind the options use looks like, for the kinds whose
+// name alone does not say it: {"duration", "a duration such as 250ms, …"}.
+std::vector<std::pair<std::string, std::string>> accepted_kinds(std::span<const OptionSpec> options);
 
 // Writes `text` to `file`, creating its folder; throws naming the file when
 // it cannot.

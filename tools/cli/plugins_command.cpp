@@ -124,6 +124,10 @@ std::string describe(const PluginEntry& plugin) {
                       spec.example.empty() ? "-" : std::string(spec.example)});
     }
     out << table(rows, "  ");
+    if (const auto kinds = accepted_kinds(options); !kinds.empty()) {
+      out << "\nKinds (checked when a pipeline loads):\n";
+      for (const auto& [kind, text] : kinds) out << fmt::format("  {}: {}\n", kind, text);
+    }
   }
   if (!plugin.example().empty()) {
     out << "\nExample stage:\n";

@@ -1,6 +1,6 @@
 #pragma once
 // The plugin SDK: the three stage interfaces, the errors they throw, and the
-// WEIR_PLUGIN macro that exports them from a shared library.
+// descriptor (WEIR_PLUGIN) that exports them from a shared library.
 
 #include <weir/message.hpp>
 #include <weir/options.hpp>
@@ -16,6 +16,7 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace spdlog {
 class logger;
@@ -103,7 +104,10 @@ class BOOST_SYMBOL_VISIBLE Sink : public Stage {
 // ---- Export -----------------------------------------------------------------
 
 // Bumped whenever a header in the SDK changes layout or virtual tables.
-inline constexpr std::uint32_t sdk_abi_version = 1;
+// 2: the descriptor holds an OptionTable (typed option handles) and a
+//    construct<Class> factory; OptionError; option kinds size, path,
+//    condition, regex, template.
+inline constexpr std::uint32_t sdk_abi_version = 2;
 inline constexpr std::uint32_t plugin_magic = 0x57454952;  // "WEIR"
 
 namespace detail {
@@ -128,41 +132,58 @@ inline constexpr int stdlib_abi = 0;
 
 using StageFactory = std::unique_ptr<Stage> (*)(const Options&, const StageContext&);
 
-// What a library exports per plugin. The handshake fields come first and are
-// plain data, so the loader reads them before it calls anything.
+// The factory of a stage class: `.create = weir::construct<MyStage>`.
+// Constructors check and prepare but open nothing (files, sockets and
+// connections wait for start()): `weir validate` constructs every stage.
+template <class StageClass>
+std::unique_ptr<Stage> construct(const Options& options, const StageContext& context) {
+  static_assert(std::is_base_of_v<Source, StageClass> || std::is_base_of_v<Processor, StageClass> ||
+                    std::is_base_of_v<Sink, StageClass>,
+                "a stage class derives from weir::Source, weir::Processor or weir::Sink");
+  static_assert(std::is_constructible_v<StageClass, const Options&, const StageContext&>,
+                "a stage class is constructed as Class(const weir::Options&, const weir::StageContext&)");
+  return std::make_unique<StageClass>(options, context);
+}
+
+// What a library exports per plugin, written with designated initializers:
+//
+//   WEIR_PLUGIN(filter) {
+//       .name = "filter",
+//       .kind = weir::Kind::processor,
+//       .description = "Keeps the messages that match a condition",
+//       .options = {when, action},
+//       .example = weir::plugin_example,
+//       .create = weir::construct<Filter>,
+//   };
+//
+// The handshake fields come first and are plain data, so the loader reads
+// them before it calls anything; their defaults are this SDK's.
 struct PluginDescriptor {
-  std::uint32_t magic;
-  std::uint32_t abi_version;
-  const char* compiler;
-  int stdlib_abi;
-  const char* weir_version;
+  std::uint32_t magic = plugin_magic;
+  std::uint32_t abi_version = sdk_abi_version;
+  const char* compiler = detail::compiler_id;
+  int stdlib_abi = detail::stdlib_abi;
+  const char* weir_version = WEIR_VERSION_STRING;
   // Valid only once the handshake matched:
-  const char* name;
-  Kind kind;
-  const char* description;
-  std::span<const OptionSpec> (*options)();
-  const char* example;  // YAML of an example stage
-  StageFactory create;
+  const char* name = nullptr;
+  Kind kind = Kind::processor;
+  const char* description = nullptr;
+  OptionTable options{};
+  const char* example = nullptr;  // YAML of an example stage
+  StageFactory create = nullptr;
 };
+
+// The plugin folder's example.yaml as text, when the plugin is built with
+// weir_add_plugin(NAME ... EXAMPLE example.yaml), which defines it; the same
+// file `weir plugins NAME` shows and the docs print.
+extern const char plugin_example[];
 
 }  // namespace weir
 
-// WEIR_PLUGIN(id, kind, "name", "description", Class, options_fn, "example yaml")
-// exports one plugin. `Class` is constructed as Class(const weir::Options&,
-// const weir::StageContext&); `options_fn` returns std::span<const weir::OptionSpec>.
-// `id` is a C identifier unique within the library. A library may use the macro
-// any number of times.
-#define WEIR_PLUGIN(id, plugin_kind, plugin_name, plugin_description, Class, options_fn, example_yaml) \
-  namespace weir_plugin_detail_##id {                                                              \
-    static std::unique_ptr<::weir::Stage> create(const ::weir::Options& options,                  \
-                                                 const ::weir::StageContext& context) {           \
-      return std::make_unique<Class>(options, context);                                            \
-    }                                                                                              \
-    static std::span<const ::weir::OptionSpec> options() { return options_fn(); }                \
-    static const ::weir::PluginDescriptor descriptor{                                              \
-        ::weir::plugin_magic,    ::weir::sdk_abi_version,  ::weir::detail::compiler_id,            \
-        ::weir::detail::stdlib_abi, WEIR_VERSION_STRING, plugin_name,                              \
-        ::weir::Kind::plugin_kind, plugin_description,  &options,                                   \
-        example_yaml,            &create};                                                         \
-  }                                                                                                \
-  BOOST_DLL_ALIAS(weir_plugin_detail_##id::descriptor, weir_plugin_##id)
+// WEIR_PLUGIN(id) { .name = ..., ... }; exports one plugin (see
+// PluginDescriptor). `id` is a C identifier unique within the library; a
+// library may export any number of plugins.
+#define WEIR_PLUGIN(id)                                                      \
+  extern const ::weir::PluginDescriptor weir_plugin_descriptor_##id;         \
+  BOOST_DLL_ALIAS(weir_plugin_descriptor_##id, weir_plugin_##id)             \
+  const ::weir::PluginDescriptor weir_plugin_descriptor_##id

@@ -44,14 +44,16 @@ class PluginEntry {
   std::string_view name() const noexcept { return descriptor_->name; }
   Kind kind() const noexcept { return descriptor_->kind; }
   std::string_view description() const noexcept { return descriptor_->description; }
-  std::span<const OptionSpec> options() const { return descriptor_->options(); }
+  std::span<const OptionSpec> options() const noexcept { return descriptor_->options.specs(); }
   std::string_view example() const noexcept { return descriptor_->example ? descriptor_->example : ""; }
   // The library file, or "(built in)" style text for in-process plugins.
   const std::filesystem::path& library_file() const noexcept { return library_file_; }
   const PluginDescriptor& descriptor() const noexcept { return *descriptor_; }
 
-  // Constructs a stage. Exceptions from the plugin's constructor are
-  // rethrown as PluginError naming the plugin and the library.
+  // Constructs a stage. An OptionError from the plugin's constructor passes
+  // through (the caller knows where the option is); anything else is
+  // rethrown as PluginError naming the plugin and the library, as is a stage
+  // of another kind than the plugin declares.
   StageInstance create(const Options& options, const StageContext& context) const;
 
  private:
@@ -66,6 +68,14 @@ class PluginError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// What is wrong with a descriptor's option table (two options of one name,
+// an enum without choices, min above max), naming the plugin and the
+// option; nullopt when nothing is. The loader refuses such a library.
+std::optional<std::string> option_table_problem(const PluginDescriptor& descriptor);
+
+// Whether `stage` is an instance of `kind`'s interface.
+bool is_kind(const Stage& stage, Kind kind) noexcept;
 
 class PluginRegistry {
  public:

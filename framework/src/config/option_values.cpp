@@ -1,5 +1,10 @@
 #include "config/option_values.hpp"
 
+#include "config/pattern_check.hpp"
+
+#include <weir/condition.hpp>
+#include <weir/template.hpp>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -33,75 +38,110 @@ std::optional<Number> parse_number(const std::string& text) {
 std::string format_limit(double limit, OptionType type) {
   if (type == OptionType::duration)
     return format_duration(std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(limit * 1e9))));
+  if (type == OptionType::size) return format_size(Size{static_cast<std::uint64_t>(limit)});
   return fmt::format("{}", limit);
 }
 
 // min/max on integers, numbers and durations (in seconds).
 bool within_range(const YAML::Node& node, double value, OptionType type, const OptionSpec& option,
-                  std::vector<ValueProblem>& problems) {
+                  const std::string& where, std::vector<ValueProblem>& problems) {
   const std::string shown = node.Scalar();
   if (option.min && value < *option.min) {
-    problems.push_back({node, fmt::format("option '{}': {} is below the minimum", option.name, shown),
+    problems.push_back({node, fmt::format("option '{}': {} is below the minimum", where, shown),
                         fmt::format("use at least {}", format_limit(*option.min, type))});
     return false;
   }
   if (option.max && value > *option.max) {
-    problems.push_back({node, fmt::format("option '{}': {} is above the maximum", option.name, shown),
+    problems.push_back({node, fmt::format("option '{}': {} is above the maximum", where, shown),
                         fmt::format("use at most {}", format_limit(*option.max, type))});
     return false;
   }
   return true;
 }
 
+// `where` names the value in messages: the option, or an element of it
+// (`fields[1]`, `durations.email`), as a plugin's OptionError would.
 std::optional<Value> convert(const YAML::Node& node, OptionType type, const OptionSpec& option,
-                             std::vector<ValueProblem>& problems, bool element);
+                             const std::string& where, std::vector<ValueProblem>& problems, bool element);
 
 std::optional<Value> convert_scalar(const YAML::Node& node, OptionType type, const OptionSpec& option,
-                                    std::vector<ValueProblem>& problems) {
+                                    const std::string& where, std::vector<ValueProblem>& problems) {
   const std::string& text = node.Scalar();
-  const auto wrong = [&](std::string hint) {
-    problems.push_back({node, fmt::format("option '{}': expected {} {}, found {}", option.name,
+  const auto wrong = [&]() {
+    problems.push_back({node, fmt::format("option '{}': expected {} {}, found {}", where,
                                           type == OptionType::integer ? "an" : "a", to_string(type), node_kind(node)),
-                        std::move(hint)});
+                        std::string(accepted_text(type))});
+    return std::nullopt;
+  };
+  // A problem inside the text, at `column` (1-based) of it.
+  const auto inside = [&](std::string what, int column, std::string hint = {}) {
+    problems.push_back({node, fmt::format("option '{}': {}", where, what), std::move(hint), column});
     return std::nullopt;
   };
   switch (type) {
     case OptionType::string: return Value::of_string(text);
     case OptionType::integer: {
       auto value = parse_number<std::int64_t>(text);
-      if (!value) return wrong("a whole number such as 10");
-      if (!within_range(node, static_cast<double>(*value), type, option, problems)) return std::nullopt;
+      if (!value) return wrong();
+      if (!within_range(node, static_cast<double>(*value), type, option, where, problems)) return std::nullopt;
       return Value::of_int(*value);
     }
     case OptionType::number: {
       auto value = parse_number<double>(text);
-      if (!value || !std::isfinite(*value)) return wrong("a number such as 0.5");
-      if (!within_range(node, *value, type, option, problems)) return std::nullopt;
+      if (!value || !std::isfinite(*value)) return wrong();
+      if (!within_range(node, *value, type, option, where, problems)) return std::nullopt;
       return Value::of_number(*value);
     }
     case OptionType::boolean: {
       const std::string word = lower(text);
       if (word == "true" || word == "yes" || word == "on") return Value::of_bool(true);
       if (word == "false" || word == "no" || word == "off") return Value::of_bool(false);
-      return wrong("true or false");
+      return wrong();
     }
     case OptionType::duration: {
       auto value = parse_duration(text);
-      if (!value) return wrong("a duration such as 250ms, 30s or 2m");
-      if (!within_range(node, std::chrono::duration<double>(*value).count(), type, option, problems)) return std::nullopt;
+      if (!value) return wrong();
+      if (!within_range(node, std::chrono::duration<double>(*value).count(), type, option, where, problems)) return std::nullopt;
       return Value::of_duration(*value);
     }
+    case OptionType::size: {
+      auto value = parse_size(text);
+      if (!value || value->bytes > static_cast<std::uint64_t>(INT64_MAX)) return wrong();
+      if (!within_range(node, static_cast<double>(value->bytes), type, option, where, problems)) return std::nullopt;
+      return Value::of_int(static_cast<std::int64_t>(value->bytes));
+    }
+    case OptionType::path:
+      if (text.empty()) return wrong();
+      if (text.find('\0') != std::string::npos) return inside("a path cannot contain a NUL byte", 0);
+      return Value::of_string(text);
+    case OptionType::condition:
+      try {
+        (void)Condition::parse(text);
+      } catch (const ConditionError& e) {
+        return inside(e.what(), e.column());
+      }
+      return Value::of_string(text);
+    case OptionType::regex:
+      if (auto problem = pattern_problem(text)) return inside(problem->message, problem->column, "RE2 syntax");
+      return Value::of_string(text);
+    case OptionType::message_template:
+      try {
+        (void)Template::compile(text);
+      } catch (const TemplateError& e) {
+        return inside(e.what(), e.column(), "write {{ and }} for literal braces");
+      }
+      return Value::of_string(text);
     case OptionType::enumeration: {
       std::vector<std::string> allowed(option.allowed.begin(), option.allowed.end());
       if (std::find(allowed.begin(), allowed.end(), text) != allowed.end()) return Value::of_string(text);
       std::string hint = did_you_mean(text, allowed);
       if (hint.empty()) hint = "use " + one_of(allowed);
-      problems.push_back({node, fmt::format("option '{}': '{}' is not one of {}", option.name, text, one_of(allowed)),
+      problems.push_back({node, fmt::format("option '{}': '{}' is not one of {}", where, text, one_of(allowed)),
                           std::move(hint)});
       return std::nullopt;
     }
     case OptionType::list:
-    case OptionType::map: return wrong(type == OptionType::list ? "a list such as [a, b]" : "a map such as {key: value}");
+    case OptionType::map: return wrong();
   }
   return std::nullopt;
 }
@@ -123,15 +163,15 @@ Value generic(const YAML::Node& node) {
 }
 
 std::optional<Value> convert(const YAML::Node& node, OptionType type, const OptionSpec& option,
-                             std::vector<ValueProblem>& problems, bool element) {
+                             const std::string& where, std::vector<ValueProblem>& problems, bool element) {
   if (!node.IsDefined() || node.IsNull()) {
-    problems.push_back({node, fmt::format("option '{}' has no value", option.name),
+    problems.push_back({node, fmt::format("option '{}' has no value", where),
                         option.example.empty() ? std::string() : fmt::format("for example {}", option.example)});
     return std::nullopt;
   }
   if (element && (type == OptionType::list || type == OptionType::map)) {
     if ((type == OptionType::list) != node.IsSequence() || (type == OptionType::map) != node.IsMap()) {
-      problems.push_back({node, fmt::format("option '{}': expected each element to be a {}, found {}", option.name,
+      problems.push_back({node, fmt::format("option '{}': expected each element to be a {}, found {}", where,
                                             to_string(type), node_kind(node)),
                           {}});
       return std::nullopt;
@@ -141,8 +181,9 @@ std::optional<Value> convert(const YAML::Node& node, OptionType type, const Opti
   if (type == OptionType::list && node.IsSequence()) {
     Value::List list;
     bool ok = true;
+    std::size_t index = 0;
     for (const auto& child : node) {
-      auto value = convert(child, option.element, option, problems, true);
+      auto value = convert(child, option.element, option, fmt::format("{}[{}]", where, index++), problems, true);
       if (value) list.push_back(std::move(*value));
       else ok = false;
     }
@@ -153,7 +194,8 @@ std::optional<Value> convert(const YAML::Node& node, OptionType type, const Opti
     Value::Map map;
     bool ok = true;
     for (const auto& entry : node) {
-      auto value = convert(entry.second, option.element, option, problems, true);
+      auto value =
+          convert(entry.second, option.element, option, fmt::format("{}.{}", where, entry.first.Scalar()), problems, true);
       if (value) map.emplace_back(entry.first.Scalar(), std::move(*value));
       else ok = false;
     }
@@ -161,20 +203,20 @@ std::optional<Value> convert(const YAML::Node& node, OptionType type, const Opti
     return Value::of_map(std::move(map));
   }
   if (!node.IsScalar()) {
-    problems.push_back({node, fmt::format("option '{}': expected {} {}, found {}", option.name,
+    problems.push_back({node, fmt::format("option '{}': expected {} {}, found {}", where,
                                           type == OptionType::integer || type == OptionType::enumeration ? "an" : "a",
                                           to_string(type), node_kind(node)),
-                        {}});
+                        std::string(accepted_text(type))});
     return std::nullopt;
   }
-  return convert_scalar(node, type, option, problems);
+  return convert_scalar(node, type, option, where, problems);
 }
 
 }  // namespace
 
 std::optional<Value> convert_option(const YAML::Node& node, const OptionSpec& option,
                                     std::vector<ValueProblem>& problems) {
-  return convert(node, option.type, option, problems, false);
+  return convert(node, option.type, option, std::string(option.name), problems, false);
 }
 
 Options validate_options(const YAML::Node& config, const PluginEntry& plugin, const std::string& stage,
@@ -209,7 +251,8 @@ Options validate_options(const YAML::Node& config, const PluginEntry& plugin, co
     }
   }
   for (const auto& problem : problems)
-    reporter.error(problem.at, fmt::format("stage '{}': {}", stage, problem.message), problem.hint);
+    reporter.error(problem.column > 0 ? reporter.place_inside(problem.at, problem.column) : reporter.place(problem.at),
+                   fmt::format("stage '{}': {}", stage, problem.message), problem.hint);
 
   for (const OptionSpec& option : schema) {
     const std::string name(option.name);
@@ -234,7 +277,7 @@ Options validate_options(const YAML::Node& config, const PluginEntry& plugin, co
   }
   // Placeholders stood in for values already reported as wrong.
   std::erase_if(values, [](const auto& entry) { return entry.second.is_null(); });
-  return Options(std::move(values));
+  return Options(std::move(values), &plugin.descriptor().options, std::string(plugin.name()));
 }
 
 }  // namespace weir::config

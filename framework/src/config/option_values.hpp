@@ -20,6 +20,7 @@ struct ValueProblem {
   YAML::Node at;
   std::string message;
   std::string hint;
+  int column = 0;  // 1-based inside the scalar's text; 0: the whole node
 };
 
 // Converts `node` to the option's type; nullopt (and problems) when it is not.

@@ -6,6 +6,7 @@
 #include "config/option_values.hpp"
 #include "config/overrides.hpp"
 #include "config/reporter.hpp"
+#include "config/stage_construction.hpp"
 
 #include <weir/config.hpp>
 
@@ -231,10 +232,6 @@ class Loader {
     return read_choice<LanePolicy>(node, what, {{"strict", LanePolicy::strict}, {"weighted", LanePolicy::weighted}});
   }
 
-  // A ConditionError's column is inside the expression; in the file it is
-  // further right by the opening quote, when the scalar is quoted. (Escapes
-  // in a double-quoted scalar would shift it further; conditions rarely
-  // need them, since single quotes keep double quotes plain.)
   std::optional<Condition> read_condition(const YAML::Node& node, std::string_view what) {
     if (!node.IsScalar()) {
       reporter_.error(node, fmt::format("{} must be a condition, found {}", what, describe(node)),
@@ -244,8 +241,7 @@ class Loader {
     try {
       return Condition::parse(node.Scalar());
     } catch (const ConditionError& e) {
-      const int quote = node.Tag() == "!" ? 1 : 0;
-      reporter_.error(reporter_.place(node, quote + e.column() - 1), fmt::format("{}: {}", what, e.what()));
+      reporter_.error(reporter_.place_inside(node, e.column()), fmt::format("{}: {}", what, e.what()));
       return Condition();  // reported; stands in so the graph checks don't pile consequences on it
     }
   }
@@ -496,7 +492,11 @@ class Loader {
       return;
     }
     const Place options_place = draft.has_config ? reporter_.place(draft.config_key) : draft.places.stage;
+    const std::size_t problems_before = reporter_.count();
     stage.options = validate_options(draft.config, *entry, stage.name, options_place, reporter_);
+    // The plugin's own checks run only on options the schema accepted.
+    if (reporter_.count() == problems_before)
+      check_construction(stage, *entry, draft.config, draft.places.stage, reporter_);
   }
 
   void apply_weights(StageDraft& draft) {

@@ -22,6 +22,11 @@ Place Reporter::place(const YAML::Node& node, int offset) const {
   return Place{file_, mark.line + 1, mark.column + 1 + offset};
 }
 
+Place Reporter::place_inside(const YAML::Node& scalar, int column) const {
+  const int quote = scalar.Tag() == "!" ? 1 : 0;
+  return place(scalar, quote + std::max(column, 1) - 1);
+}
+
 void Reporter::error(const Place& at, std::string message, std::string hint) {
   diagnostics_.push_back(Diagnostic{at.file, at.line, at.column, std::move(message), std::move(hint)});
 }

@@ -27,6 +27,11 @@ class Reporter {
   Place place(const YAML::Node& node) const;
   // `offset` columns to the right of where the node starts (inside a scalar).
   Place place(const YAML::Node& node, int offset) const;
+  // Column `column` (1-based) of a scalar's text: past the opening quote when
+  // the scalar is quoted. (Escapes in a double-quoted scalar would shift it
+  // further; conditions and patterns rarely need them, since single quotes
+  // keep double quotes plain.)
+  Place place_inside(const YAML::Node& scalar, int column) const;
 
   void error(const Place& at, std::string message, std::string hint = {});
   void error(const YAML::Node& at, std::string message, std::string hint = {}) {
@@ -40,6 +45,7 @@ class Reporter {
   void mark_override(const YAML::Node& node, const std::string& override_text);
 
   bool empty() const noexcept { return diagnostics_.empty(); }
+  std::size_t count() const noexcept { return diagnostics_.size(); }
   // File positions in order, override problems first.
   std::vector<Diagnostic> take_sorted();
 

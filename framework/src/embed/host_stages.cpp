@@ -142,8 +142,6 @@ class HostReplySink final : public Sink {
   std::shared_ptr<RequestTable> requests_;
 };
 
-std::span<const OptionSpec> no_options() { return {}; }
-
 template <const char* Name>
 std::unique_ptr<Stage> refuse(const Options&, const StageContext& context) {
   throw PluginError(fmt::format("stage '{}': a {} stage is fed or read by a host program; it runs only in a "
@@ -156,15 +154,21 @@ constexpr char output_name[] = "host_output";
 constexpr char reply_name[] = "host_reply";
 
 const PluginDescriptor host_descriptors[] = {
-    {plugin_magic, sdk_abi_version, detail::compiler_id, detail::stdlib_abi, WEIR_VERSION_STRING, input_name,
-     Kind::source, "Messages the host program sends through HostPipeline::input(stage) (one replica)",
-     &no_options, "requests: {plugin: host_input, capacity: 64}", &refuse<input_name>},
-    {plugin_magic, sdk_abi_version, detail::compiler_id, detail::stdlib_abi, WEIR_VERSION_STRING, output_name,
-     Kind::sink, "Messages the host program reads through HostPipeline::output(stage)", &no_options,
-     "results: {plugin: host_output, input: work}", &refuse<output_name>},
-    {plugin_magic, sdk_abi_version, detail::compiler_id, detail::stdlib_abi, WEIR_VERSION_STRING, reply_name,
-     Kind::sink, "Answers requests made with InputHandle::request: each message settles its request",
-     &no_options, "answers: {plugin: host_reply, input: work}", &refuse<reply_name>},
+    {.name = input_name,
+     .kind = Kind::source,
+     .description = "Messages the host program sends through HostPipeline::input(stage) (one replica)",
+     .example = "requests: {plugin: host_input, capacity: 64}",
+     .create = &refuse<input_name>},
+    {.name = output_name,
+     .kind = Kind::sink,
+     .description = "Messages the host program reads through HostPipeline::output(stage)",
+     .example = "results: {plugin: host_output, input: work}",
+     .create = &refuse<output_name>},
+    {.name = reply_name,
+     .kind = Kind::sink,
+     .description = "Answers requests made with InputHandle::request: each message settles its request",
+     .example = "answers: {plugin: host_reply, input: work}",
+     .create = &refuse<reply_name>},
 };
 
 }  // namespace

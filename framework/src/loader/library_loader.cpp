@@ -94,7 +94,7 @@ std::vector<std::string> exported_descriptors(const fs::path& file) {
   std::sort(symbols.begin(), symbols.end());
   if (symbols.empty())
     throw library_error(file, fmt::format("not a weir plugin: it exports no {}* descriptor (a plugin library "
-                                          "exports each plugin with WEIR_PLUGIN from <weir/plugin.hpp>)",
+                                          "exports each plugin with WEIR_PLUGIN(id) {{ ... }} from <weir/plugin.hpp>)",
                                           export_prefix));
   return symbols;
 }
@@ -124,10 +124,10 @@ void check_handshake(const fs::path& file, const std::string& symbol, const Plug
   };
   if (!d.name || !*d.name) throw missing("name");
   if (!d.description) throw missing("description");
-  if (!d.options) throw missing("options function");
-  if (!d.create) throw missing("factory function");
+  if (!d.create) throw missing("factory function (.create = weir::construct<Class>)");
   if (d.kind != Kind::source && d.kind != Kind::processor && d.kind != Kind::sink)
     throw library_error(file, fmt::format("{} declares an unknown plugin kind ({})", symbol, static_cast<int>(d.kind)));
+  if (auto problem = option_table_problem(d)) throw library_error(file, *problem);
 }
 
 }  // namespace

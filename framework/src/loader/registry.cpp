@@ -14,21 +14,54 @@ PluginEntry::PluginEntry(const PluginDescriptor& descriptor, std::filesystem::pa
                          std::shared_ptr<boost::dll::shared_library> library)
     : descriptor_(&descriptor), library_file_(std::move(library_file)), library_(std::move(library)) {}
 
+bool is_kind(const Stage& stage, Kind kind) noexcept {
+  switch (kind) {
+    case Kind::source: return dynamic_cast<const Source*>(&stage) != nullptr;
+    case Kind::processor: return dynamic_cast<const Processor*>(&stage) != nullptr;
+    case Kind::sink: return dynamic_cast<const Sink*>(&stage) != nullptr;
+  }
+  return false;
+}
+
+std::optional<std::string> option_table_problem(const PluginDescriptor& d) {
+  const auto specs = d.options.specs();
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    const OptionSpec& spec = specs[i];
+    const auto where = [&](std::string_view what) {
+      return fmt::format("{} plugin '{}', option '{}': {}", to_string(d.kind), d.name, spec.name, what);
+    };
+    if (spec.name.empty()) return fmt::format("{} plugin '{}': option {} has no name", to_string(d.kind), d.name, i + 1);
+    for (std::size_t j = 0; j < i; ++j)
+      if (specs[j].name == spec.name) return where("declared twice");
+    if (spec.type == OptionType::enumeration && spec.allowed.empty())
+      return where("an enum option without .choices");
+    if (spec.min && spec.max && *spec.min > *spec.max) return where(".min is above .max");
+    if (spec.required && spec.default_value) return where("both .required and a .default_value");
+  }
+  return std::nullopt;
+}
+
 StageInstance PluginEntry::create(const Options& options, const StageContext& context) const {
   StageInstance instance;
   instance.library = library_;
+  // "processor plugin 'x' (FILE)", or "(in process)" for one a host registered.
+  const auto plugin = [&] {
+    return fmt::format("{} plugin '{}' ({})", to_string(kind()), name(),
+                       library_ ? library_file_.string() : std::string("in process"));
+  };
   try {
     instance.stage = descriptor_->create(options, context);
+  } catch (const OptionError&) {
+    throw;
   } catch (const std::exception& e) {
-    throw PluginError(fmt::format("{} plugin '{}' ({}): constructor threw: {}", to_string(kind()), name(),
-                                  library_file_.string(), e.what()));
+    throw PluginError(fmt::format("{}: constructor threw: {}", plugin(), e.what()));
   } catch (...) {
-    throw PluginError(fmt::format("{} plugin '{}' ({}): constructor threw a non-standard exception",
-                                  to_string(kind()), name(), library_file_.string()));
+    throw PluginError(fmt::format("{}: constructor threw a non-standard exception", plugin()));
   }
-  if (!instance.stage)
-    throw PluginError(fmt::format("{} plugin '{}' ({}): factory returned no stage", to_string(kind()), name(),
-                                  library_file_.string()));
+  if (!instance.stage) throw PluginError(fmt::format("{}: factory returned no stage", plugin()));
+  if (!is_kind(*instance.stage, kind()))
+    throw PluginError(fmt::format("{} made a stage that is not a {} (its class derives from another kind's interface)",
+                                  plugin(), to_string(kind())));
   return instance;
 }
 
@@ -38,6 +71,7 @@ PluginRegistry::PluginRegistry(PluginRegistry&&) noexcept = default;
 PluginRegistry& PluginRegistry::operator=(PluginRegistry&&) noexcept = default;
 
 void PluginRegistry::add(const PluginDescriptor& descriptor) {
+  if (auto problem = option_table_problem(descriptor)) throw PluginError(*problem);
   if (find(descriptor.name, descriptor.kind))
     throw PluginError(fmt::format("two {} plugins are named '{}'", to_string(descriptor.kind), descriptor.name));
   entries_.push_back(std::make_unique<PluginEntry>(descriptor, "(in process)", nullptr));

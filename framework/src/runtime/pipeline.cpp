@@ -175,18 +175,16 @@ std::unique_ptr<Replica> Pipeline::Impl::make_replica(StageRuntime& stage, unsig
     }
     if (!replica->instance.stage)
       throw PluginError(fmt::format("stage '{}': its in-process factory made no stage", stage.spec->name));
+    if (!is_kind(*replica->instance.stage, stage.spec->kind))
+      throw PluginError(fmt::format("stage '{}': its in-process factory made a stage that is not a {}",
+                                    stage.spec->name, to_string(stage.spec->kind)));
   } else {
-    replica->instance = stage.plugin->create(stage.spec->options, context);
+    try {
+      replica->instance = stage.plugin->create(stage.spec->options, context);
+    } catch (const OptionError& e) {
+      throw PluginError(fmt::format("stage '{}' (plugin '{}'): {}", stage.spec->name, stage.spec->plugin, e.what()));
+    }
   }
-  Stage* made = replica->instance.stage.get();
-  const bool right_kind = stage.spec->kind == Kind::source      ? dynamic_cast<Source*>(made) != nullptr
-                          : stage.spec->kind == Kind::processor ? dynamic_cast<Processor*>(made) != nullptr
-                                                                : dynamic_cast<Sink*>(made) != nullptr;
-  if (!right_kind)
-    throw PluginError(fmt::format("{} plugin '{}' ({}) made a stage that is not a {}", to_string(stage.spec->kind),
-                                  stage.spec->plugin,
-                                  stage.plugin ? stage.plugin->library_file().string() : "in process",
-                                  to_string(stage.spec->kind)));
   replica->lane_wait = std::vector<runtime::Histogram>(stage.lane_conditions.size());
   replica->delivered = std::vector<runtime::Counter>(stage.inputs.size());
   replica->sent = std::vector<runtime::EdgeCounters>(stage.out_slots);

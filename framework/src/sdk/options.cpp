@@ -1,5 +1,7 @@
+#include <weir/condition.hpp>
 #include <weir/options.hpp>
 #include <weir/plugin.hpp>
+#include <weir/template.hpp>
 
 #include <fmt/format.h>
 
@@ -14,11 +16,35 @@ std::string_view to_string(OptionType type) noexcept {
     case OptionType::number: return "number";
     case OptionType::boolean: return "boolean";
     case OptionType::duration: return "duration";
+    case OptionType::size: return "size";
+    case OptionType::path: return "path";
+    case OptionType::condition: return "condition";
+    case OptionType::regex: return "regex";
+    case OptionType::message_template: return "template";
     case OptionType::list: return "list";
     case OptionType::map: return "map";
     case OptionType::enumeration: return "enum";
   }
   return "?";
+}
+
+std::string_view accepted_text(OptionType type) noexcept {
+  switch (type) {
+    case OptionType::string: return "text";
+    case OptionType::integer: return "a whole number such as 10";
+    case OptionType::number: return "a number such as 0.5";
+    case OptionType::boolean: return "true or false";
+    case OptionType::duration: return "a duration such as 250ms, 30s or 2m";
+    case OptionType::size: return "a size in bytes such as 512, 64KiB or 16MiB";
+    case OptionType::path: return "a file path, relative to the working folder";
+    case OptionType::condition: return "a condition such as 'level == \"error\" && priority > 3'";
+    case OptionType::regex: return "a regular expression in RE2 syntax such as '^(?P<level>[A-Z]+) '";
+    case OptionType::message_template: return "a template such as '{level}: {payload}' ({{ and }} are literal braces)";
+    case OptionType::enumeration: return "one of the listed values";
+    case OptionType::list: return "a list such as [a, b]";
+    case OptionType::map: return "a map such as {key: value}";
+  }
+  return "";
 }
 
 std::string_view to_string(Kind kind) noexcept {
@@ -60,16 +86,136 @@ std::string Value::to_text() const {
       storage_);
 }
 
+const char* Value::kind_name() const noexcept {
+  switch (storage_.index()) {
+    case 0: return "null";
+    case 1: return "boolean";
+    case 2: return "integer";
+    case 3: return "number";
+    case 4: return "string";
+    case 5: return "duration";
+    case 6: return "list";
+    default: return "map";
+  }
+}
+
+const OptionSpec* OptionTable::find(std::string_view name) const noexcept {
+  for (const OptionSpec& spec : specs_)
+    if (spec.name == name) return &spec;
+  return nullptr;
+}
+
+namespace {
+std::string option_error_text(const std::string& option, const std::string& problem, const std::string& hint) {
+  return hint.empty() ? fmt::format("option '{}': {}", option, problem)
+                      : fmt::format("option '{}': {} ({})", option, problem, hint);
+}
+}  // namespace
+
+OptionError::OptionError(std::string option, std::string problem, std::string hint, int column)
+    : std::invalid_argument(option_error_text(option, problem, hint)),
+      option_(std::move(option)),
+      problem_(std::move(problem)),
+      hint_(std::move(hint)),
+      column_(column) {}
+
+void reject_option(std::string_view option, std::string_view problem, std::string_view hint, int column) {
+  throw OptionError(std::string(option), std::string(problem), std::string(hint), column);
+}
+
 const Value& Options::at(std::string_view name) const {
   auto it = values_.find(name);
-  if (it == values_.end()) throw std::out_of_range(fmt::format("option '{}' has no value", name));
+  if (it == values_.end())
+    throw std::out_of_range(plugin_.empty() ? fmt::format("option '{}' has no value", name)
+                                            : fmt::format("plugin '{}': option '{}' has no value", plugin_, name));
   return it->second;
 }
 
-std::vector<std::string> Options::strings(std::string_view name) const {
-  std::vector<std::string> out;
-  for (const Value& v : list(name)) out.push_back(v.to_text());
-  return out;
+// Misuse of the API is a programming error in the plugin, found when the
+// stage is constructed: `weir validate` and the compliance test construct
+// every stage.
+const Value* Options::find(std::string_view name, OptionType type, bool required) const {
+  const std::string who = plugin_.empty() ? std::string("a plugin") : fmt::format("plugin '{}'", plugin_);
+  if (declared_) {
+    const OptionSpec* spec = declared_->find(name);
+    if (!spec)
+      throw std::logic_error(fmt::format("{} reads option '{}', which its descriptor does not declare (add the "
+                                         "handle to .options)",
+                                         who, name));
+    if (spec->type != type)
+      throw std::logic_error(fmt::format("{} reads option '{}' as a {}, but declares it as a {}", who, name,
+                                         to_string(type), to_string(spec->type)));
+  }
+  auto it = values_.find(name);
+  if (it != values_.end() && !it->second.is_null()) return &it->second;
+  if (!required) return nullptr;
+  throw std::logic_error(fmt::format("{} reads option '{}', which has no value here: declare a .default_value or "
+                                     ".required = true, or read it with options.get(...)",
+                                     who, name));
+}
+
+template <>
+std::string Options::scalar<std::string>(std::string_view, const Value& value) {
+  return value.scalar_text();
+}
+template <>
+std::int64_t Options::scalar<std::int64_t>(std::string_view name, const Value& value) {
+  if (value.is_int()) return value.as_int();
+  reject_option(name, fmt::format("'{}' is not an integer", value.to_text()), accepted_text(OptionType::integer));
+}
+template <>
+double Options::scalar<double>(std::string_view name, const Value& value) {
+  if (value.is_number()) return value.as_number();
+  reject_option(name, fmt::format("'{}' is not a number", value.to_text()), accepted_text(OptionType::number));
+}
+template <>
+bool Options::scalar<bool>(std::string_view, const Value& value) {
+  return value.as_bool();
+}
+template <>
+std::chrono::nanoseconds Options::scalar<std::chrono::nanoseconds>(std::string_view name, const Value& value) {
+  if (value.is_duration()) return value.as_duration();
+  if (value.is_string())
+    if (auto parsed = parse_duration(value.as_string())) return *parsed;
+  reject_option(name, fmt::format("'{}' is not a duration", value.to_text()), accepted_text(OptionType::duration));
+}
+template <>
+Size Options::scalar<Size>(std::string_view name, const Value& value) {
+  if (value.is_int() && value.as_int() >= 0) return Size{static_cast<std::uint64_t>(value.as_int())};
+  if (value.is_string())
+    if (auto parsed = parse_size(value.as_string())) return *parsed;
+  reject_option(name, fmt::format("'{}' is not a size", value.to_text()), accepted_text(OptionType::size));
+}
+template <>
+std::filesystem::path Options::scalar<std::filesystem::path>(std::string_view, const Value& value) {
+  return std::filesystem::path(value.scalar_text());
+}
+// Conditions, patterns and templates were checked when the pipeline loaded;
+// options built in code are checked here, with the same words.
+template <>
+Condition Options::scalar<Condition>(std::string_view name, const Value& value) {
+  try {
+    return Condition::parse(value.scalar_text());
+  } catch (const ConditionError& e) {
+    reject_option(name, e.what(), {}, e.column());
+  }
+}
+template <>
+Pattern Options::scalar<Pattern>(std::string_view, const Value& value) {
+  return Pattern{value.scalar_text()};
+}
+template <>
+Template Options::scalar<Template>(std::string_view name, const Value& value) {
+  try {
+    return Template::compile(value.scalar_text());
+  } catch (const TemplateError& e) {
+    reject_option(name, e.what(), "write {{ for a literal brace", e.column());
+  }
+}
+template <>
+Value::Map Options::scalar<Value::Map>(std::string_view name, const Value& value) {
+  if (value.is_map()) return value.as_map();
+  reject_option(name, fmt::format("'{}' is not a map", value.to_text()), accepted_text(OptionType::map));
 }
 
 std::optional<Value::Duration> parse_duration(std::string_view text) noexcept {
@@ -90,6 +236,33 @@ std::optional<Value::Duration> parse_duration(std::string_view text) noexcept {
   else if (unit == "h") ns_per_unit = 3600e9;
   else return std::nullopt;
   return Value::Duration(static_cast<std::int64_t>(amount * ns_per_unit + 0.5));
+}
+
+std::optional<Size> parse_size(std::string_view text) noexcept {
+  std::uint64_t amount = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), amount);
+  if (error != std::errc() || end == text.data()) return std::nullopt;
+  const std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
+  int shift = 0;
+  if (unit.empty() || unit == "B") shift = 0;
+  else if (unit == "KiB") shift = 10;
+  else if (unit == "MiB") shift = 20;
+  else if (unit == "GiB") shift = 30;
+  else if (unit == "TiB") shift = 40;
+  else return std::nullopt;
+  if (shift > 0 && amount > (UINT64_MAX >> shift)) return std::nullopt;
+  return Size{amount << shift};
+}
+
+std::string format_size(Size size) {
+  constexpr std::string_view units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  std::uint64_t amount = size.bytes;
+  std::size_t unit = 0;
+  while (amount != 0 && amount % 1024 == 0 && unit + 1 < std::size(units)) {
+    amount /= 1024;
+    ++unit;
+  }
+  return unit == 0 ? fmt::format("{}", amount) : fmt::format("{}{}", amount, units[unit]);
 }
 
 std::string format_duration(Value::Duration d) {

@@ -4,9 +4,9 @@
 
 #include <weir_std/option_checks.hpp>
 #include <weir_std/shared_by_stage.hpp>
-#include <weir_std/template.hpp>
 
 #include <weir/plugin.hpp>
+#include <weir/template.hpp>
 
 #include <deque>
 #include <mutex>
@@ -15,23 +15,19 @@
 namespace weir::stdp {
 namespace {
 
-constexpr const char* example_yaml =
-#include "example.yaml.inc"
-    ;
-
-std::span<const OptionSpec> dedupe_options() {
-  static const std::vector<OptionSpec> specs = {
-      {.name = "key", .type = OptionType::string,
-       .description = "Template of the key: {payload}, {priority}, {id}, {attr:NAME} or {NAME}",
-       .default_value = "'{payload}'", .example = "'{user}:{event}'"},
-      {.name = "window", .type = OptionType::duration,
-       .description = "How long a key is remembered after it first passed", .default_value = "1m", .min = 0},
-      {.name = "max_keys", .type = OptionType::integer,
-       .description = "Keys remembered at most; past it the oldest are forgotten early (bounds memory)",
-       .default_value = "100000", .min = 1},
-  };
-  return specs;
-}
+const Option<Template> key{.name = "key",
+                           .description = "Template of the key: {payload}, {priority}, {id}, {attr:NAME} or {NAME}",
+                           .default_value = "'{payload}'",
+                           .example = "'{user}:{event}'"};
+const Option<Value::Duration> window{.name = "window",
+                                     .description = "How long a key is remembered after it first passed",
+                                     .default_value = "1m",
+                                     .min = 0};
+const Option<std::int64_t> max_keys{
+    .name = "max_keys",
+    .description = "Keys remembered at most; past it the oldest are forgotten early (bounds memory)",
+    .default_value = "100000",
+    .min = 1};
 
 class Window {
  public:
@@ -63,16 +59,13 @@ class Window {
 
 class Dedupe final : public Processor {
  public:
-  Dedupe(const Options& options, const StageContext& context) : key_(Template::compile(options.string("key"))) {
-    auto window = options.duration("window");
-    auto max_keys = options.integer("max_keys");
-    if (window < Value::Duration::zero())
-      reject_option(context, "window", "a negative duration", "a duration of 0 or more");
-    if (max_keys < 1) reject_option(context, "max_keys", fmt::format("{} is below 1", max_keys), "1 or more");
+  Dedupe(const Options& options, const StageContext& context) : key_(options[key]) {
+    const auto length = options[window];
+    const auto most = options[max_keys];
     window_ = shared_by_key<Window>(
-        fmt::format("{}/{}/{}/{}/{}", context.stage, context.plugin, key_.text(), window.count(), max_keys), [&] {
-          return std::make_shared<Window>(std::chrono::duration_cast<Clock::duration>(window),
-                                          static_cast<std::size_t>(max_keys));
+        fmt::format("{}/{}/{}/{}/{}", context.stage, context.plugin, key_.text(), length.count(), most), [&] {
+          return std::make_shared<Window>(std::chrono::duration_cast<Clock::duration>(length),
+                                          static_cast<std::size_t>(most));
         });
   }
 
@@ -86,7 +79,14 @@ class Dedupe final : public Processor {
 };
 
 }  // namespace
-}  // namespace weir::stdp
 
-WEIR_PLUGIN(dedupe, processor, "dedupe", "Drops repeats of a key within a time window", weir::stdp::Dedupe,
-            weir::stdp::dedupe_options, weir::stdp::example_yaml)
+WEIR_PLUGIN(dedupe) {
+    .name = "dedupe",
+    .kind = Kind::processor,
+    .description = "Drops repeats of a key within a time window",
+    .options = {key, window, max_keys},
+    .example = plugin_example,
+    .create = construct<Dedupe>,
+};
+
+}  // namespace weir::stdp

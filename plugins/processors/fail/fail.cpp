@@ -2,9 +2,9 @@
 // Which messages fail is a pure function of the seed and the message, so a
 // run repeats exactly and a retried message meets the same fate.
 
-#include <weir_std/option_checks.hpp>
-
 #include <weir/plugin.hpp>
+
+#include <fmt/format.h>
 
 #include <functional>
 #include <unordered_map>
@@ -12,25 +12,27 @@
 namespace weir::stdp {
 namespace {
 
-constexpr const char* example_yaml =
-#include "example.yaml.inc"
-    ;
+enum class ErrorKind { retryable, permanent };
 
-std::span<const OptionSpec> fail_options() {
-  static const std::vector<OptionSpec> specs = {
-      {.name = "share", .type = OptionType::number, .description = "The share of messages that fail, 0 to 1",
-       .default_value = "0.1", .min = 0, .max = 1, .example = "0.05"},
-      {.name = "error", .type = OptionType::enumeration,
-       .description = "`retryable` errors are retried by the stage's on_error policy; `permanent` ones go "
-                      "straight to the dead letter",
-       .default_value = "permanent", .allowed = {"retryable", "permanent"}},
-      {.name = "times", .type = OptionType::integer,
-       .description = "How often a chosen message fails before it succeeds; 0 fails it every time",
-       .default_value = "0", .min = 0, .example = "2"},
-      {.name = "seed", .type = OptionType::integer, .description = "Seed of the choice", .default_value = "1"},
-  };
-  return specs;
-}
+const Option<double> share{.name = "share",
+                           .description = "The share of messages that fail, 0 to 1",
+                           .default_value = "0.1",
+                           .min = 0,
+                           .max = 1,
+                           .example = "0.05"};
+const Option<ErrorKind> error{
+    .name = "error",
+    .description = "`retryable` errors are retried by the stage's on_error policy; `permanent` ones go straight "
+                   "to the dead letter",
+    .default_value = "permanent",
+    .choices = {{"retryable", ErrorKind::retryable}, {"permanent", ErrorKind::permanent}}};
+const Option<std::int64_t> times{
+    .name = "times",
+    .description = "How often a chosen message fails before it succeeds; 0 fails it every time",
+    .default_value = "0",
+    .min = 0,
+    .example = "2"};
+const Option<std::int64_t> seed{.name = "seed", .description = "Seed of the choice", .default_value = "1"};
 
 std::uint64_t mix(std::uint64_t x) noexcept {
   x += 0x9E3779B97F4A7C15ull;
@@ -44,14 +46,11 @@ constexpr std::size_t max_tracked = 1 << 20;
 
 class Fail final : public Processor {
  public:
-  Fail(const Options& options, const StageContext& context)
-      : share_(options.number("share")),
-        retryable_(options.string("error") == "retryable"),
-        times_(options.integer("times")),
-        seed_(static_cast<std::uint64_t>(options.integer("seed"))) {
-    if (!(share_ >= 0 && share_ <= 1))
-      reject_option(context, "share", fmt::format("{} is not a share", share_), "a number from 0 to 1");
-  }
+  Fail(const Options& options, const StageContext&)
+      : share_(options[share]),
+        retryable_(options[error] == ErrorKind::retryable),
+        times_(options[times]),
+        seed_(static_cast<std::uint64_t>(options[seed])) {}
 
   void process(Message& message, Emitter& out) override {
     std::uint64_t key = mix(seed_ ^ mix(message.id) ^ std::hash<std::string>{}(message.payload));
@@ -85,8 +84,15 @@ class Fail final : public Processor {
 };
 
 }  // namespace
-}  // namespace weir::stdp
 
-WEIR_PLUGIN(fail, processor, "fail",
-            "Fails a chosen share of messages (retryable or permanent, deterministic by seed) for dead-letter drills",
-            weir::stdp::Fail, weir::stdp::fail_options, weir::stdp::example_yaml)
+WEIR_PLUGIN(fail) {
+    .name = "fail",
+    .kind = Kind::processor,
+    .description =
+        "Fails a chosen share of messages (retryable or permanent, deterministic by seed) for dead-letter drills",
+    .options = {share, error, times, seed},
+    .example = plugin_example,
+    .create = construct<Fail>,
+};
+
+}  // namespace weir::stdp

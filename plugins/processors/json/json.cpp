@@ -2,58 +2,62 @@
 // of them), or renders attributes and payload as a JSON object.
 
 #include <weir_std/message_json.hpp>
-#include <weir_std/option_checks.hpp>
 
 #include <weir/plugin.hpp>
+
+#include <fmt/format.h>
 
 #include <algorithm>
 
 namespace weir::stdp {
 namespace {
 
-constexpr const char* example_yaml =
-#include "example.yaml.inc"
-    ;
+enum class Mode { parse, render };
+enum class OnInvalid { fail, filter, pass };
 
-std::span<const OptionSpec> json_options() {
-  static const std::vector<OptionSpec> specs = {
-      {.name = "mode", .type = OptionType::enumeration,
-       .description = "`parse` turns a JSON object payload into attributes; `render` replaces the payload with a "
-                      "JSON object of the attributes (and the old payload)",
-       .default_value = "parse", .allowed = {"parse", "render"}},
-      {.name = "fields", .type = OptionType::list,
-       .description = "parse: the top-level fields to take (missing ones are skipped); render: the attributes "
-                      "to write. Empty means all",
-       .default_value = "[]", .example = "[level, user]"},
-      {.name = "prefix", .type = OptionType::string,
-       .description = "parse: put before every attribute name made from a field", .default_value = "''",
-       .example = "json_"},
-      {.name = "payload_from", .type = OptionType::string,
-       .description = "parse: a field whose value becomes the new payload; empty keeps the payload",
-       .default_value = "''", .example = "message"},
-      {.name = "payload_field", .type = OptionType::string,
-       .description = "render: the field that carries the old payload; empty leaves the payload out",
-       .default_value = "payload"},
-      {.name = "on_invalid", .type = OptionType::enumeration,
-       .description = "parse: a payload that is not a JSON object `fail`s (permanently), is `filter`ed, or "
-                      "`pass`es unchanged",
-       .default_value = "fail", .allowed = {"fail", "filter", "pass"}},
-  };
-  return specs;
-}
+const Option<Mode> mode{
+    .name = "mode",
+    .description = "`parse` turns a JSON object payload into attributes; `render` replaces the payload with a JSON "
+                   "object of the attributes (and the old payload)",
+    .default_value = "parse",
+    .choices = {{"parse", Mode::parse}, {"render", Mode::render}}};
+const Option<std::vector<std::string>> fields{
+    .name = "fields",
+    .description = "parse: the top-level fields to take (missing ones are skipped); render: the attributes to "
+                   "write. Empty means all",
+    .default_value = "[]",
+    .example = "[level, user]"};
+const Option<std::string> prefix{.name = "prefix",
+                                 .description = "parse: put before every attribute name made from a field",
+                                 .default_value = "''",
+                                 .example = "json_"};
+const Option<std::string> payload_from{
+    .name = "payload_from",
+    .description = "parse: a field whose value becomes the new payload; empty keeps the payload",
+    .default_value = "''",
+    .example = "message"};
+const Option<std::string> payload_field{
+    .name = "payload_field",
+    .description = "render: the field that carries the old payload; empty leaves the payload out",
+    .default_value = "payload"};
+const Option<OnInvalid> on_invalid{
+    .name = "on_invalid",
+    .description = "parse: a payload that is not a JSON object `fail`s (permanently), is `filter`ed, or `pass`es "
+                   "unchanged",
+    .default_value = "fail",
+    .choices = {{"fail", OnInvalid::fail}, {"filter", OnInvalid::filter}, {"pass", OnInvalid::pass}}};
 
 class JsonProcessor final : public Processor {
  public:
-  JsonProcessor(const Options& options, const StageContext& context)
-      : render_(options.string("mode") == "render"),
-        prefix_(options.string("prefix")),
-        payload_from_(options.string("payload_from")),
-        payload_field_(options.string("payload_field")),
-        on_invalid_(options.string("on_invalid")) {
-    for (const Value& field : options.list("fields")) {
-      fields_.push_back(scalar_text(field));
-      if (fields_.back().empty()) reject_option(context, "fields", "an empty field name", "names of fields");
-    }
+  JsonProcessor(const Options& options, const StageContext&)
+      : render_(options[mode] == Mode::render),
+        prefix_(options[prefix]),
+        payload_from_(options[payload_from]),
+        payload_field_(options[payload_field]),
+        on_invalid_(options[on_invalid]),
+        fields_(options[fields]) {
+    for (std::size_t i = 0; i < fields_.size(); ++i)
+      if (fields_[i].empty()) reject_option(fmt::format("fields[{}]", i), "an empty field name", "names of fields");
   }
 
   void process(Message& message, Emitter& out) override {
@@ -78,8 +82,8 @@ class JsonProcessor final : public Processor {
   bool parse(Message& message) {
     Json parsed = Json::parse(message.payload, nullptr, false);
     if (parsed.is_discarded() || !parsed.is_object()) {
-      if (on_invalid_ == "pass") return true;
-      if (on_invalid_ == "filter") return false;
+      if (on_invalid_ == OnInvalid::pass) return true;
+      if (on_invalid_ == OnInvalid::filter) return false;
       throw PermanentError(parsed.is_discarded() ? "payload is not valid JSON"
                                                  : "payload is JSON but not an object");
     }
@@ -102,14 +106,20 @@ class JsonProcessor final : public Processor {
   std::string prefix_;
   std::string payload_from_;
   std::string payload_field_;
-  std::string on_invalid_;
+  OnInvalid on_invalid_;
   std::vector<std::string> fields_;
 };
 
 }  // namespace
-}  // namespace weir::stdp
 
-WEIR_PLUGIN(json, processor, "json",
-            "Parses a JSON payload into attributes (chosen top-level fields or all), or renders attributes and "
-            "payload as JSON",
-            weir::stdp::JsonProcessor, weir::stdp::json_options, weir::stdp::example_yaml)
+WEIR_PLUGIN(json) {
+    .name = "json",
+    .kind = Kind::processor,
+    .description = "Parses a JSON payload into attributes (chosen top-level fields or all), or renders attributes "
+                   "and payload as JSON",
+    .options = {mode, fields, prefix, payload_from, payload_field, on_invalid},
+    .example = plugin_example,
+    .create = construct<JsonProcessor>,
+};
+
+}  // namespace weir::stdp

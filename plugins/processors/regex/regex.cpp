@@ -12,60 +12,65 @@
 namespace weir::stdp {
 namespace {
 
-constexpr const char* example_yaml =
-#include "example.yaml.inc"
-    ;
+enum class Mode { search, match };
+enum class OnMismatch { filter, fail, pass };
 
-std::span<const OptionSpec> regex_options() {
-  static const std::vector<OptionSpec> specs = {
-      {.name = "pattern", .type = OptionType::string,
-       .description = "An ECMAScript regular expression; each named group, (?P<name>...) or (?<name>...), "
-                      "becomes an attribute of that name",
-       .required = true, .example = "'^(?P<level>[A-Z]+) (?P<message>.*)$'"},
-      {.name = "attribute", .type = OptionType::string,
-       .description = "Match this attribute's value instead of the payload (a message without it does not match)",
-       .default_value = "''", .example = "line"},
-      {.name = "mode", .type = OptionType::enumeration,
-       .description = "`search` finds the pattern anywhere; `match` requires it to cover the whole text",
-       .default_value = "search", .allowed = {"search", "match"}},
-      {.name = "on_mismatch", .type = OptionType::enumeration,
-       .description = "A message that does not match is `filter`ed, `fail`s (permanently, to the dead letter) "
-                      "or `pass`es unchanged",
-       .default_value = "filter", .allowed = {"filter", "fail", "pass"}},
-      {.name = "prefix", .type = OptionType::string,
-       .description = "Put before every attribute name made from a group", .default_value = "''"},
-      {.name = "max_length", .type = OptionType::integer,
-       .description = "Longer texts are treated as not matching (and logged): std::regex recurses once per "
-                      "character and would overflow the thread's stack on very long lines",
-       .default_value = "16384", .min = 1, .max = 32768},
-      {.name = "ignore_case", .type = OptionType::boolean, .description = "Match letters regardless of case",
-       .default_value = "false"},
-  };
-  return specs;
-}
+const Option<Pattern> pattern{
+    .name = "pattern",
+    .description = "A regular expression; each named group, (?P<name>...) or (?<name>...), becomes an attribute "
+                   "of that name",
+    .required = true,
+    .example = "'^(?P<level>[A-Z]+) (?P<message>.*)$'"};
+const Option<std::string> attribute{
+    .name = "attribute",
+    .description = "Match this attribute's value instead of the payload (a message without it does not match)",
+    .default_value = "''",
+    .example = "line"};
+const Option<Mode> mode{.name = "mode",
+                        .description = "`search` finds the pattern anywhere; `match` requires it to cover the whole text",
+                        .default_value = "search",
+                        .choices = {{"search", Mode::search}, {"match", Mode::match}}};
+const Option<OnMismatch> on_mismatch{
+    .name = "on_mismatch",
+    .description = "A message that does not match is `filter`ed, `fail`s (permanently, to the dead letter) or "
+                   "`pass`es unchanged",
+    .default_value = "filter",
+    .choices = {{"filter", OnMismatch::filter}, {"fail", OnMismatch::fail}, {"pass", OnMismatch::pass}}};
+const Option<std::string> prefix{.name = "prefix",
+                                 .description = "Put before every attribute name made from a group",
+                                 .default_value = "''"};
+const Option<std::int64_t> max_length{
+    .name = "max_length",
+    .description = "Longer texts are treated as not matching (and logged): std::regex recurses once per character "
+                   "and would overflow the thread's stack on very long lines",
+    .default_value = "16384",
+    .min = 1,
+    .max = 32768};
+const Option<bool> ignore_case{
+    .name = "ignore_case", .description = "Match letters regardless of case", .default_value = "false"};
 
 class Regex final : public Processor {
  public:
   Regex(const Options& options, const StageContext& context)
-      : attribute_(options.string("attribute")),
-        full_match_(options.string("mode") == "match"),
-        on_mismatch_(options.string("on_mismatch")),
-        prefix_(options.string("prefix")),
-        max_length_(static_cast<std::size_t>(options.integer("max_length"))),
+      : attribute_(options[attribute]),
+        full_match_(options[mode] == Mode::match),
+        on_mismatch_(options[on_mismatch]),
+        prefix_(options[prefix]),
+        max_length_(static_cast<std::size_t>(options[max_length])),
         logger_(logger_for(context)) {
-    const std::string pattern = options.string("pattern");
+    const std::string text = options[pattern].text;
     try {
-      NamedPattern translated = translate_named_groups(pattern);
+      NamedPattern translated = translate_named_groups(text);
       auto flags = std::regex::ECMAScript | std::regex::optimize;
-      if (options.boolean("ignore_case")) flags |= std::regex::icase;
+      if (options[ignore_case]) flags |= std::regex::icase;
       regex_ = std::regex(translated.ecmascript, flags);
       names_ = std::move(translated.names);
     } catch (const std::exception& e) {
-      reject_option(context, "pattern", fmt::format("'{}' is not a valid regular expression: {}", pattern, e.what()),
-                    "an ECMAScript regular expression with named groups such as (?P<level>[a-z]+)");
+      reject_option(pattern.name, fmt::format("'{}' is not a valid regular expression: {}", text, e.what()),
+                    "a regular expression with named groups such as (?P<level>[a-z]+)");
     }
     if (names_.empty())
-      logger_for(context)->warn("pattern '{}' has no named groups, so matching adds no attributes", pattern);
+      logger_->warn("pattern '{}' has no named groups, so matching adds no attributes", text);
   }
 
   void process(Message& message, Emitter& out) override {
@@ -90,13 +95,13 @@ class Regex final : public Processor {
 
  private:
   void mismatch(Message& message, Emitter& out, const std::string& why) {
-    if (on_mismatch_ == "fail") throw PermanentError(why);
-    if (on_mismatch_ == "pass") out.emit(std::move(message));
+    if (on_mismatch_ == OnMismatch::fail) throw PermanentError(why);
+    if (on_mismatch_ == OnMismatch::pass) out.emit(std::move(message));
   }
 
   std::string attribute_;
   bool full_match_;
-  std::string on_mismatch_;
+  OnMismatch on_mismatch_;
   std::string prefix_;
   std::size_t max_length_;
   std::shared_ptr<spdlog::logger> logger_;
@@ -106,8 +111,14 @@ class Regex final : public Processor {
 };
 
 }  // namespace
-}  // namespace weir::stdp
 
-WEIR_PLUGIN(regex, processor, "regex",
-            "Named captures of a regular expression become attributes; no match is filtered, failed or passed",
-            weir::stdp::Regex, weir::stdp::regex_options, weir::stdp::example_yaml)
+WEIR_PLUGIN(regex) {
+    .name = "regex",
+    .kind = Kind::processor,
+    .description = "Named captures of a regular expression become attributes; no match is filtered, failed or passed",
+    .options = {pattern, attribute, mode, on_mismatch, prefix, max_length, ignore_case},
+    .example = plugin_example,
+    .create = construct<Regex>,
+};
+
+}  // namespace weir::stdp

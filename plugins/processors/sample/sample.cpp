@@ -1,7 +1,5 @@
 // sample: keeps 1 message in N, the rest count as filtered.
 
-#include <weir_std/option_checks.hpp>
-
 #include <weir/plugin.hpp>
 
 #include <random>
@@ -9,34 +7,25 @@
 namespace weir::stdp {
 namespace {
 
-constexpr const char* example_yaml =
-#include "example.yaml.inc"
-    ;
-
-std::span<const OptionSpec> sample_options() {
-  static const std::vector<OptionSpec> specs = {
-      {.name = "every", .type = OptionType::integer,
-       .description = "Keep 1 message in this many (per replica)", .default_value = "10", .min = 1,
-       .example = "100"},
-      {.name = "random", .type = OptionType::boolean,
-       .description = "Keep each message with probability 1/every instead of exactly every Nth one (the first "
-                      "is kept)",
-       .default_value = "false"},
-      {.name = "seed", .type = OptionType::integer,
-       .description = "Seed of the random choice; each replica adds its index, so runs repeat",
-       .default_value = "1"},
-  };
-  return specs;
-}
+const Option<std::int64_t> every{.name = "every",
+                                 .description = "Keep 1 message in this many (per replica)",
+                                 .default_value = "10",
+                                 .min = 1,
+                                 .example = "100"};
+const Option<bool> random{
+    .name = "random",
+    .description = "Keep each message with probability 1/every instead of exactly every Nth one (the first is kept)",
+    .default_value = "false"};
+const Option<std::int64_t> seed{.name = "seed",
+                                .description = "Seed of the random choice; each replica adds its index, so runs repeat",
+                                .default_value = "1"};
 
 class Sample final : public Processor {
  public:
   Sample(const Options& options, const StageContext& context)
-      : every_(static_cast<std::uint64_t>(options.integer("every"))),
-        random_(options.boolean("random")),
-        engine_(static_cast<std::uint64_t>(options.integer("seed")) + context.replica) {
-    if (every_ == 0) reject_option(context, "every", "0 keeps nothing", "1 or more");
-  }
+      : every_(static_cast<std::uint64_t>(options[every])),
+        random_(options[random]),
+        engine_(static_cast<std::uint64_t>(options[seed]) + context.replica) {}
 
   void process(Message& message, Emitter& out) override {
     bool keep = random_ ? std::uniform_int_distribution<std::uint64_t>(0, every_ - 1)(engine_) == 0
@@ -52,7 +41,14 @@ class Sample final : public Processor {
 };
 
 }  // namespace
-}  // namespace weir::stdp
 
-WEIR_PLUGIN(sample, processor, "sample", "Keeps 1 message in N (every Nth, or at random)", weir::stdp::Sample,
-            weir::stdp::sample_options, weir::stdp::example_yaml)
+WEIR_PLUGIN(sample) {
+    .name = "sample",
+    .kind = Kind::processor,
+    .description = "Keeps 1 message in N (every Nth, or at random)",
+    .options = {every, random, seed},
+    .example = plugin_example,
+    .create = construct<Sample>,
+};
+
+}  // namespace weir::stdp

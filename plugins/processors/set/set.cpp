@@ -5,49 +5,39 @@
 // Every template reads the message as it arrived, so the order of the keys
 // does not matter.
 
-#include <weir_std/option_checks.hpp>
-#include <weir_std/template.hpp>
-
 #include <weir/plugin.hpp>
+#include <weir/template.hpp>
 
 #include <optional>
 
 namespace weir::stdp {
 namespace {
 
-constexpr const char* example_yaml =
-#include "example.yaml.inc"
-    ;
-
-std::span<const OptionSpec> set_options() {
-  static const std::vector<OptionSpec> specs = {
-      {.name = "attributes", .type = OptionType::map,
-       .description = "Attributes to add or replace; values are templates: {payload}, {priority}, {id}, "
-                      "{attr:NAME} or {NAME}; {{ and }} are literal braces",
-       .default_value = "{}", .example = "{service: checkout, where: '{host}:{port}'}"},
-      {.name = "remove", .type = OptionType::list, .description = "Attributes to remove",
-       .default_value = "[]", .example = "[password, token]"},
-      {.name = "payload", .type = OptionType::string,
-       .description = "A template that replaces the payload; unset keeps it", .example = "'{level} {payload}'"},
-      {.name = "priority", .type = OptionType::integer,
-       .description = "A new priority; unset keeps it", .example = "5"},
-  };
-  return specs;
-}
+const Option<Named<Template>> attributes{
+    .name = "attributes",
+    .description = "Attributes to add or replace; values are templates: {payload}, {priority}, {id}, {attr:NAME} or "
+                   "{NAME}; {{ and }} are literal braces",
+    .default_value = "{}",
+    .example = "{service: checkout, where: '{host}:{port}'}"};
+const Option<std::vector<std::string>> remove{
+    .name = "remove", .description = "Attributes to remove", .default_value = "[]", .example = "[password, token]"};
+const Option<Template> payload{.name = "payload",
+                               .description = "A template that replaces the payload; unset keeps it",
+                               .example = "'{level} {payload}'"};
+const Option<std::int64_t> priority{
+    .name = "priority", .description = "A new priority; unset keeps it", .example = "5"};
 
 class Set final : public Processor {
  public:
-  Set(const Options& options, const StageContext& context) {
-    for (const auto& [name, value] : options.map("attributes")) {
-      if (name.empty()) reject_option(context, "attributes", "an empty attribute name", "a non-empty name");
-      attributes_.emplace_back(name, Template::compile(scalar_text(value)));
-    }
-    for (const Value& name : options.list("remove")) remove_.push_back(scalar_text(name));
-    if (options.has("payload") && !options.at("payload").is_null())
-      payload_ = Template::compile(options.string("payload"));
-    if (options.has("priority") && !options.at("priority").is_null()) priority_ = options.integer("priority");
+  Set(const Options& options, const StageContext&)
+      : attributes_(options[attributes]),
+        remove_(options[remove]),
+        payload_(options.get(payload)),
+        priority_(options.get(priority)) {
+    for (const auto& [name, value] : attributes_)
+      if (name.empty()) reject_option(attributes.name, "an empty attribute name", "a non-empty name");
     if (attributes_.empty() && remove_.empty() && !payload_ && !priority_)
-      reject_option(context, "attributes", "nothing to do", "at least one of attributes, remove, payload, priority");
+      reject_option(attributes.name, "nothing to do", "at least one of attributes, remove, payload, priority");
   }
 
   void process(Message& message, Emitter& out) override {
@@ -72,9 +62,15 @@ class Set final : public Processor {
 };
 
 }  // namespace
-}  // namespace weir::stdp
 
-WEIR_PLUGIN(set, processor, "set",
-            "Adds, replaces or removes attributes and may rewrite the payload or priority; values are templates "
-            "of other attributes and the payload",
-            weir::stdp::Set, weir::stdp::set_options, weir::stdp::example_yaml)
+WEIR_PLUGIN(set) {
+    .name = "set",
+    .kind = Kind::processor,
+    .description = "Adds, replaces or removes attributes and may rewrite the payload or priority; values are "
+                   "templates of other attributes and the payload",
+    .options = {attributes, remove, payload, priority},
+    .example = plugin_example,
+    .create = construct<Set>,
+};
+
+}  // namespace weir::stdp

@@ -1,8 +1,6 @@
 // simulate_work: spend a chosen time per message, picked by an attribute's
 // value (the seed's email / image / report jobs), sleeping or burning CPU.
 
-#include <weir_std/option_checks.hpp>
-
 #include <weir/plugin.hpp>
 
 #include <thread>
@@ -11,40 +9,32 @@
 namespace weir::stdp {
 namespace {
 
-constexpr const char* example_yaml =
-#include "example.yaml.inc"
-    ;
+enum class Mode { sleep, cpu };
 
-std::span<const OptionSpec> simulate_work_options() {
-  static const std::vector<OptionSpec> specs = {
-      {.name = "attribute", .type = OptionType::string,
-       .description = "The attribute whose value picks the duration", .default_value = "kind"},
-      {.name = "durations", .type = OptionType::map,
-       .description = "Time per message for each value of `attribute`",
-       .default_value = "{email_send: 5ms, image_resize: 10ms, report_generate: 20ms}",
-       .example = "{small: 1ms, large: 50ms}", .element = OptionType::duration},
-      {.name = "default_duration", .type = OptionType::duration,
-       .description = "Time for messages whose value is not in `durations` (or that lack the attribute)",
-       .default_value = "1ms", .min = 0},
-      {.name = "mode", .type = OptionType::enumeration,
-       .description = "`sleep` parks the thread (I/O-bound work); `cpu` keeps a core busy (CPU-bound work)",
-       .default_value = "sleep", .allowed = {"sleep", "cpu"}},
-  };
-  return specs;
-}
+const Option<std::string> attribute{
+    .name = "attribute", .description = "The attribute whose value picks the duration", .default_value = "kind"};
+const Option<Named<Value::Duration>> durations{
+    .name = "durations",
+    .description = "Time per message for each value of `attribute`",
+    .default_value = "{email_send: 5ms, image_resize: 10ms, report_generate: 20ms}",
+    .min = 0,
+    .example = "{small: 1ms, large: 50ms}"};
+const Option<Value::Duration> default_duration{
+    .name = "default_duration",
+    .description = "Time for messages whose value is not in `durations` (or that lack the attribute)",
+    .default_value = "1ms",
+    .min = 0};
+const Option<Mode> mode{
+    .name = "mode",
+    .description = "`sleep` parks the thread (I/O-bound work); `cpu` keeps a core busy (CPU-bound work)",
+    .default_value = "sleep",
+    .choices = {{"sleep", Mode::sleep}, {"cpu", Mode::cpu}}};
 
 class SimulateWork final : public Processor {
  public:
-  SimulateWork(const Options& options, const StageContext& context)
-      : attribute_(options.string("attribute")),
-        fallback_(options.duration("default_duration")),
-        burn_cpu_(options.string("mode") == "cpu") {
-    for (const auto& [value, duration] : options.map("durations")) {
-      auto time = duration_of(context, "durations." + value, duration);
-      if (time < Value::Duration::zero())
-        reject_option(context, "durations." + value, "a negative duration", "a duration of 0 or more");
-      durations_.emplace(value, time);
-    }
+  SimulateWork(const Options& options, const StageContext&)
+      : attribute_(options[attribute]), fallback_(options[default_duration]), burn_cpu_(options[mode] == Mode::cpu) {
+    for (const auto& [value, time] : options[durations]) durations_.emplace(value, time);
   }
 
   void process(Message& message, Emitter& out) override {
@@ -82,9 +72,15 @@ class SimulateWork final : public Processor {
 };
 
 }  // namespace
-}  // namespace weir::stdp
 
-WEIR_PLUGIN(simulate_work, processor, "simulate_work",
-            "Spends a set time on each message, chosen by an attribute's value: sleeping (I/O-bound) or burning "
-            "CPU (CPU-bound); for demos, benchmarks and the seed's job queue",
-            weir::stdp::SimulateWork, weir::stdp::simulate_work_options, weir::stdp::example_yaml)
+WEIR_PLUGIN(simulate_work) {
+    .name = "simulate_work",
+    .kind = Kind::processor,
+    .description = "Spends a set time on each message, chosen by an attribute's value: sleeping (I/O-bound) or "
+                   "burning CPU (CPU-bound); for demos, benchmarks and the seed's job queue",
+    .options = {attribute, durations, default_duration, mode},
+    .example = plugin_example,
+    .create = construct<SimulateWork>,
+};
+
+}  // namespace weir::stdp

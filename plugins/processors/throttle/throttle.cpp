@@ -2,31 +2,27 @@
 // each message wait for its slot. Waiting (instead of dropping) holds the
 // replica, its input channel fills, and the backpressure reaches the source.
 
-#include <weir_std/option_checks.hpp>
 #include <weir_std/shared_by_stage.hpp>
 #include <weir_std/waiting.hpp>
 
 #include <weir/plugin.hpp>
+
+#include <fmt/format.h>
 
 #include <mutex>
 
 namespace weir::stdp {
 namespace {
 
-constexpr const char* example_yaml =
-#include "example.yaml.inc"
-    ;
-
-std::span<const OptionSpec> throttle_options() {
-  static const std::vector<OptionSpec> specs = {
-      {.name = "rate", .type = OptionType::number,
-       .description = "Messages per second through the stage (all replicas together)", .required = true,
-       .min = 0.001, .example = "100"},
-      {.name = "burst", .type = OptionType::integer,
-       .description = "Messages that may pass back to back after a quiet spell", .default_value = "1", .min = 1},
-  };
-  return specs;
-}
+const Option<double> rate{.name = "rate",
+                          .description = "Messages per second through the stage (all replicas together)",
+                          .required = true,
+                          .min = 0.001,
+                          .example = "100"};
+const Option<std::int64_t> burst{.name = "burst",
+                                 .description = "Messages that may pass back to back after a quiet spell",
+                                 .default_value = "1",
+                                 .min = 1};
 
 // The generic cell rate algorithm: `next_` is when the bucket would be empty
 // again. A message's slot is the earliest time at most `burst` slots are
@@ -55,12 +51,11 @@ class Bucket {
 class Throttle final : public Processor {
  public:
   Throttle(const Options& options, const StageContext& context) {
-    double rate = options.number("rate");
-    std::int64_t burst = options.integer("burst");
-    if (!(rate > 0)) reject_option(context, "rate", fmt::format("{} lets nothing through", rate), "a rate above 0");
-    if (burst < 1) reject_option(context, "burst", fmt::format("{} is below 1", burst), "1 or more");
-    bucket_ = shared_by_key<Bucket>(fmt::format("{}/{}/{}/{}", context.stage, context.plugin, rate, burst),
-                                    [&] { return std::make_shared<Bucket>(rate, burst); });
+    const double per_second = options[rate];
+    const std::int64_t back_to_back = options[burst];
+    bucket_ = shared_by_key<Bucket>(
+        fmt::format("{}/{}/{}/{}", context.stage, context.plugin, per_second, back_to_back),
+        [&] { return std::make_shared<Bucket>(per_second, back_to_back); });
   }
 
   void process(Message& message, Emitter& out) override {
@@ -77,8 +72,15 @@ class Throttle final : public Processor {
 };
 
 }  // namespace
-}  // namespace weir::stdp
 
-WEIR_PLUGIN(throttle, processor, "throttle",
-            "Lets at most N messages per second through by making them wait, so backpressure reaches the source",
-            weir::stdp::Throttle, weir::stdp::throttle_options, weir::stdp::example_yaml)
+WEIR_PLUGIN(throttle) {
+    .name = "throttle",
+    .kind = Kind::processor,
+    .description = "Lets at most N messages per second through by making them wait, so backpressure reaches the "
+                   "source",
+    .options = {rate, burst},
+    .example = plugin_example,
+    .create = construct<Throttle>,
+};
+
+}  // namespace weir::stdp

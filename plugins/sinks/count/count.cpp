@@ -12,23 +12,17 @@
 namespace weir::stdp {
 namespace {
 
-constexpr const char* example_yaml =
-#include "example.yaml.inc"
-    ;
-
-std::span<const OptionSpec> count_options() {
-  static const std::vector<OptionSpec> specs = {
-      {.name = "log_every", .type = OptionType::integer,
-       .description = "Log the count and rate every this many messages; 0 only logs the total at the end",
-       .default_value = "0", .min = 0, .example = "100000"},
-  };
-  return specs;
-}
+const Option<std::int64_t> log_every{
+    .name = "log_every",
+    .description = "Log the count and rate every this many messages; 0 only logs the total at the end",
+    .default_value = "0",
+    .min = 0,
+    .example = "100000"};
 
 class Count final : public Sink {
  public:
   Count(const Options& options, const StageContext& context)
-      : logger_(logger_for(context)), log_every_(static_cast<std::uint64_t>(options.integer("log_every"))) {}
+      : logger_(logger_for(context)), log_every_(static_cast<std::uint64_t>(options[log_every])) {}
 
   void write(const Message&) override { add(1); }
   void write_batch(std::span<const Message> batch) override { add(batch.size()); }
@@ -63,7 +57,14 @@ class Count final : public Sink {
 };
 
 }  // namespace
-}  // namespace weir::stdp
 
-WEIR_PLUGIN(count_sink, sink, "count", "Counts and discards messages; logs the count and rate",
-            weir::stdp::Count, weir::stdp::count_options, weir::stdp::example_yaml)
+WEIR_PLUGIN(count_sink) {
+    .name = "count",
+    .kind = Kind::sink,
+    .description = "Counts and discards messages; logs the count and rate",
+    .options = {log_every},
+    .example = plugin_example,
+    .create = construct<Count>,
+};
+
+}  // namespace weir::stdp

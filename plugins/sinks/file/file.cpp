@@ -2,10 +2,11 @@
 // policy and rotation by size (path → path.1 → path.2 …).
 
 #include <weir_std/message_json.hpp>
-#include <weir_std/option_checks.hpp>
 #include <weir_std/shared_by_stage.hpp>
 
 #include <weir/plugin.hpp>
+
+#include <fmt/format.h>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -19,37 +20,37 @@
 namespace weir::stdp {
 namespace {
 
-constexpr const char* example_yaml =
-#include "example.yaml.inc"
-    ;
+enum class Format { raw, json };
+enum class FlushPolicy { message, batch, stop };
 
-std::span<const OptionSpec> file_sink_options() {
-  static const std::vector<OptionSpec> specs = {
-      {.name = "path", .type = OptionType::string, .description = "The file to append to",
-       .required = true, .example = "out/messages.jsonl"},
-      {.name = "format", .type = OptionType::enumeration,
-       .description = "`raw` writes the payload; `json` writes id, priority, attributes and payload as one "
-                      "JSON object",
-       .default_value = "raw", .allowed = {"raw", "json"}},
-      {.name = "flush", .type = OptionType::enumeration,
-       .description = "When buffered lines reach the file: after every `message`, every `batch`, or only at "
-                      "`stop` (and whenever 1 MiB is buffered)",
-       .default_value = "batch", .allowed = {"message", "batch", "stop"}},
-      {.name = "fsync", .type = OptionType::boolean,
-       .description = "fsync after every flush, so written lines survive a machine crash (slow)",
-       .default_value = "false"},
-      {.name = "rotate_bytes", .type = OptionType::integer,
-       .description = "Rotate before the file would exceed this size: path becomes path.1, path.1 becomes "
-                      "path.2 …; 0 never rotates",
-       .default_value = "0", .min = 0, .example = "104857600"},
-      {.name = "rotate_keep", .type = OptionType::integer,
-       .description = "Rotated files kept (path.1 … path.N); older ones are deleted", .default_value = "5",
-       .min = 1},
-      {.name = "create_dirs", .type = OptionType::boolean,
-       .description = "Create missing parent folders of `path`", .default_value = "true"},
-  };
-  return specs;
-}
+const Option<std::filesystem::path> path{
+    .name = "path", .description = "The file to append to", .required = true, .example = "out/messages.jsonl"};
+const Option<Format> format{
+    .name = "format",
+    .description = "`raw` writes the payload; `json` writes id, priority, attributes and payload as one JSON object",
+    .default_value = "raw",
+    .choices = {{"raw", Format::raw}, {"json", Format::json}}};
+const Option<FlushPolicy> flush_policy{
+    .name = "flush",
+    .description = "When buffered lines reach the file: after every `message`, every `batch`, or only at `stop` "
+                   "(and whenever 1 MiB is buffered)",
+    .default_value = "batch",
+    .choices = {{"message", FlushPolicy::message}, {"batch", FlushPolicy::batch}, {"stop", FlushPolicy::stop}}};
+const Option<bool> fsync{.name = "fsync",
+                         .description = "fsync after every flush, so written lines survive a machine crash (slow)",
+                         .default_value = "false"};
+const Option<Size> rotate_bytes{
+    .name = "rotate_bytes",
+    .description = "Rotate before the file would exceed this size: path becomes path.1, path.1 becomes path.2 …; "
+                   "0 never rotates",
+    .default_value = "0",
+    .example = "100MiB"};
+const Option<std::int64_t> rotate_keep{.name = "rotate_keep",
+                                       .description = "Rotated files kept (path.1 … path.N); older ones are deleted",
+                                       .default_value = "5",
+                                       .min = 1};
+const Option<bool> create_dirs{
+    .name = "create_dirs", .description = "Create missing parent folders of `path`", .default_value = "true"};
 
 constexpr std::size_t buffer_limit = 1 << 20;
 
@@ -116,29 +117,30 @@ class OutputFile {
   std::uint64_t size_ = 0;
 };
 
+// The file is created and opened by start(), never by the constructor:
+// validating a pipeline touches no file.
 class FileSink final : public Sink {
  public:
-  enum class FlushPolicy { message, batch, stop };
+  FileSink(const Options& options, const StageContext&)
+      : json_(options[format] == Format::json),
+        fsync_(options[fsync]),
+        policy_(options[flush_policy]),
+        path_(options[path]),
+        create_dirs_(options[create_dirs]),
+        rotate_bytes_(options[rotate_bytes].bytes),
+        rotate_keep_(static_cast<int>(options[rotate_keep])) {}
 
-  FileSink(const Options& options, const StageContext& context)
-      : json_(options.string("format") == "json"),
-        fsync_(options.boolean("fsync")),
-        policy_(flush_policy(options.string("flush"))) {
-    std::filesystem::path path = options.string("path");
-    if (path.empty()) reject_option(context, "path", "it is empty", "the path of a file to append to");
+  void start() override {
     std::error_code error;
-    if (options.boolean("create_dirs") && path.has_parent_path())
-      std::filesystem::create_directories(path.parent_path(), error);
-    auto absolute = std::filesystem::weakly_canonical(path, error);
-    if (error) absolute = path;
-    auto rotate_bytes = static_cast<std::uint64_t>(options.integer("rotate_bytes"));
-    auto rotate_keep = static_cast<int>(options.integer("rotate_keep"));
+    if (create_dirs_ && path_.has_parent_path()) std::filesystem::create_directories(path_.parent_path(), error);
+    auto absolute = std::filesystem::weakly_canonical(path_, error);
+    if (error) absolute = path_;
     try {
       file_ = shared_by_key<OutputFile>(absolute.string(), [&] {
-        return std::make_shared<OutputFile>(absolute, rotate_bytes, rotate_keep);
+        return std::make_shared<OutputFile>(absolute, rotate_bytes_, rotate_keep_);
       });
     } catch (const std::system_error& e) {
-      reject_option(context, "path", e.what(), "a file this process may create or append to");
+      reject_option(path.name, e.what(), "a file this process may create or append to");
     }
   }
 
@@ -159,14 +161,8 @@ class FileSink final : public Sink {
   void stop() override { write_out(); }
 
  private:
-  static FlushPolicy flush_policy(const std::string& name) {
-    if (name == "message") return FlushPolicy::message;
-    if (name == "stop") return FlushPolicy::stop;
-    return FlushPolicy::batch;
-  }
-
   void write_out() {
-    if (buffer_.empty()) return;
+    if (buffer_.empty() || !file_) return;
     // Cleared even when the write fails: the runtime then writes the batch
     // again message by message, and keeping the bytes would double them.
     std::string pending = std::move(buffer_);
@@ -177,13 +173,24 @@ class FileSink final : public Sink {
   bool json_;
   bool fsync_;
   FlushPolicy policy_;
+  std::filesystem::path path_;
+  bool create_dirs_;
+  std::uint64_t rotate_bytes_;
+  int rotate_keep_;
   std::shared_ptr<OutputFile> file_;
   std::string buffer_;
 };
 
 }  // namespace
-}  // namespace weir::stdp
 
-WEIR_PLUGIN(file_sink, sink, "file",
-            "Appends each message to a file as a raw line or a JSON line; flush and fsync policy; rotation by size",
-            weir::stdp::FileSink, weir::stdp::file_sink_options, weir::stdp::example_yaml)
+WEIR_PLUGIN(file_sink) {
+    .name = "file",
+    .kind = Kind::sink,
+    .description =
+        "Appends each message to a file as a raw line or a JSON line; flush and fsync policy; rotation by size",
+    .options = {path, format, flush_policy, fsync, rotate_bytes, rotate_keep, create_dirs},
+    .example = plugin_example,
+    .create = construct<FileSink>,
+};
+
+}  // namespace weir::stdp

@@ -6,12 +6,6 @@
 namespace weir::stdp {
 namespace {
 
-constexpr const char* example_yaml =
-#include "example.yaml.inc"
-    ;
-
-std::span<const OptionSpec> null_options() { return {}; }
-
 class Null final : public Sink {
  public:
   Null(const Options&, const StageContext&) {}
@@ -20,7 +14,13 @@ class Null final : public Sink {
 };
 
 }  // namespace
-}  // namespace weir::stdp
 
-WEIR_PLUGIN(null_sink, sink, "null", "Discards every message", weir::stdp::Null, weir::stdp::null_options,
-            weir::stdp::example_yaml)
+WEIR_PLUGIN(null_sink) {
+    .name = "null",
+    .kind = Kind::sink,
+    .description = "Discards every message",
+    .example = plugin_example,
+    .create = construct<Null>,
+};
+
+}  // namespace weir::stdp

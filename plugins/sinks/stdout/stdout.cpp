@@ -1,9 +1,10 @@
 // stdout: each message as a line on standard output, raw or JSON.
 
 #include <weir_std/message_json.hpp>
-#include <weir_std/option_checks.hpp>
 
 #include <weir/plugin.hpp>
+
+#include <fmt/format.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -12,27 +13,22 @@
 namespace weir::stdp {
 namespace {
 
-constexpr const char* example_yaml =
-#include "example.yaml.inc"
-    ;
+enum class Format { raw, json };
 
-std::span<const OptionSpec> stdout_options() {
-  static const std::vector<OptionSpec> specs = {
-      {.name = "format", .type = OptionType::enumeration,
-       .description = "`raw` writes the payload; `json` writes id, priority, attributes and payload as one "
-                      "JSON object",
-       .default_value = "raw", .allowed = {"raw", "json"}},
-      {.name = "flush", .type = OptionType::boolean,
-       .description = "Flush standard output after every batch (lines appear at once, even through a pipe)",
-       .default_value = "true"},
-  };
-  return specs;
-}
+const Option<Format> format{
+    .name = "format",
+    .description = "`raw` writes the payload; `json` writes id, priority, attributes and payload as one JSON object",
+    .default_value = "raw",
+    .choices = {{"raw", Format::raw}, {"json", Format::json}}};
+const Option<bool> flush_each_batch{
+    .name = "flush",
+    .description = "Flush standard output after every batch (lines appear at once, even through a pipe)",
+    .default_value = "true"};
 
 class Stdout final : public Sink {
  public:
   Stdout(const Options& options, const StageContext&)
-      : json_(options.string("format") == "json"), flush_(options.boolean("flush")) {}
+      : json_(options[format] == Format::json), flush_(options[flush_each_batch]) {}
 
   void write(const Message& message) override { write_batch({&message, 1}); }
 
@@ -55,7 +51,14 @@ class Stdout final : public Sink {
 };
 
 }  // namespace
-}  // namespace weir::stdp
 
-WEIR_PLUGIN(stdout_sink, sink, "stdout", "Writes each message to standard output as a raw line or a JSON line",
-            weir::stdp::Stdout, weir::stdp::stdout_options, weir::stdp::example_yaml)
+WEIR_PLUGIN(stdout_sink) {
+    .name = "stdout",
+    .kind = Kind::sink,
+    .description = "Writes each message to standard output as a raw line or a JSON line",
+    .options = {format, flush_each_batch},
+    .example = plugin_example,
+    .create = construct<Stdout>,
+};
+
+}  // namespace weir::stdp

@@ -27,39 +27,43 @@
 namespace weir::stdp {
 namespace {
 
-constexpr const char* example_yaml =
-#include "example.yaml.inc"
-    ;
+enum class StartAt { beginning, end };
 
-std::span<const OptionSpec> file_source_options() {
-  static const std::vector<OptionSpec> specs = {
-      {.name = "path", .type = OptionType::string,
-       .description = "A file, or a glob pattern (`logs/*.log`); with `follow`, wildcards only in the file name",
-       .required = true, .example = "logs/app.log"},
-      {.name = "follow", .type = OptionType::boolean,
-       .description = "Keep reading like `tail -F`: new lines, new matching files, rotation and truncation; "
-                      "ends only when the pipeline stops",
-       .default_value = "false"},
-      {.name = "start_at", .type = OptionType::enumeration,
-       .description = "Where to start in a file the checkpoint does not know, if it exists at start-up "
-                      "(files that appear later are read from the beginning)",
-       .default_value = "beginning", .allowed = {"beginning", "end"}},
-      {.name = "checkpoint", .type = OptionType::string,
-       .description = "A file that keeps each file's offset after the last emitted line, so a restart resumes "
-                      "there; empty keeps none. With replicas, each replica adds `.N`",
-       .default_value = "''", .example = "state/app.offsets"},
-      {.name = "checkpoint_interval", .type = OptionType::duration,
-       .description = "How often offsets are saved while lines keep coming (they are also saved whenever the "
-                      "source goes idle and when it ends)",
-       .default_value = "1s", .min = 0},
-      {.name = "max_line_bytes", .type = OptionType::integer,
-       .description = "Longer lines are cut into pieces of this size", .default_value = "1048576", .min = 1},
-      {.name = "path_attribute", .type = OptionType::string,
-       .description = "An attribute that carries the file each line came from; empty adds none",
-       .default_value = "''", .example = "file"},
-  };
-  return specs;
-}
+const Option<std::filesystem::path> path{
+    .name = "path",
+    .description = "A file, or a glob pattern (`logs/*.log`); with `follow`, wildcards only in the file name",
+    .required = true,
+    .example = "logs/app.log"};
+const Option<bool> follow_files{.name = "follow",
+                          .description = "Keep reading like `tail -F`: new lines, new matching files, rotation and "
+                                         "truncation; ends only when the pipeline stops",
+                          .default_value = "false"};
+const Option<StartAt> start_at{
+    .name = "start_at",
+    .description = "Where to start in a file the checkpoint does not know, if it exists at start-up (files that "
+                   "appear later are read from the beginning)",
+    .default_value = "beginning",
+    .choices = {{"beginning", StartAt::beginning}, {"end", StartAt::end}}};
+const Option<std::filesystem::path> checkpoint{
+    .name = "checkpoint",
+    .description = "A file that keeps each file's offset after the last emitted line, so a restart resumes there; "
+                   "unset keeps none. With replicas, each replica adds `.N`",
+    .example = "state/app.offsets"};
+const Option<Value::Duration> checkpoint_interval{
+    .name = "checkpoint_interval",
+    .description = "How often offsets are saved while lines keep coming (they are also saved whenever the source "
+                   "goes idle and when it ends)",
+    .default_value = "1s",
+    .min = 0};
+const Option<Size> max_line_bytes{.name = "max_line_bytes",
+                                  .description = "Longer lines are cut into pieces of this size",
+                                  .default_value = "1MiB",
+                                  .min = 1};
+const Option<std::string> path_attribute{
+    .name = "path_attribute",
+    .description = "An attribute that carries the file each line came from; empty adds none",
+    .default_value = "''",
+    .example = "file"};
 
 bool has_wildcards(std::string_view text) { return text.find_first_of("*?[") != std::string_view::npos; }
 
@@ -104,34 +108,39 @@ struct Tracked {
 
 class FileSource final : public Source {
  public:
+  // Checks what can be checked without opening anything (the file exists and
+  // may be read, the folder to follow exists); the checkpoint is read by
+  // start().
   FileSource(const Options& options, const StageContext& context)
       : context_(context),
         logger_(logger_for(context)),
-        pattern_(options.string("path")),
-        follow_(options.boolean("follow")),
-        start_at_end_(options.string("start_at") == "end"),
-        checkpoint_interval_(options.duration("checkpoint_interval")),
-        max_line_bytes_(static_cast<std::size_t>(options.integer("max_line_bytes"))),
-        path_attribute_(options.string("path_attribute")) {
-    if (pattern_.empty()) reject_option(context, "path", "it is empty", "a file or a glob pattern");
+        pattern_(options[path].string()),
+        follow_(options[follow_files]),
+        start_at_end_(options[start_at] == StartAt::end),
+        checkpoint_interval_(options[checkpoint_interval]),
+        max_line_bytes_(static_cast<std::size_t>(options[max_line_bytes].bytes)),
+        path_attribute_(options[path_attribute]) {
     std::filesystem::path pattern(pattern_);
     folder_ = pattern.has_parent_path() ? pattern.parent_path() : std::filesystem::path(".");
     if (follow_ && has_wildcards(folder_.string()))
-      reject_option(context, "path", fmt::format("'{}' has wildcards in its folder part", pattern_),
+      reject_option(path.name, fmt::format("'{}' has wildcards in its folder part", pattern_),
                     "wildcards only in the file name when following (logs/*.log)");
     if (follow_ && !std::filesystem::is_directory(folder_))
-      reject_option(context, "path", fmt::format("folder '{}' does not exist", folder_.string()),
+      reject_option(path.name, fmt::format("folder '{}' does not exist", folder_.string()),
                     "an existing folder to watch");
     if (!follow_ && !has_wildcards(pattern_) && ::access(pattern_.c_str(), R_OK) != 0)
-      reject_option(context, "path", fmt::format("cannot read '{}': {}", pattern_, std::strerror(errno)),
+      reject_option(path.name, fmt::format("cannot read '{}': {}", pattern_, std::strerror(errno)),
                     "a readable file");
-    if (std::string file = options.string("checkpoint"); !file.empty()) {
-      checkpoint_file_ = context.replicas > 1 ? file + "." + std::to_string(context.replica) : file;
-      try {
-        checkpoint_ = load_checkpoint(*checkpoint_file_);
-      } catch (const std::exception& e) {
-        reject_option(context, "checkpoint", e.what(), "a checkpoint file written by this source, or a new path");
-      }
+    if (auto file = options.get(checkpoint))
+      checkpoint_file_ = context.replicas > 1 ? file->string() + "." + std::to_string(context.replica) : file->string();
+  }
+
+  void start() override {
+    if (!checkpoint_file_) return;
+    try {
+      checkpoint_ = load_checkpoint(*checkpoint_file_);
+    } catch (const std::exception& e) {
+      reject_option(checkpoint.name, e.what(), "a checkpoint file written by this source, or a new path");
     }
   }
 
@@ -289,9 +298,15 @@ class FileSource final : public Source {
 };
 
 }  // namespace
-}  // namespace weir::stdp
 
-WEIR_PLUGIN(file_source, source, "file",
-            "Lines from a file or a glob of files; `follow` keeps reading like tail -F (rotation included); a "
-            "checkpoint file of offsets lets a restart resume",
-            weir::stdp::FileSource, weir::stdp::file_source_options, weir::stdp::example_yaml)
+WEIR_PLUGIN(file_source) {
+    .name = "file",
+    .kind = Kind::source,
+    .description = "Lines from a file or a glob of files; `follow` keeps reading like tail -F (rotation included); "
+                   "a checkpoint file of offsets lets a restart resume",
+    .options = {path, follow_files, start_at, checkpoint, checkpoint_interval, max_line_bytes, path_attribute},
+    .example = plugin_example,
+    .create = construct<FileSource>,
+};
+
+}  // namespace weir::stdp

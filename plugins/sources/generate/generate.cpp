@@ -1,61 +1,68 @@
 // generate: synthetic messages from templates, for demos and benchmarks.
 
 #include <weir_std/option_checks.hpp>
-#include <weir_std/template.hpp>
 #include <weir_std/waiting.hpp>
 
 #include <weir/plugin.hpp>
+#include <weir/template.hpp>
 
 #include <random>
 
 namespace weir::stdp {
 namespace {
 
-// The example text doubles as the plugin's documented example stage.
-constexpr const char* example_yaml =
-#include "example.yaml.inc"
-    ;
+enum class Order { cycle, weighted };
 
-std::span<const OptionSpec> generate_options() {
-  static const std::vector<OptionSpec> specs = {
-      {.name = "count", .type = OptionType::integer,
-       .description = "Messages each replica produces; 0 produces until the pipeline stops",
-       .default_value = "100", .min = 0, .example = "1000"},
-      {.name = "rate", .type = OptionType::number,
-       .description = "Messages per second per replica, evenly spaced; 0 is as fast as the pipeline takes them",
-       .default_value = "0", .min = 0, .example = "200"},
-      {.name = "payload", .type = OptionType::string,
-       .description = "Payload template when no `templates` are given. Placeholders: {seq} (0.. per replica), "
-                      "{replica}, {stage}, {attr:NAME} or {NAME} for an attribute, {priority}; {{ and }} are "
-                      "literal braces",
-       .default_value = "'message {seq} from replica {replica}'", .example = "'hello {seq}'"},
-      {.name = "attributes", .type = OptionType::map,
-       .description = "Attributes every message gets (templates, like the payload); a template's own attributes "
-                      "override them",
-       .default_value = "{}", .example = "{source: demo}"},
-      {.name = "priority", .type = OptionType::integer,
-       .description = "Priority of messages whose template sets none", .default_value = "0"},
-      {.name = "templates", .type = OptionType::list,
-       .description = "Message templates, each a map with `payload`, `attributes`, `priority` and `weight` "
-                      "(all optional); taken in turn or by weight, see `order`",
-       .default_value = "[]",
-       .example = "[{payload: 'job {seq}', attributes: {kind: email_send}, priority: 0, weight: 2}]",
-       .element = OptionType::map},
-      {.name = "order", .type = OptionType::enumeration,
-       .description = "`cycle` takes the templates in turn; `weighted` picks at random by `weight`",
-       .default_value = "cycle", .allowed = {"cycle", "weighted"}},
-      {.name = "payload_size", .type = OptionType::integer,
-       .description = "Pad (with '.') or cut every payload to this many bytes; 0 leaves it as rendered",
-       .default_value = "0", .min = 0, .example = "1024"},
-      {.name = "payload_size_max", .type = OptionType::integer,
-       .description = "With `payload_size`, sizes are drawn uniformly from payload_size..payload_size_max",
-       .default_value = "0", .min = 0, .example = "4096"},
-      {.name = "seed", .type = OptionType::integer,
-       .description = "Seed of the weighted choice and the sizes; each replica adds its index, so runs repeat",
-       .default_value = "1"},
-  };
-  return specs;
-}
+const Option<std::int64_t> count{.name = "count",
+                                 .description = "Messages each replica produces; 0 produces until the pipeline stops",
+                                 .default_value = "100",
+                                 .min = 0,
+                                 .example = "1000"};
+const Option<double> rate{
+    .name = "rate",
+    .description = "Messages per second per replica, evenly spaced; 0 is as fast as the pipeline takes them",
+    .default_value = "0",
+    .min = 0,
+    .example = "200"};
+const Option<Template> payload{
+    .name = "payload",
+    .description = "Payload template when no `templates` are given. Placeholders: {seq} (0.. per replica), "
+                   "{replica}, {stage}, {attr:NAME} or {NAME} for an attribute, {priority}; {{ and }} are literal "
+                   "braces",
+    .default_value = "'message {seq} from replica {replica}'",
+    .example = "'hello {seq}'"};
+const Option<Named<Template>> attributes{
+    .name = "attributes",
+    .description =
+        "Attributes every message gets (templates, like the payload); a template's own attributes override them",
+    .default_value = "{}",
+    .example = "{source: demo}"};
+const Option<std::int64_t> priority{
+    .name = "priority", .description = "Priority of messages whose template sets none", .default_value = "0"};
+const Option<std::vector<Value::Map>> templates{
+    .name = "templates",
+    .description = "Message templates, each a map with `payload`, `attributes`, `priority` and `weight` (all "
+                   "optional); taken in turn or by weight, see `order`",
+    .default_value = "[]",
+    .example = "[{payload: 'job {seq}', attributes: {kind: email_send}, priority: 0, weight: 2}]"};
+const Option<Order> order{.name = "order",
+                          .description = "`cycle` takes the templates in turn; `weighted` picks at random by `weight`",
+                          .default_value = "cycle",
+                          .choices = {{"cycle", Order::cycle}, {"weighted", Order::weighted}}};
+const Option<Size> payload_size{
+    .name = "payload_size",
+    .description = "Pad (with '.') or cut every payload to this many bytes; 0 leaves it as rendered",
+    .default_value = "0",
+    .example = "1KiB"};
+const Option<Size> payload_size_max{
+    .name = "payload_size_max",
+    .description = "With `payload_size`, sizes are drawn uniformly from payload_size..payload_size_max",
+    .default_value = "0",
+    .example = "4KiB"};
+const Option<std::int64_t> seed{
+    .name = "seed",
+    .description = "Seed of the weighted choice and the sizes; each replica adds its index, so runs repeat",
+    .default_value = "1"};
 
 struct MessageTemplate {
   Template payload;
@@ -68,23 +75,20 @@ class Generate final : public Source {
  public:
   Generate(const Options& options, const StageContext& context)
       : context_(context),
-        count_(options.integer("count")),
-        rate_(options.number("rate")),
-        size_min_(static_cast<std::size_t>(options.integer("payload_size"))),
-        size_max_(static_cast<std::size_t>(options.integer("payload_size_max"))),
-        weighted_(options.string("order") == "weighted"),
-        random_(static_cast<std::uint64_t>(options.integer("seed")) + context.replica) {
+        count_(options[count]),
+        rate_(options[rate]),
+        size_min_(static_cast<std::size_t>(options[payload_size].bytes)),
+        size_max_(static_cast<std::size_t>(options[payload_size_max].bytes)),
+        weighted_(options[order] == Order::weighted),
+        random_(static_cast<std::uint64_t>(options[seed]) + context.replica) {
     if (size_max_ != 0 && size_max_ < size_min_)
-      reject_option(context, "payload_size_max", fmt::format("{} is below payload_size {}", size_max_, size_min_),
+      reject_option(payload_size_max.name, fmt::format("{} is below payload_size {}", size_max_, size_min_),
                     "0 or a size at least payload_size");
     std::vector<std::pair<std::string, Template>> common;
-    for (const auto& [key, value] : options.map("attributes"))
-      common.emplace_back(key, compile(scalar_text(value)));
-    std::int64_t default_priority = options.integer("priority");
-    const Value::List& list = options.list("templates");
-    if (list.empty()) {
-      templates_.push_back({compile(options.string("payload")), common, default_priority, 1});
-    }
+    for (const auto& [key, value] : options[attributes]) common.emplace_back(key, bind(value));
+    const std::int64_t default_priority = options[priority];
+    const std::vector<Value::Map> list = options[templates];
+    if (list.empty()) templates_.push_back({bind(options[payload]), common, default_priority, 1});
     for (std::size_t i = 0; i < list.size(); ++i) templates_.push_back(read_template(list[i], i, common, default_priority));
     std::vector<double> weights;
     for (const auto& t : templates_) weights.push_back(t.weight);
@@ -108,36 +112,42 @@ class Generate final : public Source {
   }
 
  private:
-  Template compile(const std::string& text) const { return Template::compile(text, {"seq", "replica", "stage"}); }
+  static Template bind(const Template& text) { return text.bind({"seq", "replica", "stage"}); }
 
-  MessageTemplate read_template(const Value& value, std::size_t index,
-                                const std::vector<std::pair<std::string, Template>>& common,
-                                std::int64_t default_priority) const {
-    std::string option = fmt::format("templates[{}]", index);
-    if (!value.is_map())
-      reject_option(context_, option, fmt::format("'{}' is not a map", value.to_text()),
-                    "a map with payload, attributes, priority, weight");
-    MessageTemplate result{compile(""), common, default_priority, 1};
-    for (const auto& [key, field] : value.as_map()) {
+  // A template's own text, compiled with generate's variables; a mistake in
+  // it is reported at `option` (templates[2].payload).
+  static Template compile(const std::string& option, const Value& text) {
+    try {
+      return Template::compile(text.scalar_text(), {"seq", "replica", "stage"});
+    } catch (const TemplateError& e) {
+      reject_option(option, e.what(), "write {{ and }} for literal braces", e.column());
+    }
+  }
+
+  static MessageTemplate read_template(const Value::Map& fields, std::size_t index,
+                                       const std::vector<std::pair<std::string, Template>>& common,
+                                       std::int64_t default_priority) {
+    const std::string option = fmt::format("templates[{}]", index);
+    MessageTemplate result{Template(), common, default_priority, 1};
+    for (const auto& [key, field] : fields) {
+      const std::string where = option + "." + key;
       if (key == "payload") {
-        result.payload = compile(scalar_text(field));
+        result.payload = compile(where, field);
       } else if (key == "attributes") {
         if (!field.is_map())
-          reject_option(context_, option + ".attributes", fmt::format("'{}' is not a map", field.to_text()),
-                        "a map of attribute names to values");
+          reject_option(where, fmt::format("'{}' is not a map", field.to_text()), "a map of attribute names to values");
         for (const auto& [name, text] : field.as_map()) {
           std::erase_if(result.attributes, [&](const auto& entry) { return entry.first == name; });
-          result.attributes.emplace_back(name, compile(scalar_text(text)));
+          result.attributes.emplace_back(name, compile(where + "." + name, text));
         }
       } else if (key == "priority") {
-        result.priority = integer_of(context_, option + ".priority", field);
+        result.priority = integer_of(where, field);
       } else if (key == "weight") {
         result.weight = number_of(field);
         if (!(result.weight > 0))
-          reject_option(context_, option + ".weight", fmt::format("'{}' is not a positive number", field.to_text()),
-                        "a number above 0");
+          reject_option(where, fmt::format("'{}' is not a positive number", field.to_text()), "a number above 0");
       } else {
-        reject_option(context_, option, fmt::format("unknown key '{}'", key), "payload, attributes, priority or weight");
+        reject_option(option, fmt::format("unknown key '{}'", key), "payload, attributes, priority or weight");
       }
     }
     return result;
@@ -169,9 +179,15 @@ class Generate final : public Source {
 };
 
 }  // namespace
-}  // namespace weir::stdp
 
-WEIR_PLUGIN(generate, source, "generate",
-            "Synthetic messages from templates (payload, attributes, priority): a count per replica, an optional "
-            "rate, payload sizes; for demos and benchmarks",
-            weir::stdp::Generate, weir::stdp::generate_options, weir::stdp::example_yaml)
+WEIR_PLUGIN(generate) {
+    .name = "generate",
+    .kind = Kind::source,
+    .description = "Synthetic messages from templates (payload, attributes, priority): a count per replica, an "
+                   "optional rate, payload sizes; for demos and benchmarks",
+    .options = {count, rate, payload, attributes, priority, templates, order, payload_size, payload_size_max, seed},
+    .example = plugin_example,
+    .create = construct<Generate>,
+};
+
+}  // namespace weir::stdp

@@ -17,22 +17,15 @@
 namespace weir::stdp {
 namespace {
 
-constexpr const char* example_yaml =
-#include "example.yaml.inc"
-    ;
-
-std::span<const OptionSpec> stdin_options() {
-  static const std::vector<OptionSpec> specs = {
-      {.name = "max_line_bytes", .type = OptionType::integer,
-       .description = "Longer lines are cut into pieces of this size", .default_value = "1048576", .min = 1},
-  };
-  return specs;
-}
+const Option<Size> max_line_bytes{.name = "max_line_bytes",
+                                   .description = "Longer lines are cut into pieces of this size",
+                                   .default_value = "1MiB",
+                                   .min = 1};
 
 class Stdin final : public Source {
  public:
   Stdin(const Options& options, const StageContext& context)
-      : logger_(logger_for(context)), max_line_bytes_(static_cast<std::size_t>(options.integer("max_line_bytes"))) {
+      : logger_(logger_for(context)), max_line_bytes_(static_cast<std::size_t>(options[max_line_bytes].bytes)) {
     if (context.replicas > 1) logger_->warn("{} replicas share one standard input; lines go to whichever reads first", context.replicas);
   }
 
@@ -64,7 +57,14 @@ class Stdin final : public Source {
 };
 
 }  // namespace
-}  // namespace weir::stdp
 
-WEIR_PLUGIN(stdin_source, source, "stdin", "Lines from standard input, until it ends", weir::stdp::Stdin,
-            weir::stdp::stdin_options, weir::stdp::example_yaml)
+WEIR_PLUGIN(stdin_source) {
+    .name = "stdin",
+    .kind = Kind::source,
+    .description = "Lines from standard input, until it ends",
+    .options = {max_line_bytes},
+    .example = plugin_example,
+    .create = construct<Stdin>,
+};
+
+}  // namespace weir::stdp

@@ -8,19 +8,18 @@
 
 namespace {
 
-std::span<const weir::OptionSpec> upper_options() {
-  static const std::array<weir::OptionSpec, 2> specs{{
-      {.name = "suffix", .type = weir::OptionType::string, .description = "Text appended to every payload",
-       .default_value = "''", .example = "\"!\""},
-      {.name = "limit", .type = weir::OptionType::integer, .description = "Longest payload kept, in bytes",
-       .default_value = "1024", .min = 1, .max = 65536, .example = "80"},
-  }};
-  return specs;
-}
+const weir::Option<std::string> suffix{
+    .name = "suffix", .description = "Text appended to every payload", .default_value = "''", .example = "\"!\""};
+const weir::Option<std::int64_t> limit{.name = "limit",
+                                       .description = "Longest payload kept, in bytes",
+                                       .default_value = "1024",
+                                       .min = 1,
+                                       .max = 65536,
+                                       .example = "80"};
 
 class Upper final : public weir::Processor {
  public:
-  Upper(const weir::Options& options, const weir::StageContext&) : suffix_(options.string("suffix")) {}
+  Upper(const weir::Options& options, const weir::StageContext&) : suffix_(options[suffix]) {}
   void process(weir::Message& message, weir::Emitter& out) override {
     std::transform(message.payload.begin(), message.payload.end(), message.payload.begin(),
                    [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
@@ -46,9 +45,25 @@ class EchoSink final : public weir::Sink {
 
 }  // namespace
 
-WEIR_PLUGIN(test_upper, processor, "test_upper", "Upper-cases payloads (test library)", Upper, upper_options,
-            "upper:\n  plugin: test_upper\n  input: upstream\n  config: {suffix: \"!\"}\n")
-WEIR_PLUGIN(test_echo_source, source, "test_echo", "Emits one message (test library)", EchoSource, weir_test::no_options,
-            "echo:\n  plugin: test_echo\n")
-WEIR_PLUGIN(test_echo_sink, sink, "test_echo", "Discards messages (test library)", EchoSink, weir_test::no_options,
-            "echo_out:\n  plugin: test_echo\n  input: upstream\n")
+WEIR_PLUGIN(test_upper) {
+    .name = "test_upper",
+    .kind = weir::Kind::processor,
+    .description = "Upper-cases payloads (test library)",
+    .options = {suffix, limit},
+    .example = "upper:\n  plugin: test_upper\n  input: upstream\n  config: {suffix: \"!\"}\n",
+    .create = weir::construct<Upper>,
+};
+WEIR_PLUGIN(test_echo_source) {
+    .name = "test_echo",
+    .kind = weir::Kind::source,
+    .description = "Emits one message (test library)",
+    .example = "echo:\n  plugin: test_echo\n",
+    .create = weir::construct<EchoSource>,
+};
+WEIR_PLUGIN(test_echo_sink) {
+    .name = "test_echo",
+    .kind = weir::Kind::sink,
+    .description = "Discards messages (test library)",
+    .example = "echo_out:\n  plugin: test_echo\n  input: upstream\n",
+    .create = weir::construct<EchoSink>,
+};

@@ -15,4 +15,10 @@ class Broken final : public weir::Processor {
 };
 }  // namespace
 
-WEIR_PLUGIN(test_missing, processor, "test_missing", "Cannot load (test library)", Broken, weir_test::no_options, "")
+WEIR_PLUGIN(test_missing) {
+    .name = "test_missing",
+    .kind = weir::Kind::processor,
+    .description = "Cannot load (test library)",
+    .example = "",
+    .create = weir::construct<Broken>,
+};

@@ -1,5 +1,17 @@
 // One library exporting two processors with one name.
 #include "test_stages.hpp"
 
-WEIR_PLUGIN(first, processor, "test_twice", "First (test library)", weir_test::Passthrough, weir_test::no_options, "")
-WEIR_PLUGIN(second, processor, "test_twice", "Second (test library)", weir_test::Passthrough, weir_test::no_options, "")
+WEIR_PLUGIN(first) {
+    .name = "test_twice",
+    .kind = weir::Kind::processor,
+    .description = "First (test library)",
+    .example = "",
+    .create = weir::construct<weir_test::Passthrough>,
+};
+WEIR_PLUGIN(second) {
+    .name = "test_twice",
+    .kind = weir::Kind::processor,
+    .description = "Second (test library)",
+    .example = "",
+    .create = weir::construct<weir_test::Passthrough>,
+};

@@ -2,5 +2,10 @@
 // comes first in the search path wins.
 #include "test_stages.hpp"
 
-WEIR_PLUGIN(shadow_upper, processor, "test_upper", "Shadowing copy (test library)", weir_test::Passthrough,
-            weir_test::no_options, "")
+WEIR_PLUGIN(shadow_upper) {
+    .name = "test_upper",
+    .kind = weir::Kind::processor,
+    .description = "Shadowing copy (test library)",
+    .example = "",
+    .create = weir::construct<weir_test::Passthrough>,
+};

@@ -5,8 +5,6 @@
 
 namespace weir_test {
 
-inline std::span<const weir::OptionSpec> no_options() { return {}; }
-
 class Passthrough final : public weir::Processor {
  public:
   Passthrough(const weir::Options&, const weir::StageContext&) {}

@@ -11,4 +11,10 @@ class Refuses final : public weir::Sink {
 };
 }  // namespace
 
-WEIR_PLUGIN(test_throws, sink, "test_throws", "Constructor throws (test library)", Refuses, weir_test::no_options, "")
+WEIR_PLUGIN(test_throws) {
+    .name = "test_throws",
+    .kind = weir::Kind::sink,
+    .description = "Constructor throws (test library)",
+    .example = "",
+    .create = weir::construct<Refuses>,
+};

@@ -5,9 +5,9 @@
 #include <weir/plugin.hpp>
 
 namespace {
-const weir::PluginDescriptor future_descriptor{
-    weir::plugin_magic, weir::sdk_abi_version + 1, weir::detail::compiler_id, weir::detail::stdlib_abi, "99.0.0",
-    nullptr, weir::Kind::processor, nullptr, nullptr, nullptr, nullptr};
+const weir::PluginDescriptor future_descriptor{.abi_version = weir::sdk_abi_version + 1,
+                                               .weir_version = "99.0.0",
+                                               .kind = static_cast<weir::Kind>(99)};
 }  // namespace
 
 BOOST_DLL_ALIAS(future_descriptor, weir_plugin_test_future)

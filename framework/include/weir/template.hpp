@@ -4,27 +4,39 @@
 //   {attr:NAME} or {NAME}       an attribute (empty when missing)
 //   {{ and }}                   literal braces
 // A plugin may add variables of its own (generate: {seq}, {replica}); they take
-// precedence over attribute names. Anything in braces that is not a name
-// (letters, digits, _ . - :) stays literal, so JSON such as {"a": 1} needs no
-// escaping.
-
-#include "option_checks.hpp"
+// precedence over attribute names. A '{' that is not followed by a name
+// character stays literal, so JSON such as {"a": 1} needs no escaping; a '{'
+// followed by a name must close it with '}' ("{level: x" is a mistake, and
+// says so with its column).
 
 #include <weir/message.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <initializer_list>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace weir::stdp {
+namespace weir {
+
+// A template that does not compile; column() is 1-based inside the text.
+class TemplateError : public std::invalid_argument {
+ public:
+  TemplateError(const std::string& message, int column) : std::invalid_argument(message), column_(column) {}
+  int column() const noexcept { return column_; }
+
+ private:
+  int column_;
+};
 
 class Template {
  public:
   Template() = default;
 
+  // Throws TemplateError.
   static Template compile(std::string_view text, std::initializer_list<std::string_view> variables = {}) {
     Template compiled;
     compiled.text_ = std::string(text);
@@ -40,23 +52,31 @@ class Template {
         ++i;
         continue;
       }
-      if (c != '{') {
+      if (c != '{' || i + 1 == text.size() || !is_name_char(text[i + 1])) {
         literal += c;
         continue;
       }
-      std::size_t close = text.find('}', i + 1);
-      std::string_view name = close == std::string_view::npos ? std::string_view() : text.substr(i + 1, close - i - 1);
-      if (!is_name(name)) {
-        literal += c;
-        continue;
+      std::size_t end = i + 1;
+      while (end < text.size() && is_name_char(text[end])) ++end;
+      if (end == text.size() || text[end] != '}') {
+        const std::string_view name = text.substr(i + 1, end - i - 1);
+        throw TemplateError(
+            end == text.size()
+                ? "placeholder '{" + std::string(name) + "' is not closed with '}'"
+                : "placeholder '{" + std::string(name) + "' is followed by '" + std::string(1, text[end]) +
+                      "' instead of '}'",
+            static_cast<int>(end) + 1);
       }
       flush_literal();
-      compiled.pieces_.push_back(resolve(name, variables));
-      i = close;
+      compiled.pieces_.push_back(resolve(text.substr(i + 1, end - i - 1), variables));
+      i = end;
     }
     flush_literal();
     return compiled;
   }
+
+  // The same text with the plugin's own variables (see compile).
+  Template bind(std::initializer_list<std::string_view> variables) const { return compile(text_, variables); }
 
   void render_to(std::string& out, const Message& message, std::span<const std::string> values = {}) const {
     for (const Piece& piece : pieces_) {
@@ -94,11 +114,8 @@ class Template {
     std::size_t index;
   };
 
-  static bool is_name(std::string_view name) {
-    if (name.empty()) return false;
-    return std::all_of(name.begin(), name.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' || c == ':';
-    });
+  static bool is_name_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' || c == ':';
   }
 
   static Piece resolve(std::string_view name, std::initializer_list<std::string_view> variables) {
@@ -118,4 +135,4 @@ class Template {
   std::vector<Piece> pieces_;
 };
 
-}  // namespace weir::stdp
+}  // namespace weir

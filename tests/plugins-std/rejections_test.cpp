@@ -1,0 +1,116 @@
+// Every refusal a standard plugin's constructor can make is reported by
+// validation (which constructs every stage) at the YAML position of the
+// option it names, and the list below keeps up with the plugins' sources: a
+// new reject_option call without a case here fails the last test.
+
+#include "harness.hpp"
+
+#include <weir/config.hpp>
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+using weir::Kind;
+using namespace weir_test;
+
+namespace {
+
+struct Refusal {
+  std::string plugin;
+  Kind kind;
+  std::string config;  // the stage's config: lines, indented by 6
+  int line;            // where the diagnostic must be, in the pipeline below
+  int column;
+  std::string says;    // part of the message
+};
+
+// The pipeline puts `config` at line 6; a source feeds nothing else, a
+// processor or sink reads `feed`.
+std::string pipeline(const Refusal& r) {
+  std::string text = "pipeline: refusal\nstages:\n  feed:\n    plugin: generate\n  subject:\n";
+  text += fmt::format("    plugin: {}\n", r.plugin);
+  if (r.kind != Kind::source) text += "    input: feed\n";
+  text += "    config:\n" + r.config;
+  if (r.kind != Kind::sink) text += "  after:\n    plugin: null\n    input: subject\n";
+  else text += "  after:\n    plugin: null\n    input: feed\n";
+  return text;
+}
+
+const std::vector<Refusal>& refusals() {
+  static const std::vector<Refusal> list{
+      {"generate", Kind::source, "      payload_size: 100\n      payload_size_max: 10\n", 8, 25,
+       "option 'payload_size_max': 10 is below payload_size 100"},
+      {"generate", Kind::source, "      templates:\n        - {payload: 'job {seq'}\n", 8, 28,
+       "option 'templates[0].payload': placeholder '{seq' is not closed"},
+      {"generate", Kind::source, "      templates:\n        - {attributes: [a, b]}\n", 8, 23,
+       "option 'templates[0].attributes': '[a, b]' is not a map"},
+      {"generate", Kind::source, "      templates:\n        - {weight: 0}\n", 8, 19,
+       "option 'templates[0].weight': '0' is not a positive number"},
+      {"generate", Kind::source, "      templates:\n        - {payload: x, colour: blue}\n", 8, 11,
+       "option 'templates[0]': unknown key 'colour'"},
+      {"json", Kind::processor, "      fields: [level, '', user]\n", 8, 23, "option 'fields[1]': an empty field name"},
+      {"regex", Kind::processor, "      pattern: '(?i)error'\n", 8, 16, "option 'pattern': '(?i)error' is not a valid"},
+      {"set", Kind::processor, "      attributes: {'': x}\n", 8, 19, "option 'attributes': an empty attribute name"},
+      {"set", Kind::processor, "      remove: []\n", 5, 3, "option 'attributes': nothing to do"},
+      {"file", Kind::source, "      path: /tmp/*/app.log\n      follow: true\n", 8, 13,
+       "option 'path': '/tmp/*/app.log' has wildcards in its folder part"},
+      {"file", Kind::source, "      path: /nonexistent-weir/app.log\n      follow: true\n", 8, 13,
+       "option 'path': folder '/nonexistent-weir' does not exist"},
+      {"file", Kind::source, "      path: /nonexistent-weir/app.log\n", 8, 13,
+       "option 'path': cannot read '/nonexistent-weir/app.log'"},
+  };
+  return list;
+}
+
+// reject_option calls made in start(), not in the constructor: validation
+// cannot find those (they depend on the world when the pipeline starts).
+const std::map<std::string, int> refusals_in_start = {{"sinks/file/file.cpp", 1}, {"sources/file/file.cpp", 1}};
+
+std::string source_file(const Refusal& r) {
+  const std::string folder = r.kind == Kind::source ? "sources" : r.kind == Kind::processor ? "processors" : "sinks";
+  return fmt::format("{}/{}/{}.cpp", folder, r.plugin, r.plugin);
+}
+
+}  // namespace
+
+TEST_CASE("each refusal of a standard plugin's constructor is reported at its option", "[plugins][validate]") {
+  for (const Refusal& r : refusals()) {
+    const std::string yaml = pipeline(r);
+    INFO(yaml);
+    try {
+      (void)weir::load_pipeline_string(yaml, registry(), {}, "refusal.yaml");
+      FAIL("accepted");
+    } catch (const weir::ConfigError& e) {
+      REQUIRE(e.diagnostics().size() == 1);
+      const weir::Diagnostic& d = e.diagnostics().front();
+      INFO(d.to_string());
+      CHECK(d.line == r.line);
+      CHECK(d.column == r.column);
+      CHECK_THAT(d.message, Catch::Contains("stage 'subject'") && Catch::Contains(r.says));
+    }
+  }
+}
+
+TEST_CASE("every reject_option call in a constructor of a standard plugin has a case above", "[plugins][validate]") {
+  std::map<std::string, int> cases;
+  for (const Refusal& r : refusals()) ++cases[source_file(r)];
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(WEIR_TEST_PLUGIN_SOURCES)) {
+    if (entry.path().extension() != ".cpp") continue;
+    std::ifstream in(entry.path());
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string source = text.str();
+    int calls = 0;
+    for (auto at = source.find("reject_option("); at != std::string::npos; at = source.find("reject_option(", at + 1))
+      ++calls;
+    const std::string file = std::filesystem::relative(entry.path(), WEIR_TEST_PLUGIN_SOURCES).string();
+    const auto in_start = refusals_in_start.find(file);
+    const int expected = calls - (in_start == refusals_in_start.end() ? 0 : in_start->second);
+    INFO(file << " calls reject_option " << calls << " times");
+    CHECK(cases[file] >= expected);
+  }
+}
