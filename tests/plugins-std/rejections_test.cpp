@@ -53,7 +53,6 @@ const std::vector<Refusal>& refusals() {
       {"generate", Kind::source, "      templates:\n        - {payload: x, colour: blue}\n", 8, 11,
        "option 'templates[0]': unknown key 'colour'"},
       {"json", Kind::processor, "      fields: [level, '', user]\n", 8, 23, "option 'fields[1]': an empty field name"},
-      {"regex", Kind::processor, "      pattern: '(?i)error'\n", 8, 16, "option 'pattern': '(?i)error' is not a valid"},
       {"set", Kind::processor, "      attributes: {'': x}\n", 8, 19, "option 'attributes': an empty attribute name"},
       {"set", Kind::processor, "      remove: []\n", 5, 3, "option 'attributes': nothing to do"},
       {"file", Kind::source, "      path: /tmp/*/app.log\n      follow: true\n", 8, 13,

@@ -65,12 +65,14 @@ TEST_CASE("file sink: appends raw or JSON lines, creating folders", "[plugins][f
   auto path = dir / "deep/er/out.jsonl";
   {
     auto stage = make_stage("file", Kind::sink, "{format: json, path: " + quoted(path) + "}");
+    stage.stage->start();  // the file is opened by start()
     auto batch = sample_batch();
     as<weir::Sink>(stage).write_batch(batch);
     stage.stage->stop();
   }
   {
     auto raw = make_stage("file", Kind::sink, "{path: " + quoted(path) + "}");
+    raw.stage->start();  // the file is opened by start()
     as<weir::Sink>(raw).write(message("appended"));
     raw.stage->stop();
   }
@@ -85,10 +87,48 @@ TEST_CASE("file sink: appends raw or JSON lines, creating folders", "[plugins][f
   CHECK(line == "appended");
 }
 
+// Dead letters and JSON output replaced bytes that are not UTF-8 with
+// U+FFFD, so a dead-lettered line could not be replayed as it came (issue 16).
+TEST_CASE("file sink: bytes that are not UTF-8 are kept losslessly (base64) and replay exactly",
+          "[plugins][file]") {
+  TempDir dir;
+  auto path = dir / "dead-letters.jsonl";
+  const std::string bytes = std::string("latin-1 caf\xe9, a cut \xe2\x82 and NUL ") + '\0' + " \xff\xfe";
+  {
+    auto stage = make_stage("file", Kind::sink, "{format: json, path: " + quoted(path) + "}");
+    stage.stage->start();  // the file is opened by start()
+    as<weir::Sink>(stage).write(message(bytes, {{"kind", "text"}, {"raw", "\x80\x81"}}));
+    as<weir::Sink>(stage).write(message("plain \xc3\xa9t\xc3\xa9", {{"kind", "text"}}));
+    stage.stage->stop();
+  }
+  std::istringstream lines(read_file(path));
+  std::string first_line, second_line;
+  std::getline(lines, first_line);
+  std::getline(lines, second_line);
+  const auto first = nlohmann::json::parse(first_line);
+  CHECK_FALSE(first.contains("payload"));
+  CHECK(first["payload_base64"].is_string());
+  CHECK(first["attributes"]["kind"] == "text");
+  CHECK_FALSE(first["attributes"].contains("raw"));
+  CHECK(first["attributes_base64"]["raw"] == "gIE=");
+  CHECK(nlohmann::json::parse(second_line)["payload"] == "plain \xc3\xa9t\xc3\xa9");  // valid UTF-8 stays text
+
+  // The replay the docs describe: each line through `json` with
+  // payload_from: payload gives the payload back byte for byte.
+  auto replay = make_stage("json", Kind::processor, "{payload_from: payload, fields: [priority]}");
+  auto out = process(replay, message(first_line));
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].payload == bytes);
+  out = process(replay, message(second_line));
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].payload == "plain \xc3\xa9t\xc3\xa9");
+}
+
 TEST_CASE("file sink: `flush: stop` holds lines until flush, `batch` writes each batch", "[plugins][file]") {
   TempDir dir;
   auto held = dir / "held.txt";
   auto stage = make_stage("file", Kind::sink, "{flush: stop, path: " + quoted(held) + "}");
+  stage.stage->start();  // the file is opened by start()
   as<weir::Sink>(stage).write(message("one"));
   CHECK(read_file(held).empty());
   stage.stage->flush();
@@ -96,6 +136,7 @@ TEST_CASE("file sink: `flush: stop` holds lines until flush, `batch` writes each
 
   auto eager = dir / "eager.txt";
   auto batch_stage = make_stage("file", Kind::sink, "{fsync: true, path: " + quoted(eager) + "}");
+  batch_stage.stage->start();  // the file is opened by start()
   auto batch = sample_batch();
   as<weir::Sink>(batch_stage).write_batch(batch);
   CHECK(read_file(eager) == "first\nsecond \"quoted\"\n");
@@ -105,6 +146,7 @@ TEST_CASE("file sink: rotates by size and keeps N old files", "[plugins][file]")
   TempDir dir;
   auto path = dir / "log.txt";
   auto stage = make_stage("file", Kind::sink, "{rotate_bytes: 10, rotate_keep: 2, flush: message, path: " + quoted(path) + "}");
+  stage.stage->start();  // the file is opened by start()
   for (const char* line : {"aaaa", "bbbb", "cccc", "dddd", "eeee"}) as<weir::Sink>(stage).write(message(line));
   stage.stage->stop();
   CHECK(read_file(path) == "eeee\n");
@@ -118,7 +160,9 @@ TEST_CASE("file sink: replicas share one file without tearing lines", "[plugins]
   auto path = dir / "shared.txt";
   const std::string config = "{rotate_bytes: 4096, rotate_keep: 50, path: " + quoted(path) + "}";
   auto a = make_stage("file", Kind::sink, config, 0, 2);
+  a.stage->start();  // the file is opened by start()
   auto b = make_stage("file", Kind::sink, config, 1, 2);
+  b.stage->start();  // the file is opened by start()
   auto write = [](weir::StageInstance& stage, char letter) {
     std::vector<weir::Message> batch(10, message(std::string(30, letter)));
     for (int i = 0; i < 50; ++i) as<weir::Sink>(stage).write_batch(batch);
@@ -137,9 +181,10 @@ TEST_CASE("file sink: replicas share one file without tearing lines", "[plugins]
   CHECK(lines == 1000);
 }
 
-TEST_CASE("file sink: an unwritable path is rejected naming the option", "[plugins][file]") {
+TEST_CASE("file sink: an unwritable path is refused by start(), naming the option", "[plugins][file]") {
   TempDir dir;
   append_file(dir / "plain", "x");
-  CHECK_THROWS_WITH(make_stage("file", Kind::sink, "{path: " + quoted(dir / "plain/inside.txt") + "}"),
-                    Catch::Contains("option 'path'"));
+  auto stage = make_stage("file", Kind::sink, "{path: " + quoted(dir / "plain/inside.txt") + "}");
+  CHECK_FALSE(std::filesystem::exists(dir / "plain/inside.txt"));
+  CHECK_THROWS_WITH(stage.stage->start(), Catch::Contains("option 'path'"));
 }

@@ -6,6 +6,7 @@
 
 #include <boost/dll/shared_library.hpp>
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <dlfcn.h>
 
 #include <cstdlib>
@@ -91,9 +92,10 @@ TEST_CASE("each broken library gives one message naming the file and the reason"
   SECTION("ABI mismatch, with both versions") {
     const fs::path file = library("abi", "test_wrong_abi");
     CHECK(load_error(file) == file.string() +
-                                  ": ABI mismatch: weir_plugin_test_future was built against weir SDK ABI version 2, "
-                                  "this weir (" WEIR_VERSION_STRING
-                                  ") has ABI version 1; rebuild the plugin against this weir");
+                                  fmt::format(": ABI mismatch: weir_plugin_test_future was built against weir SDK ABI "
+                                              "version {}, this weir ({}) has ABI version {}; rebuild the plugin "
+                                              "against this weir",
+                                              weir::sdk_abi_version + 1, WEIR_VERSION_STRING, weir::sdk_abi_version));
   }
   SECTION("two plugins of one kind with one name in one library") {
     const fs::path file = library("twice", "test_same_name_twice");

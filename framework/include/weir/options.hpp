@@ -75,8 +75,9 @@ struct Size {
   friend bool operator==(Size, Size) = default;
 };
 
-// A regular expression, checked (RE2 syntax) when the pipeline loads; the
-// plugin compiles `text` with its engine.
+// A regular expression, checked (weir::Regex: RE2 syntax) when the pipeline
+// loads; the plugin compiles `text` with weir::Regex::compile and the flags
+// it wants.
 struct Pattern {
   std::string text;
 };

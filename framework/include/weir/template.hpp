@@ -3,6 +3,8 @@
 //   {payload} {priority} {id}   the message's own fields
 //   {attr:NAME} or {NAME}       an attribute (empty when missing)
 //   {{ and }}                   literal braces
+// Templates do not nest, and compiling reads the text once: no template can
+// exhaust the stack or take more than linear time.
 // A plugin may add variables of its own (generate: {seq}, {replica}); they take
 // precedence over attribute names. A '{' that is not followed by a name
 // character stays literal, so JSON such as {"a": 1} needs no escaping; a '{'
@@ -45,6 +47,8 @@ class Template {
       if (!literal.empty()) compiled.pieces_.push_back({Part::literal, std::move(literal), 0});
       literal.clear();
     };
+    // A name is scanned once and ends at the first character that cannot be
+    // in one ('{' cannot), so the text is read in linear time.
     for (std::size_t i = 0; i < text.size(); ++i) {
       char c = text[i];
       if ((c == '{' || c == '}') && i + 1 < text.size() && text[i + 1] == c) {

@@ -1,8 +1,7 @@
 #include "config/option_values.hpp"
 
-#include "config/pattern_check.hpp"
-
 #include <weir/condition.hpp>
+#include <weir/regex.hpp>
 #include <weir/template.hpp>
 
 #include <fmt/format.h>
@@ -122,7 +121,11 @@ std::optional<Value> convert_scalar(const YAML::Node& node, OptionType type, con
       }
       return Value::of_string(text);
     case OptionType::regex:
-      if (auto problem = pattern_problem(text)) return inside(problem->message, problem->column, "RE2 syntax");
+      try {
+        (void)Regex::compile(text);
+      } catch (const RegexError& e) {
+        return inside(e.what(), static_cast<int>(e.offset()) + 1, "RE2 syntax");
+      }
       return Value::of_string(text);
     case OptionType::message_template:
       try {

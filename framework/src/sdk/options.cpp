@@ -1,6 +1,7 @@
 #include <weir/condition.hpp>
 #include <weir/options.hpp>
 #include <weir/plugin.hpp>
+#include <weir/regex.hpp>
 #include <weir/template.hpp>
 
 #include <fmt/format.h>
@@ -201,7 +202,12 @@ Condition Options::scalar<Condition>(std::string_view name, const Value& value) 
   }
 }
 template <>
-Pattern Options::scalar<Pattern>(std::string_view, const Value& value) {
+Pattern Options::scalar<Pattern>(std::string_view name, const Value& value) {
+  try {
+    (void)Regex::compile(value.scalar_text());
+  } catch (const RegexError& e) {
+    reject_option(name, e.what(), "RE2 syntax", static_cast<int>(e.offset()) + 1);
+  }
   return Pattern{value.scalar_text()};
 }
 template <>

@@ -2,14 +2,13 @@
 // each message wait for its slot. Waiting (instead of dropping) holds the
 // replica, its input channel fills, and the backpressure reaches the source.
 
+#include <weir_std/rate_bucket.hpp>
 #include <weir_std/shared_by_stage.hpp>
 #include <weir_std/waiting.hpp>
 
 #include <weir/plugin.hpp>
 
 #include <fmt/format.h>
-
-#include <mutex>
 
 namespace weir::stdp {
 namespace {
@@ -19,55 +18,38 @@ const Option<double> rate{.name = "rate",
                           .required = true,
                           .min = 0.001,
                           .example = "100"};
-const Option<std::int64_t> burst{.name = "burst",
-                                 .description = "Messages that may pass back to back after a quiet spell",
-                                 .default_value = "1",
-                                 .min = 1};
-
-// The generic cell rate algorithm: `next_` is when the bucket would be empty
-// again. A message's slot is the earliest time at most `burst` slots are
-// outstanding; reserving under the lock and waiting outside it keeps the
-// replicas fair and the lock short.
-class Bucket {
- public:
-  Bucket(double rate, std::int64_t burst)
-      : interval_(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / rate))),
-        tolerance_(interval_ * (burst - 1)) {}
-
-  Clock::time_point reserve(Clock::time_point now) {
-    std::lock_guard lock(mutex_);
-    Clock::time_point slot = std::max(now, next_ - tolerance_);
-    next_ = std::max(next_, slot) + interval_;
-    return slot;
-  }
-
- private:
-  std::mutex mutex_;
-  Clock::duration interval_;
-  Clock::duration tolerance_;
-  Clock::time_point next_{};
-};
+const Option<std::int64_t> burst{
+    .name = "burst",
+    .description = "Messages that may pass back to back after a quiet spell (plus up to 2 ms worth at the rate, the "
+                   "lag the schedule keeps so that late wake-ups do not lower the rate)",
+    .default_value = "1",
+    .min = 1};
 
 class Throttle final : public Processor {
  public:
   Throttle(const Options& options, const StageContext& context) {
     const double per_second = options[rate];
     const std::int64_t back_to_back = options[burst];
-    bucket_ = shared_by_key<Bucket>(
+    bucket_ = shared_by_key<RateBucket>(
         fmt::format("{}/{}/{}/{}", context.stage, context.plugin, per_second, back_to_back),
-        [&] { return std::make_shared<Bucket>(per_second, back_to_back); });
+        [&] { return std::make_shared<RateBucket>(per_second, back_to_back); });
   }
 
   void process(Message& message, Emitter& out) override {
-    // A stop cuts the wait short; the message still goes on, not lost.
-    wait_until(stopping_.get_token(), bucket_->reserve(Clock::now()));
+    // A stop cuts the wait short; the message still goes on, not lost. A
+    // slot already passed needs no wait (at high rates, most of them).
+    const Clock::time_point now = Clock::now();
+    if (const Clock::time_point slot = bucket_->reserve(now); slot > now) {
+      wait_until(stopping_.get_token(), slot);
+      bucket_->woke(slot, Clock::now());
+    }
     out.emit(std::move(message));
   }
 
   void stop() override { stopping_.request_stop(); }
 
  private:
-  std::shared_ptr<Bucket> bucket_;
+  std::shared_ptr<RateBucket> bucket_;
   std::stop_source stopping_;
 };
 

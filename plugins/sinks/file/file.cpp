@@ -27,7 +27,8 @@ const Option<std::filesystem::path> path{
     .name = "path", .description = "The file to append to", .required = true, .example = "out/messages.jsonl"};
 const Option<Format> format{
     .name = "format",
-    .description = "`raw` writes the payload; `json` writes id, priority, attributes and payload as one JSON object",
+    .description = "`raw` writes the payload; `json` writes id, priority, attributes and payload as one JSON object "
+                   "(a value that is not UTF-8 as NAME_base64, base64-encoded)",
     .default_value = "raw",
     .choices = {{"raw", Format::raw}, {"json", Format::json}}};
 const Option<FlushPolicy> flush_policy{

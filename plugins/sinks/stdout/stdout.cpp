@@ -17,7 +17,8 @@ enum class Format { raw, json };
 
 const Option<Format> format{
     .name = "format",
-    .description = "`raw` writes the payload; `json` writes id, priority, attributes and payload as one JSON object",
+    .description = "`raw` writes the payload; `json` writes id, priority, attributes and payload as one JSON object "
+                   "(a value that is not UTF-8 as NAME_base64, base64-encoded)",
     .default_value = "raw",
     .choices = {{"raw", Format::raw}, {"json", Format::json}}};
 const Option<bool> flush_each_batch{
