@@ -122,6 +122,7 @@ last=$(tail -n 1 <<<"$out")
 [[ "$last" == "weir: apt-get install failed"*"run: apt-get update && apt-get install -y --no-install-recommends "* ]] ||
   fail "the last line does not say what failed and what to run: $last"
 [ "$(grep -c '^weir: apt-get' <<<"$out")" -eq 1 ] || fail "more than one failure line: $out"
+grep -qF "enough free space" <<<"$out" || fail "apt-get's own words were not shown: $out"
 
 echo "-- apt-get says yes but installs nothing: caught"
 new_state aptlies "${rest[*]}" ""
