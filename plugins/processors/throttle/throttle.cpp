@@ -20,8 +20,7 @@ const Option<double> rate{.name = "rate",
                           .example = "100"};
 const Option<std::int64_t> burst{
     .name = "burst",
-    .description = "Messages that may pass back to back after a quiet spell (plus up to 2 ms worth at the rate, the "
-                   "lag the schedule keeps so that late wake-ups do not lower the rate)",
+    .description = "Messages that may pass back to back after a quiet spell (plus up to 2 ms worth at the rate)",
     .default_value = "1",
     .min = 1};
 
