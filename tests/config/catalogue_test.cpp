@@ -155,7 +155,7 @@ const std::vector<Case>& catalogue() {
        Plugins::standard},
       {"63-filter-matches.yaml",
        {},
-       {"63-filter-matches.yaml:9:30: error: stage 'words': option 'when': bad regular expression \"([a-z\": Unexpected character within '[...]' in regular expression"},
+       {"63-filter-matches.yaml:9:32: error: stage 'words': option 'when': bad regular expression \"([a-z\": missing ]: [a-z"},
        Plugins::standard},
       {"64-generate-sizes.yaml",
        {},

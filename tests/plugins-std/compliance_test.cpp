@@ -75,8 +75,6 @@ TEST_CASE("compliance: every standard plugin loads from the build's plugin folde
     for (const auto& option : entry->options()) {
       INFO("option " << option.name);
       CHECK_FALSE(option.description.empty());
-      CHECK((option.required || option.default_value || option.type == weir::OptionType::string ||
-             option.type == weir::OptionType::integer));
     }
   }
 }

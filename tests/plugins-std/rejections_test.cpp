@@ -28,8 +28,8 @@ struct Refusal {
   std::string says;    // part of the message
 };
 
-// The pipeline puts `config` at line 6; a source feeds nothing else, a
-// processor or sink reads `feed`.
+// The stage's config: lines start at line 8 for a source, 9 for a processor
+// or sink (which read `feed`).
 std::string pipeline(const Refusal& r) {
   std::string text = "pipeline: refusal\nstages:\n  feed:\n    plugin: generate\n  subject:\n";
   text += fmt::format("    plugin: {}\n", r.plugin);
@@ -42,18 +42,18 @@ std::string pipeline(const Refusal& r) {
 
 const std::vector<Refusal>& refusals() {
   static const std::vector<Refusal> list{
-      {"generate", Kind::source, "      payload_size: 100\n      payload_size_max: 10\n", 8, 25,
+      {"generate", Kind::source, "      payload_size: 100\n      payload_size_max: 10\n", 9, 25,
        "option 'payload_size_max': 10 is below payload_size 100"},
-      {"generate", Kind::source, "      templates:\n        - {payload: 'job {seq'}\n", 8, 28,
+      {"generate", Kind::source, "      templates:\n        - {payload: 'job {seq'}\n", 9, 30,
        "option 'templates[0].payload': placeholder '{seq' is not closed"},
-      {"generate", Kind::source, "      templates:\n        - {attributes: [a, b]}\n", 8, 23,
+      {"generate", Kind::source, "      templates:\n        - {attributes: [a, b]}\n", 9, 24,
        "option 'templates[0].attributes': '[a, b]' is not a map"},
-      {"generate", Kind::source, "      templates:\n        - {weight: 0}\n", 8, 19,
+      {"generate", Kind::source, "      templates:\n        - {weight: 0}\n", 9, 20,
        "option 'templates[0].weight': '0' is not a positive number"},
-      {"generate", Kind::source, "      templates:\n        - {payload: x, colour: blue}\n", 8, 11,
+      {"generate", Kind::source, "      templates:\n        - {payload: x, colour: blue}\n", 9, 11,
        "option 'templates[0]': unknown key 'colour'"},
-      {"json", Kind::processor, "      fields: [level, '', user]\n", 8, 23, "option 'fields[1]': an empty field name"},
-      {"set", Kind::processor, "      attributes: {'': x}\n", 8, 19, "option 'attributes': an empty attribute name"},
+      {"json", Kind::processor, "      fields: [level, '', user]\n", 9, 23, "option 'fields[1]': an empty field name"},
+      {"set", Kind::processor, "      attributes: {'': x}\n", 9, 19, "option 'attributes': an empty attribute name"},
       {"set", Kind::processor, "      remove: []\n", 5, 3, "option 'attributes': nothing to do"},
       {"file", Kind::source, "      path: /tmp/*/app.log\n      follow: true\n", 8, 13,
        "option 'path': '/tmp/*/app.log' has wildcards in its folder part"},

@@ -9,6 +9,7 @@
 // such fields again.
 
 #include <weir/message.hpp>
+#include <weir/options.hpp>
 #include <weir/utf8.hpp>
 
 #include <nlohmann/json.hpp>
@@ -22,6 +23,16 @@ namespace weir::stdp {
 
 // Attribute order is the message's own, which keeps output diffable.
 using Json = nlohmann::ordered_json;
+
+// The `format` option of the sinks that write lines (stdout, file): one
+// declaration, so the two cannot drift apart.
+enum class LineFormat { raw, json };
+inline const Option<LineFormat> line_format{
+    .name = "format",
+    .description = "`raw` writes the payload; `json` writes id, priority, attributes and payload as one JSON object "
+                   "(a value that is not UTF-8 as NAME_base64, base64-encoded)",
+    .default_value = "raw",
+    .choices = {{"raw", LineFormat::raw}, {"json", LineFormat::json}}};
 
 inline constexpr std::string_view base64_suffix = "_base64";
 

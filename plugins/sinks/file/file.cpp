@@ -20,17 +20,10 @@
 namespace weir::stdp {
 namespace {
 
-enum class Format { raw, json };
 enum class FlushPolicy { message, batch, stop };
 
 const Option<std::filesystem::path> path{
     .name = "path", .description = "The file to append to", .required = true, .example = "out/messages.jsonl"};
-const Option<Format> format{
-    .name = "format",
-    .description = "`raw` writes the payload; `json` writes id, priority, attributes and payload as one JSON object "
-                   "(a value that is not UTF-8 as NAME_base64, base64-encoded)",
-    .default_value = "raw",
-    .choices = {{"raw", Format::raw}, {"json", Format::json}}};
 const Option<FlushPolicy> flush_policy{
     .name = "flush",
     .description = "When buffered lines reach the file: after every `message`, every `batch`, or only at `stop` "
@@ -123,7 +116,7 @@ class OutputFile {
 class FileSink final : public Sink {
  public:
   FileSink(const Options& options, const StageContext&)
-      : json_(options[format] == Format::json),
+      : json_(options[line_format] == LineFormat::json),
         fsync_(options[fsync]),
         policy_(options[flush_policy]),
         path_(options[path]),
@@ -189,7 +182,7 @@ WEIR_PLUGIN(file_sink) {
     .kind = Kind::sink,
     .description =
         "Appends each message to a file as a raw line or a JSON line; flush and fsync policy; rotation by size",
-    .options = {path, format, flush_policy, fsync, rotate_bytes, rotate_keep, create_dirs},
+    .options = {path, line_format, flush_policy, fsync, rotate_bytes, rotate_keep, create_dirs},
     .example = plugin_example,
     .create = construct<FileSink>,
 };

@@ -13,14 +13,6 @@
 namespace weir::stdp {
 namespace {
 
-enum class Format { raw, json };
-
-const Option<Format> format{
-    .name = "format",
-    .description = "`raw` writes the payload; `json` writes id, priority, attributes and payload as one JSON object "
-                   "(a value that is not UTF-8 as NAME_base64, base64-encoded)",
-    .default_value = "raw",
-    .choices = {{"raw", Format::raw}, {"json", Format::json}}};
 const Option<bool> flush_each_batch{
     .name = "flush",
     .description = "Flush standard output after every batch (lines appear at once, even through a pipe)",
@@ -29,7 +21,7 @@ const Option<bool> flush_each_batch{
 class Stdout final : public Sink {
  public:
   Stdout(const Options& options, const StageContext&)
-      : json_(options[format] == Format::json), flush_(options[flush_each_batch]) {}
+      : json_(options[line_format] == LineFormat::json), flush_(options[flush_each_batch]) {}
 
   void write(const Message& message) override { write_batch({&message, 1}); }
 
@@ -57,7 +49,7 @@ WEIR_PLUGIN(stdout_sink) {
     .name = "stdout",
     .kind = Kind::sink,
     .description = "Writes each message to standard output as a raw line or a JSON line",
-    .options = {format, flush_each_batch},
+    .options = {line_format, flush_each_batch},
     .example = plugin_example,
     .create = construct<Stdout>,
 };
