@@ -68,6 +68,18 @@ struct Replica {
   std::shared_ptr<spdlog::logger> logger;
   std::stop_source stop;   // sources: asked to stop; all: scale-down
   std::jthread thread;
+  // "stage 'x' replica N": made once, so a crash handler can print it
+  // without allocating (see crash_context.hpp).
+  std::string label;
+  // The plugin hook the replica's thread is in or last entered: "run",
+  // "process", "write", "flush", "stop"; names what a stuck replica is stuck in.
+  std::atomic<const char*> hook{"start"};
+  std::atomic<bool> done{false};  // the thread has left the plugin for good
+  // Set by Pipeline::wait when the thread was still in plugin code after a
+  // forced stop and its grace: the thread is detached and left behind, and
+  // the messages it held are counted as abandoned.
+  bool abandoned = false;
+  std::uint64_t abandoned_in_hand = 0;
 
   Counter received, emitted, filtered, dead_lettered, failed, retried, outputs;
   Counter blocked_ns, starved_ns;

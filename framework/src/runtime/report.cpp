@@ -47,6 +47,10 @@ std::string RunReport::to_json(int indent) const {
     j["dropped"] = s.dropped;
     j["abandoned"] = s.abandoned;
     j["retried"] = s.retried;
+    if (s.stuck > 0) {
+      j["stuck"] = s.stuck;
+      j["abandoned_in_hand"] = s.abandoned_in_hand;
+    }
     j["offered"] = s.offered;
     j["outputs"] = s.outputs;
     j["unrouted"] = s.unrouted;

@@ -1,5 +1,7 @@
 #include "stage_loops.hpp"
 
+#include "exception_text.hpp"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -211,10 +213,8 @@ std::optional<AttemptError> attempt(F&& work) {
     return std::nullopt;
   } catch (const StageError& e) {
     return AttemptError{e.what(), e.retryable()};
-  } catch (const std::exception& e) {
-    return AttemptError{e.what(), false};
   } catch (...) {
-    return AttemptError{"unknown exception", false};
+    return AttemptError{current_exception_text(), false};
   }
 }
 
@@ -318,6 +318,7 @@ class Consumer {
 
 void run_source(RunState& run, StageRuntime& stage, Replica& replica) {
   auto& source = static_cast<Source&>(*replica.instance.stage);
+  replica.hook.store("run", std::memory_order_relaxed);
   Sender sender(run, stage, replica);
   SourceEmitter emitter(run, sender, replica);
   if (auto error = attempt([&] { source.run(emitter, replica.stop.get_token()); }))
@@ -327,6 +328,7 @@ void run_source(RunState& run, StageRuntime& stage, Replica& replica) {
 
 void run_processor(RunState& run, StageRuntime& stage, Replica& replica) {
   auto& processor = static_cast<Processor&>(*replica.instance.stage);
+  replica.hook.store("process", std::memory_order_relaxed);
   Consumer consumer(run, stage, replica);
   CollectingEmitter collector(run);
   // A retry or a dead letter needs the message as it came, not as a failed
@@ -360,6 +362,7 @@ void run_processor(RunState& run, StageRuntime& stage, Replica& replica) {
 
 void run_sink(RunState& run, StageRuntime& stage, Replica& replica) {
   auto& sink = static_cast<Sink&>(*replica.instance.stage);
+  replica.hook.store("write", std::memory_order_relaxed);
   Consumer consumer(run, stage, replica);
   std::vector<Message> messages;
   messages.reserve(max_batch);
@@ -388,9 +391,11 @@ void run_replica(RunState& run, StageRuntime& stage, Replica& replica) {
     case Kind::sink: run_sink(run, stage, replica); break;
   }
   Stage& instance = *replica.instance.stage;
+  replica.hook.store("flush", std::memory_order_relaxed);
   if (auto error = attempt([&] { instance.flush(); }))
     run.record_error(fmt::format("stage '{}' replica {}: flush failed: {}", stage.spec->name, replica.index,
                                  error->message));
+  replica.hook.store("stop", std::memory_order_relaxed);
   if (auto error = attempt([&] { instance.stop(); }))
     run.record_error(fmt::format("stage '{}' replica {}: stop failed: {}", stage.spec->name, replica.index,
                                  error->message));
