@@ -38,7 +38,8 @@ struct StageReport {
   std::uint64_t failed = 0;
   std::uint64_t dropped = 0;   // when_full drop_newest / drop_oldest
   std::uint64_t abandoned = 0; // still in the input channel at a forced stop, or held by a stuck replica
-  std::uint64_t abandoned_in_hand = 0;  // of `abandoned`: taken by a replica left stuck in plugin code
+  std::uint64_t abandoned_in_hand = 0;  // of `abandoned`: received, unhandled when the stop was forced (held by
+                                        // a replica, or by one left stuck in plugin code)
   unsigned stuck = 0;          // replicas still in plugin code after a forced stop's grace, left behind
   std::uint64_t retried = 0;   // retry attempts (not messages)
   std::uint64_t outputs = 0;   // messages sent downstream (a processor may emit several per input)

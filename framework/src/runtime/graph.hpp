@@ -79,9 +79,10 @@ struct Replica {
   // forced stop and its grace: the thread is detached and left behind, and
   // the messages it held are counted as abandoned.
   bool abandoned = false;
-  std::uint64_t abandoned_in_hand = 0;
+  std::uint64_t stuck_in_hand = 0;  // what it held then
 
   Counter received, emitted, filtered, dead_lettered, failed, retried, outputs;
+  Counter set_aside;  // received, then abandoned unhandled when the stop was forced
   Counter blocked_ns, starved_ns;
   Histogram latency;
   std::vector<Histogram> lane_wait;             // per input lane

@@ -305,15 +305,15 @@ void Pipeline::Impl::abandon_stuck() {
     for (auto& replica : stage->replicas) {
       if (replica->done.load(std::memory_order_acquire) || !replica->thread.joinable()) continue;
       const std::uint64_t resolved = replica->emitted.get() + replica->filtered.get() +
-                                     replica->dead_lettered.get() + replica->failed.get();
+                                     replica->dead_lettered.get() + replica->failed.get() + replica->set_aside.get();
       const std::uint64_t received = replica->received.get();
       replica->abandoned = true;
-      replica->abandoned_in_hand = stage->spec->kind == Kind::source || received < resolved ? 0 : received - resolved;
+      replica->stuck_in_hand = stage->spec->kind == Kind::source || received < resolved ? 0 : received - resolved;
       replica->thread.detach();
       record_error(fmt::format("{} (plugin '{}') is stuck in {}() {} after the stop was forced; it is abandoned "
                                "with {} message(s) in hand",
                                replica->label, stage->spec->plugin, replica->hook.load(std::memory_order_relaxed),
-                               format_duration(spec.stop_grace), replica->abandoned_in_hand));
+                               format_duration(spec.stop_grace), replica->stuck_in_hand));
     }
   }
 }
@@ -563,7 +563,7 @@ RunReport Pipeline::Impl::report(RunStatus status) const {
         r.emitted = replica->emitted.get();
         s.per_replica.push_back(r);
         if (replica->abandoned) ++s.stuck;
-        s.abandoned_in_hand += replica->abandoned_in_hand;
+        s.abandoned_in_hand += replica->set_aside.get() + replica->stuck_in_hand;
         s.received += r.received;
         s.emitted += r.emitted;
         s.filtered += replica->filtered.get();

@@ -47,10 +47,8 @@ std::string RunReport::to_json(int indent) const {
     j["dropped"] = s.dropped;
     j["abandoned"] = s.abandoned;
     j["retried"] = s.retried;
-    if (s.stuck > 0) {
-      j["stuck"] = s.stuck;
-      j["abandoned_in_hand"] = s.abandoned_in_hand;
-    }
+    j["abandoned_in_hand"] = s.abandoned_in_hand;
+    if (s.stuck > 0) j["stuck"] = s.stuck;
     j["offered"] = s.offered;
     j["outputs"] = s.outputs;
     j["unrouted"] = s.unrouted;

@@ -245,6 +245,18 @@ class Consumer {
       if (n == 0) return;
       bool leave = false;
       accepted.clear();
+      // The whole batch is received (taken by this replica) before any of it
+      // is handled: what the replica holds is then always received minus
+      // handled, so a replica left stuck in plugin code holds a known number
+      // of messages (see Pipeline::Impl::abandon_stuck) without anyone
+      // reading its batch.
+      for (auto& item : batch_) {
+        Envelope& envelope = item.value;
+        if (envelope.poison) continue;
+        replica_.delivered[envelope.edge].add();
+        replica_.received.add();
+        replica_.lane_wait[item.lane].record(ns_between(envelope.queued, taken));
+      }
       for (auto& item : batch_) {
         Envelope& envelope = item.value;
         if (envelope.poison) {
@@ -253,12 +265,9 @@ class Consumer {
           continue;
         }
         if (run_.forced.load(std::memory_order_relaxed)) {
-          stage_.inputs[envelope.edge]->abandoned.fetch_add(1, std::memory_order_relaxed);
+          replica_.set_aside.add();  // received, then abandoned in hand
           continue;
         }
-        replica_.delivered[envelope.edge].add();
-        replica_.received.add();
-        replica_.lane_wait[item.lane].record(ns_between(envelope.queued, taken));
         if constexpr (whole_batches) {
           accepted.push_back(&envelope);
         } else {

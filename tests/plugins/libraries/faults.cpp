@@ -4,6 +4,8 @@
 // (SIGSEGV, SIGABRT) in the hook the pipeline names.
 #include "test_stages.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <condition_variable>
 #include <csignal>
 #include <cstdlib>
@@ -39,8 +41,10 @@ std::span<const weir::OptionSpec> fault_options() {
   return specs;
 }
 
-// Never returns: what a plugin stuck on a lock, a socket or a device looks like.
-[[noreturn]] void block_forever() {
+// Never returns: what a plugin stuck on a lock, a socket or a device looks
+// like. Says so first, so a test can act once it is stuck.
+[[noreturn]] void block_forever(const std::shared_ptr<spdlog::logger>& logger, const char* where) {
+  logger->warn("test_fault: blocking forever in {}", where);
   static std::mutex mutex;
   static std::condition_variable never;
   std::unique_lock lock(mutex);
@@ -51,7 +55,7 @@ class Fault {
  public:
   Fault(const weir::Options& options, const weir::StageContext& context)
       : fault_(options.string("fault")), hook_(options.string("hook")), after_(options.integer("after")),
-        stage_(context.stage) {
+        stage_(context.stage), logger_(context.logger) {
     at("constructor");
   }
 
@@ -63,7 +67,7 @@ class Fault {
     if (fault_ == "throw_weir") throw weir::RetryableError(what);
     if (fault_ == "throw_int") throw 7;
     if (fault_ == "throw_own") throw OwnError{};
-    if (fault_ == "block") block_forever();
+    if (fault_ == "block") block_forever(logger_, hook.c_str());
     if (fault_ == "segv") {
       volatile int* nowhere = nullptr;
       *nowhere = 1;
@@ -80,6 +84,9 @@ class Fault {
   std::int64_t after_;
   std::int64_t handled_ = 0;
   std::string stage_;
+
+ public:
+  std::shared_ptr<spdlog::logger> logger_;
 };
 
 class FaultSource final : public weir::Source {
@@ -92,7 +99,7 @@ class FaultSource final : public weir::Source {
       if (stop.stop_requested() && !ignore_stop_) return;
       fault_.work();
       if (!out.emit(weir::Message(std::to_string(i)))) {
-        if (ignore_stop_) block_forever();
+        if (ignore_stop_) block_forever(fault_.logger_, "run, ignoring emit() returning false");
         return;
       }
     }
