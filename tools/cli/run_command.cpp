@@ -34,6 +34,7 @@ struct RunOptions {
   std::string report;
   std::string metrics;
   std::vector<std::string> fail_on;
+  bool strict = false;
   bool progress = false;
   bool no_progress = false;
 };
@@ -93,7 +94,8 @@ void publish(const RunOptions& options, const RunReport& report) {
   }
 }
 
-// --fail-on OUTCOME: a run that ended with messages in that outcome fails.
+// --fail-on OUTCOME: a run that ended with messages in that outcome fails;
+// --strict: so does one whose plugins logged warnings.
 bool fails_on(const RunOptions& options, const RunReport& report) {
   for (const std::string& outcome : options.fail_on)
     for (const auto& s : report.stages) {
@@ -105,6 +107,12 @@ bool fails_on(const RunOptions& options, const RunReport& report) {
         return true;
       }
     }
+  if (options.strict)
+    for (const auto& s : report.stages)
+      if (s.warnings > 0) {
+        spdlog::error("--strict: stage '{}' logged {} warning(s)", s.name, s.warnings);
+        return true;
+      }
   return false;
 }
 
@@ -279,6 +287,8 @@ std::pair<CLI::App*, Runner> setup(CLI::App& app) {
                       "Exit 1 when the run ends with messages in this outcome: failed, dead_lettered or dropped "
                       "(repeatable)")
       ->check(CLI::IsMember({"failed", "dead_lettered", "dropped"}));
+  command->add_flag("--strict", options->strict,
+                    "Exit 1 when a plugin logged a warning (a file it could not read, a line cut short, ...)");
   command->add_option("--metrics", options->metrics,
                       "Serve Prometheus metrics at http://HOST:PORT/metrics while running (port 0: any free port)");
   return {command, [options] { return run(*options); }};

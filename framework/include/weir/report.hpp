@@ -41,6 +41,7 @@ struct StageReport {
   std::uint64_t abandoned_in_hand = 0;  // of `abandoned`: received, unhandled when the stop was forced (held by
                                         // a replica, or by one left stuck in plugin code)
   unsigned stuck = 0;          // replicas still in plugin code after a forced stop's grace, left behind
+  std::uint64_t warnings = 0;  // records the plugin logged at warning level or above (`weir run --strict` fails on them)
   std::uint64_t retried = 0;   // retry attempts (not messages)
   std::uint64_t outputs = 0;   // messages sent downstream (a processor may emit several per input)
   std::uint64_t unrouted = 0;  // outputs no consumer took (no `when:` matched and no `.unmatched` stage)

@@ -4,6 +4,7 @@
 // and the replicas that run the stage instances.
 
 #include "histogram.hpp"
+#include "log_counter.hpp"
 
 #include <weir/lanes.hpp>
 #include <weir/registry.hpp>
@@ -65,7 +66,9 @@ struct EdgeCounters {
 struct Replica {
   unsigned index = 0;
   StageInstance instance;
-  std::shared_ptr<spdlog::logger> logger;
+  std::shared_ptr<spdlog::logger> logger;         // the runtime's lines about this replica
+  std::shared_ptr<spdlog::logger> plugin_logger;  // the plugin's (StageContext::logger): its warnings are counted
+  std::shared_ptr<LogCounter> warnings;
   std::stop_source stop;   // sources: asked to stop; all: scale-down
   std::jthread thread;
   // "stage 'x' replica N": made once, so a crash handler can print it

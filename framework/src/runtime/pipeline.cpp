@@ -33,6 +33,7 @@ namespace weir {
 
 using runtime::Envelope;
 using runtime::InputEdge;
+using runtime::LogCounter;
 using runtime::Replica;
 using runtime::Route;
 using runtime::StageRuntime;
@@ -184,7 +185,17 @@ std::unique_ptr<Replica> Pipeline::Impl::make_replica(StageRuntime& stage, unsig
   replica->index = index;
   replica->label = fmt::format("stage '{}' replica {}", stage.spec->name, index);
   replica->logger = spdlog::default_logger()->clone(stage.spec->name);
-  StageContext context{stage.spec->name, stage.spec->plugin, index, stage.spec->replicas, replica->logger};
+  replica->warnings = std::make_shared<LogCounter>();
+  replica->plugin_logger = replica->logger->clone(stage.spec->name);
+  replica->plugin_logger->sinks().push_back(replica->warnings);
+  // Warnings are counted whatever --log-level shows: the plugin's logger lets
+  // them through, and the shown sinks keep the level the user chose.
+  if (const auto shown = replica->logger->level(); shown > spdlog::level::warn) {
+    for (auto& sink : replica->plugin_logger->sinks())
+      if (sink != replica->warnings && sink->level() < shown) sink->set_level(shown);
+    replica->plugin_logger->set_level(spdlog::level::warn);
+  }
+  StageContext context{stage.spec->name, stage.spec->plugin, index, stage.spec->replicas, replica->plugin_logger};
   runtime::StageLabelScope in_plugin(replica->label.c_str());
   if (stage.spec->factory) {
     try {
@@ -564,6 +575,7 @@ RunReport Pipeline::Impl::report(RunStatus status) const {
         s.per_replica.push_back(r);
         if (replica->abandoned) ++s.stuck;
         s.abandoned_in_hand += replica->set_aside.get() + replica->stuck_in_hand;
+        s.warnings += replica->warnings->count();
         s.received += r.received;
         s.emitted += r.emitted;
         s.filtered += replica->filtered.get();
