@@ -23,7 +23,7 @@ std::span<const OptionSpec> throttle_options() {
        .min = 0.001, .example = "100"},
       {.name = "burst", .type = OptionType::integer,
        .description = "Messages that may pass back to back after a quiet spell (plus up to 2 ms worth at the "
-                      "rate, the lag the schedule keeps so that late wake-ups do not lower the rate)",
+                      "rate)",
        .default_value = "1", .min = 1},
   };
   return specs;
@@ -44,7 +44,10 @@ class Throttle final : public Processor {
     // A stop cuts the wait short; the message still goes on, not lost. A
     // slot already passed needs no wait (at high rates, most of them).
     const Clock::time_point now = Clock::now();
-    if (const Clock::time_point slot = bucket_->reserve(now); slot > now) wait_until(stopping_.get_token(), slot);
+    if (const Clock::time_point slot = bucket_->reserve(now); slot > now) {
+      wait_until(stopping_.get_token(), slot);
+      bucket_->woke(slot, Clock::now());
+    }
     out.emit(std::move(message));
   }
 
