@@ -229,7 +229,7 @@ class Consumer {
   // Takes batches until the queue is closed and drained, a pill arrives or the
   // stop is forced. With `whole_batches` (sinks), handle() gets every message
   // of a batch at once; otherwise (processors) one at a time, and a forced
-  // stop leaves the rest of the batch to be counted as abandoned rather than
+  // stop leaves the rest of the batch to be counted as abandoned (in hand) rather than
   // waiting for all of it to be processed.
   template <bool whole_batches, class Handle>
   void loop(Handle&& handle) {
@@ -249,14 +249,21 @@ class Consumer {
       // is handled: what the replica holds is then always received minus
       // handled, so a replica left stuck in plugin code holds a known number
       // of messages (see Pipeline::Impl::abandon_stuck) without anyone
-      // reading its batch.
+      // reading its batch. A batch taken once the stop is forced goes back
+      // to the books of its channel: abandoned there, as if never taken.
+      const bool forced_before = run_.forced.load(std::memory_order_relaxed);
       for (auto& item : batch_) {
         Envelope& envelope = item.value;
         if (envelope.poison) continue;
+        if (forced_before) {
+          stage_.inputs[envelope.edge]->abandoned.fetch_add(1, std::memory_order_relaxed);
+          continue;
+        }
         replica_.delivered[envelope.edge].add();
         replica_.received.add();
         replica_.lane_wait[item.lane].record(ns_between(envelope.queued, taken));
       }
+      bool in_hand = false;  // a message of this batch has been handled: the rest waits on it
       for (auto& item : batch_) {
         Envelope& envelope = item.value;
         if (envelope.poison) {
@@ -264,10 +271,14 @@ class Consumer {
           leave = true;
           continue;
         }
-        if (run_.forced.load(std::memory_order_relaxed)) {
+        if (forced_before) continue;
+        // A sink writes its batch whole; a processor finishes the message in
+        // hand and sets the rest aside once the stop is forced.
+        if (!whole_batches && in_hand && run_.forced.load(std::memory_order_relaxed)) {
           replica_.set_aside.add();  // received, then abandoned in hand
           continue;
         }
+        in_hand = true;
         if constexpr (whole_batches) {
           accepted.push_back(&envelope);
         } else {
