@@ -156,11 +156,11 @@ TEST_CASE("regex: RE2 syntax; backreferences and lookaround are rejected at thei
   CHECK(out[0].attributes.get("word") == "bye");
   CHECK(out[0].attributes.get("n") == "3");
   CHECK_THROWS_WITH(make_stage("regex", Kind::processor, R"({pattern: '(?P<word>[a-z]+) (?P=word)'})"),
-                    Catch::Contains(":8:41: error: stage 'subject': option 'pattern': backreferences"));
+                    Catch::Contains(":8:41: error: stage 'subject': option 'pattern': '") && Catch::Contains("backreferences"));
   CHECK_THROWS_WITH(make_stage("regex", Kind::processor, R"({pattern: '(?<n>\d+) \k<n>'})"),
-                    Catch::Contains(":8:34: error: stage 'subject': option 'pattern': backreferences"));
+                    Catch::Contains(":8:34: error: stage 'subject': option 'pattern': '") && Catch::Contains("backreferences"));
   CHECK_THROWS_WITH(make_stage("regex", Kind::processor, R"({pattern: 'a(?<=b)'})"),
-                    Catch::Contains(":8:25: error: stage 'subject': option 'pattern': lookbehind"));
+                    Catch::Contains(":8:25: error: stage 'subject': option 'pattern': '") && Catch::Contains("lookbehind"));
 }
 
 TEST_CASE("regex: no match filters, fails or passes; an attribute can be the text", "[plugins][regex]") {
@@ -324,4 +324,10 @@ TEST_CASE("json: nesting deeper than the limit fails the message, naming the byt
   REQUIRE(out.size() == 1);
   CHECK(out[0].attributes.get("x") == "[[[[\"{{");
   CHECK_THROWS_WITH(process(stage, message("{\"a\": 1,}")), Catch::Contains("not valid JSON (at byte 9)"));
+  // Found by fuzz_json: a number too large for a double threw out_of_range,
+  // which escaped on_invalid.
+  CHECK_THROWS_WITH(process(stage, message(R"({"n": 1e999})")),
+                    Catch::Equals("payload is not usable JSON: number overflow parsing '1e999'"));
+  auto filter = make_stage("json", Kind::processor, "{on_invalid: filter}");
+  CHECK(process(filter, message(R"({"n": 1e999})")).empty());
 }

@@ -124,7 +124,8 @@ std::optional<Value> convert_scalar(const YAML::Node& node, OptionType type, con
       try {
         (void)Regex::compile(text);
       } catch (const RegexError& e) {
-        return inside(e.what(), static_cast<int>(e.offset()) + 1, "RE2 syntax");
+        return inside(fmt::format("'{}' is not a valid regular expression: {}", text, e.what()),
+                      static_cast<int>(e.offset()) + 1);
       }
       return Value::of_string(text);
     case OptionType::message_template:

@@ -1,6 +1,7 @@
 #include "config/stage_construction.hpp"
 
 #include "embed/host_stages.hpp"
+#include "runtime/crash_context.hpp"
 
 #include <weir/options.hpp>
 
@@ -67,6 +68,10 @@ void check_construction(const StageSpec& stage, const PluginEntry& plugin, const
   if (detail::is_host_plugin(plugin.name())) return;
   const StageContext context{stage.name, stage.plugin, 0, stage.replicas, nullptr};
   const std::string who = fmt::format("stage '{}'", stage.name);
+  // Named as the runtime names the replica it constructs, so a crash in the
+  // constructor (reported by the crash handler) and a throw read the same.
+  const std::string replica = fmt::format("stage '{}' replica 0", stage.name);
+  runtime::StageLabelScope in_plugin(replica.c_str());
   try {
     StageInstance instance = plugin.create(stage.options, context);
   } catch (const OptionError& e) {
@@ -75,7 +80,7 @@ void check_construction(const StageSpec& stage, const PluginEntry& plugin, const
       at = e.column() > 0 && node->IsScalar() ? reporter.place_inside(*node, e.column()) : reporter.place(*node);
     reporter.error(at, fmt::format("{}: option '{}': {}", who, e.option(), e.problem()), e.hint());
   } catch (const std::exception& e) {
-    reporter.error(stage_place, fmt::format("{}: {}", who, e.what()));
+    reporter.error(stage_place, fmt::format("{}: {}", replica, e.what()));
   }
 }
 

@@ -1,6 +1,8 @@
 // The in-memory side of the registry: entries, lookups, construction.
 // Finding and loading libraries lives in library_loader.cpp.
 
+#include "runtime/exception_text.hpp"
+
 #include <weir/registry.hpp>
 
 #include <boost/dll/shared_library.hpp>
@@ -52,11 +54,9 @@ StageInstance PluginEntry::create(const Options& options, const StageContext& co
   try {
     instance.stage = descriptor_->create(options, context);
   } catch (const OptionError&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw PluginError(fmt::format("{}: constructor threw: {}", plugin(), e.what()));
+    throw;  // the caller knows where the option is
   } catch (...) {
-    throw PluginError(fmt::format("{}: constructor threw a non-standard exception", plugin()));
+    throw PluginError(fmt::format("{}: constructor threw: {}", plugin(), runtime::current_exception_text()));
   }
   if (!instance.stage) throw PluginError(fmt::format("{}: factory returned no stage", plugin()));
   if (!is_kind(*instance.stage, kind()))

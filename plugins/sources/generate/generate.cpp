@@ -137,7 +137,7 @@ class Generate final : public Source {
         if (!field.is_map())
           reject_option(where, fmt::format("'{}' is not a map", field.to_text()), "a map of attribute names to values");
         for (const auto& [name, text] : field.as_map()) {
-          std::erase_if(result.attributes, [&](const auto& entry) { return entry.first == name; });
+          std::erase_if(result.attributes, [&name = name](const auto& entry) { return entry.first == name; });
           result.attributes.emplace_back(name, compile(where + "." + name, text));
         }
       } else if (key == "priority") {
