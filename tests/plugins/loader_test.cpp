@@ -91,9 +91,9 @@ TEST_CASE("each broken library gives one message naming the file and the reason"
   SECTION("ABI mismatch, with both versions") {
     const fs::path file = library("abi", "test_wrong_abi");
     CHECK(load_error(file) == file.string() +
-                                  ": ABI mismatch: weir_plugin_test_future was built against weir SDK ABI version 2, "
+                                  ": ABI mismatch: weir_plugin_test_future was built against weir SDK ABI version 3, "
                                   "this weir (" WEIR_VERSION_STRING
-                                  ") has ABI version 1; rebuild the plugin against this weir");
+                                  ") has ABI version 2; rebuild the plugin against this weir");
   }
   SECTION("two plugins of one kind with one name in one library") {
     const fs::path file = library("twice", "test_same_name_twice");

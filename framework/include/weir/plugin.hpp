@@ -103,7 +103,7 @@ class BOOST_SYMBOL_VISIBLE Sink : public Stage {
 // ---- Export -----------------------------------------------------------------
 
 // Bumped whenever a header in the SDK changes layout or virtual tables.
-inline constexpr std::uint32_t sdk_abi_version = 1;
+inline constexpr std::uint32_t sdk_abi_version = 2;
 inline constexpr std::uint32_t plugin_magic = 0x57454952;  // "WEIR"
 
 namespace detail {

@@ -93,6 +93,7 @@ void Pipeline::Impl::build() {
       if (!hint.empty()) d.hint = fmt::format("did you mean '{}'?", hint);
       problems.push_back(std::move(d));
     }
+    if (stage->spec->kind == Kind::source) stage->ack_books = std::make_shared<runtime::AckBooks>();
     if (stage->spec->kind != Kind::source) {
       const auto& lanes = stage->spec->lanes;
       if (lanes.empty()) {
@@ -246,7 +247,10 @@ void Pipeline::Impl::drain_abandoned() {
   for (auto& stage : stages) {
     if (!stage->queue) continue;
     while (auto item = stage->queue->try_recv())
-      if (!item->value.poison) stage->inputs[item->value.edge]->abandoned.fetch_add(1, std::memory_order_relaxed);
+      if (!item->value.poison) {
+        stage->inputs[item->value.edge]->abandoned.fetch_add(1, std::memory_order_relaxed);
+        runtime::fail_copy(item->value.message, AckFailure::abandoned, "abandoned: the pipeline was forced to stop");
+      }
   }
 }
 
@@ -336,9 +340,16 @@ RunReport Pipeline::wait() {
     for (auto& replica : stage->replicas)
       if (replica->thread.joinable()) replica->thread.join();
   }
+  // What a forced stop left queued settles as abandoned; then every
+  // acknowledgement is settled and the sources may commit and close.
+  impl.drain_abandoned();
+  for (auto& stage : impl.stages) {
+    if (stage->spec->kind != Kind::source) continue;
+    std::lock_guard lock(stage->replicas_mutex);
+    for (auto& replica : stage->replicas) runtime::stop_replica(impl, *stage, *replica);
+  }
   std::lock_guard final_lock(impl.final_mutex);
   impl.end_time = Clock::now();
-  impl.drain_abandoned();
   impl.joined = true;
   RunStatus status = RunStatus::drained;
   {
@@ -459,6 +470,12 @@ RunReport Pipeline::Impl::report(RunStatus status) const {
         }
         for (std::size_t e = 0; e < delivered.size(); ++e) delivered[e] += replica->delivered[e].get();
       }
+    }
+    if (stage->ack_books && stage->ack_books->attached.load(std::memory_order_acquire) > 0) {
+      s.acknowledges = true;
+      s.pending_acks = stage->ack_books->pending();  // first: it reads the settled counts before `attached`
+      s.acked = stage->ack_books->acked.load(std::memory_order_acquire);
+      s.nacked = stage->ack_books->nacked.load(std::memory_order_acquire);
     }
     s.latency = Histogram::percentiles(latency);
     s.wait = Histogram::percentiles(wait);
