@@ -158,7 +158,7 @@ TEST_CASE("parse errors name the 1-based column inside the expression", "[config
   CHECK(error_message("a & b") == "'&' is not an operator (use '&&')");
   CHECK(error_column("kind in [1, ]") == 13);
   CHECK(error_column("kind matches 5") == 14);
-  CHECK(error_column(R"(user matches "(")") == 14);
+  CHECK(error_column(R"(user matches "(")") == 15);  // the '(' inside the string
   CHECK(error_message(R"(user matches "(")").rfind("bad regular expression \"(\": ", 0) == 0);
   CHECK(error_column("exists(1)") == 8);
   CHECK(error_column("") == 1);
@@ -168,4 +168,46 @@ TEST_CASE("parse errors name the 1-based column inside the expression", "[config
   CHECK(error_column("a == b c") == 8);
   CHECK(error_column("kind == in") == 9);
   CHECK(error_column("priority > 1 ^ 2") == 14);
+}
+
+// Each of these crashed or stalled the process with std::regex and a
+// recursive parser without limits (issue 16).
+TEST_CASE("matches is linear: a 400 KB line and a pattern that backtracks exponentially", "[config][condition]") {
+  // std::regex recursed once per character here and overflowed the stack.
+  Message long_line(std::string(400 * 1024, 'a') + "c");
+  CHECK(eval(R"(payload matches "(a|b)*c")", long_line));
+  long_line.payload.back() = 'd';
+  CHECK_FALSE(eval(R"(payload matches "(a|b)*c")", long_line));
+  // Exponential backtracking: seconds at 26 characters, ×4 per 2 more; at
+  // 60 this would not finish in a human lifetime.
+  const Message hostile(std::string(60, 'a') + "!");
+  CHECK_FALSE(eval(R"(payload matches "^(a+)+$")", hostile));
+  CHECK(eval(R"(payload matches "^(a+)+$")", Message(std::string(60, 'a'))));
+}
+
+TEST_CASE("matches takes RE2 syntax and rejects backreferences and lookaround with a column", "[config][condition]") {
+  CHECK(eval(R"c(kind matches "^(?P<what>image)_(?<how>\\w+)$")c", job("image_resize")));
+  CHECK(eval(R"c(kind matches "(?i)^IMAGE")c", job("image_resize")));
+  // Columns: the opening quote is column 14, the pattern starts at 15.
+  CHECK(error_column(R"c(kind matches "(a)\\1")c") == 18);
+  CHECK_THAT(error_message(R"c(kind matches "(a)\\1")c"), Catch::Contains("backreferences"));
+  CHECK(error_column(R"c(kind matches "x(?=y)")c") == 16);
+  CHECK_THAT(error_message(R"c(kind matches "x(?=y)")c"), Catch::Contains("lookahead"));
+  CHECK(error_column(R"c(kind matches "x(?<!y)")c") == 16);
+  CHECK_THAT(error_message(R"c(kind matches "x(?<!y)")c"), Catch::Contains("lookbehind"));
+  CHECK(error_column(R"c(kind matches "ab[z-a]")c") == 18);  // RE2's own error, placed at its fragment
+}
+
+TEST_CASE("nesting deeper than the limit is an error at the token that goes over", "[config][condition]") {
+  const auto nested = [](std::size_t depth) {
+    return std::string(depth, '(') + "kind == \"x\"" + std::string(depth, ')');
+  };
+  CHECK(eval(nested(Condition::max_depth), job("x")));
+  CHECK(error_column(nested(Condition::max_depth + 1)) == Condition::max_depth + 1);
+  CHECK_THAT(error_message(nested(5000)), Catch::Contains("nested deeper than"));
+  CHECK(error_column(nested(5000)) == Condition::max_depth + 1);
+
+  CHECK(eval(std::string(Condition::max_depth, '!') + "exists(kind)", job("x")));
+  CHECK(error_column(std::string(10000, '!') + "exists(kind)") == Condition::max_depth + 1);
+  CHECK(error_column(std::string(2000, '!') + std::string(2000, '(') + "kind") == Condition::max_depth + 1);
 }

@@ -1,17 +1,27 @@
 cmake_minimum_required(VERSION 3.25)
 
 # Run by ctest (see CMakeLists.txt here): BUILD_DIR, WORK_DIR, GENERATOR,
-# CXX_COMPILER. Every step that fails stops the test with what it printed.
+# CXX_COMPILER, and PACKAGE: `installed` (find_package(weir) from an install
+# prefix made from the build) or `build-tree` (-Dweir_DIR=BUILD_DIR, nothing
+# installed). Every step that fails stops the test with what it printed.
 
 include("${CMAKE_CURRENT_LIST_DIR}/package_steps.cmake")
 
-set(prefix "${WORK_DIR}/prefix")
-set(weir "${prefix}/bin/weir")
 # The author's environment must not leak in: only what the test names counts.
 set(ENV{WEIR_PLUGIN_PATH} "")
-
 file(REMOVE_RECURSE "${WORK_DIR}")
-step("installing the build" ${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${prefix}")
+
+if(PACKAGE STREQUAL "installed")
+  set(prefix "${WORK_DIR}/prefix")
+  set(weir "${prefix}/bin/weir")
+  set(find_weir "-DCMAKE_PREFIX_PATH=${prefix}")
+  step("installing the build" ${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${prefix}")
+elseif(PACKAGE STREQUAL "build-tree")
+  set(weir "${BUILD_DIR}/bin/weir")
+  set(find_weir "-Dweir_DIR=${BUILD_DIR}")
+else()
+  message(FATAL_ERROR "PACKAGE must be installed or build-tree, not '${PACKAGE}'")
+endif()
 
 # new-plugin NAME KIND, then what `weir plugins NAME` and the project's own
 # pipeline must print.
@@ -19,9 +29,9 @@ function(check_new_plugin name kind description)
   cmake_parse_arguments(ARG "" "" "RUN_PRINTS" ${ARGN})
   set(project "${WORK_DIR}/${name}")
   step("weir new-plugin ${name}" "${weir}" new-plugin ${name} --kind ${kind} --dir "${project}")
-  step("configuring ${name} against the installed weir"
+  step("configuring ${name} against the ${PACKAGE} weir (${find_weir})"
     ${CMAKE_COMMAND} -S "${project}" -B "${project}/build" -G "${GENERATOR}"
-    -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=${CXX_COMPILER} "-DCMAKE_PREFIX_PATH=${prefix}"
+    -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=${CXX_COMPILER} "${find_weir}"
     "-DCMAKE_CXX_FLAGS=-Wall -Wextra -Wpedantic -Werror")
   step("building ${name}" ${CMAKE_COMMAND} --build "${project}/build")
   if(NOT EXISTS "${project}/build/plugins/libweir_${name}.so")
@@ -48,6 +58,9 @@ check_new_plugin(greet source "Produces numbered greetings"
 check_new_plugin(show sink "Prints payloads behind a prefix"
   RUN_PRINTS "show: hello 0\n" "show: hello 4\n")
 
+if(NOT PACKAGE STREQUAL "installed")
+  return()
+endif()
 # Installed next to weir's own plugins, a plugin needs no plugin path at all.
 step("installing shout" ${CMAKE_COMMAND} --install "${WORK_DIR}/shout/build" --prefix "${prefix}")
 step("weir plugins after install" "${weir}" plugins shout)

@@ -76,6 +76,32 @@ TEST_CASE("file source: reads every matching file in order, including an untermi
   CHECK(out.messages[2].attributes.get("from") == (dir / "b.log").string());
 }
 
+// Before issue 16 a line of exactly max_line_bytes gave an extra empty
+// message, and huge lines took quadratic time.
+TEST_CASE("file source: long lines are cut into pieces of max_line_bytes, with no empty piece after an exact "
+          "multiple", "[plugins][file_source]") {
+  TempDir dir;
+  append_file(dir / "a.log", "abcd\nefghijkl\nx\nabc\r\n" + std::string(10, 'y'));
+  CHECK(read_all("{path: " + quoted(dir / "a.log") + ", max_line_bytes: 4}") ==
+        Lines{"abcd", "efgh", "ijkl", "x", "abc", "yyyy", "yyyy", "yy"});
+
+  // Lines far longer than one read, at and around multiples of the limit.
+  const std::size_t limit = 1 << 20;
+  const std::string exact(3 * limit, 'e');
+  const std::string over(5 * limit + 7, 'o');
+  append_file(dir / "big.log", exact + "\n" + over + "\nend\n");
+  const Lines pieces = read_all("{path: " + quoted(dir / "big.log") + ", max_line_bytes: " +
+                                std::to_string(limit) + ", checkpoint: " + quoted(dir / "offsets") + "}");
+  REQUIRE(pieces.size() == 3 + 6 + 1);
+  for (std::size_t i = 0; i < 8; ++i) CHECK(pieces[i] == std::string(limit, i < 3 ? 'e' : 'o'));
+  CHECK(pieces[8] == std::string(7, 'o'));
+  CHECK(pieces[9] == "end");
+  // The offsets handed on add up to the file: a restart reads nothing again.
+  CHECK(read_all("{path: " + quoted(dir / "big.log") + ", max_line_bytes: " + std::to_string(limit) +
+                 ", checkpoint: " + quoted(dir / "offsets") + "}")
+            .empty());
+}
+
 TEST_CASE("file source: a checkpoint resumes after the last emitted line", "[plugins][file_source]") {
   TempDir dir;
   auto log = dir / "app.log";

@@ -87,6 +87,25 @@ TEST_CASE("json: parses all fields or chosen ones into attributes", "[plugins][j
   CHECK(out[0].payload == "boom");
 }
 
+TEST_CASE("json: render writes values that are not UTF-8 as NAME_base64, and parse reads them back",
+          "[plugins][json]") {
+  auto render = make_stage("json", Kind::processor, "{mode: render}");
+  const std::string bytes("\xff\x00\xc3(", 4);
+  auto out = process(render, message(bytes, {{"user", "ann"}, {"raw", "\xe9t\xe9"}}));
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].payload == R"({"user":"ann","raw_base64":"6XTp","payload_base64":"/wDDKA=="})");
+  auto parse = make_stage("json", Kind::processor, "{payload_from: payload}");
+  auto back = process(parse, out[0]);
+  REQUIRE(back.size() == 1);
+  CHECK(back[0].payload == bytes);
+  CHECK(back[0].attributes.get("raw") == "\xe9t\xe9");
+  CHECK_FALSE(back[0].attributes.contains("raw_base64"));
+  // A field that merely ends in _base64 but holds no base64 stays as it is.
+  back = process(parse, message(R"({"note_base64": "not base64!"})"));
+  REQUIRE(back.size() == 1);
+  CHECK(back[0].attributes.get("note_base64") == "not base64!");
+}
+
 TEST_CASE("json: invalid payloads fail, filter or pass as configured", "[plugins][json]") {
   auto fail = make_stage("json", Kind::processor, "{}");
   CHECK_THROWS_AS(process(fail, message("not json")), weir::PermanentError);
@@ -130,14 +149,18 @@ TEST_CASE("regex: named groups in both syntaxes become attributes", "[plugins][r
   CHECK(out[0].attributes.get("message") == "started");
 }
 
-TEST_CASE("regex: back-references by name, character classes with parentheses", "[plugins][regex]") {
-  auto stage = make_stage("regex", Kind::processor,
-                          R"({pattern: '(?P<word>[a-z]+) (?P=word) [(](?<n>\d+)[)] \k<n>', mode: match})");
-  auto out = process(stage, message("bye bye (3) 3"));
+TEST_CASE("regex: RE2 syntax; backreferences and lookaround are rejected with their offset", "[plugins][regex]") {
+  auto stage = make_stage("regex", Kind::processor, R"({pattern: '(?P<word>[a-z]+) [(](?<n>\d+)[)]', mode: match})");
+  auto out = process(stage, message("bye (3)"));
   REQUIRE(out.size() == 1);
   CHECK(out[0].attributes.get("word") == "bye");
   CHECK(out[0].attributes.get("n") == "3");
-  CHECK(process(stage, message("bye ciao (3) 3")).empty());
+  CHECK_THROWS_WITH(make_stage("regex", Kind::processor, R"({pattern: '(?P<word>[a-z]+) (?P=word)'})"),
+                    Catch::Contains("at offset 17: backreferences"));
+  CHECK_THROWS_WITH(make_stage("regex", Kind::processor, R"({pattern: '(?<n>\d+) \k<n>'})"),
+                    Catch::Contains("at offset 10: backreferences"));
+  CHECK_THROWS_WITH(make_stage("regex", Kind::processor, R"({pattern: 'a(?<=b)'})"),
+                    Catch::Contains("at offset 1: lookbehind"));
 }
 
 TEST_CASE("regex: no match filters, fails or passes; an attribute can be the text", "[plugins][regex]") {
@@ -157,7 +180,7 @@ TEST_CASE("regex: no match filters, fails or passes; an attribute can be the tex
 }
 
 TEST_CASE("regex: an invalid pattern is rejected naming the option", "[plugins][regex]") {
-  for (const char* pattern : {"'(?P<level>[a-z]+'", "'(?P<1x>a)'", "'(?P<a>x)(?P<a>y)'", "'(?P=nope)'", "'[z-a]'"})
+  for (const char* pattern : {"'(?P<level>[a-z]+'", "'(?P<a>x)(?P<a>y)'", "'(?P=nope)'", "'[z-a]'", "'a{2000}'", "'a**+'"})
     CHECK_THROWS_WITH(make_stage("regex", Kind::processor, std::string("{pattern: ") + pattern + "}"),
                       Catch::Contains("option 'pattern'"));
 }
@@ -260,8 +283,51 @@ TEST_CASE("fail: `times` lets a chosen message succeed after that many failures"
   CHECK(process(stage, m).size() == 1);
 }
 
-TEST_CASE("regex: a text over max_length does not match instead of exhausting the stack", "[plugins][regex]") {
+TEST_CASE("regex: a text over max_length, when set, does not match", "[plugins][regex]") {
   auto stage = make_stage("regex", Kind::processor, "{pattern: '^(?P<all>.*)$', max_length: 1000, on_mismatch: fail}");
   CHECK(process(stage, message(std::string(1000, 'x'))).size() == 1);
   CHECK_THROWS_WITH(process(stage, message(std::string(1001, 'x'))), Catch::Contains("max_length"));
+}
+
+// std::regex recursed per character (a crash past some 100 KB) and
+// backtracked exponentially; the stage cut texts at 16 KiB to survive.
+TEST_CASE("regex: long texts and backtracking patterns match in linear time, with no length cut-off",
+          "[plugins][regex]") {
+  auto whole = make_stage("regex", Kind::processor, "{pattern: '^(?P<head>a{3})(?P<rest>(a|b)*)c$', on_mismatch: fail}");
+  auto out = process(whole, message(std::string(4 << 20, 'a') + "c"));
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].attributes.get("head") == "aaa");
+  CHECK(out[0].attributes.get("rest").size() == (4u << 20) - 3);
+  auto nested = make_stage("regex", Kind::processor, "{pattern: '^(?P<run>(a+)+)$', on_mismatch: fail}");
+  CHECK_THROWS_WITH(process(nested, message(std::string(60, 'a') + "!")), Catch::Contains("does not match"));
+  CHECK(process(nested, message(std::string(60, 'a'))).size() == 1);
+}
+
+// A line of 90,000 '[' crashed the json processor (a recursive walk of the
+// parsed value overflowed the stack).
+TEST_CASE("json: nesting deeper than the limit fails the message, naming the byte", "[plugins][json]") {
+  auto stage = make_stage("json", Kind::processor, "{}");
+  const std::size_t limit = 128;
+  const std::string deep_array = std::string(90'000, '[') + std::string(90'000, ']');
+  CHECK_THROWS_WITH(process(stage, message(deep_array)),
+                    Catch::Contains("deeper than 128 levels") && Catch::Contains("at byte 129"));
+  const std::string deep_object = "{\"a\": " + [&] {
+    std::string text;
+    for (std::size_t i = 0; i < 100'000; ++i) text += "{\"[\":";
+    return text;
+  }();
+  CHECK_THROWS_WITH(process(stage, message(deep_object)), Catch::Contains("deeper than 128 levels"));
+  // Exactly at the limit is fine; brackets inside strings do not count.
+  const std::string at_limit =
+      "{\"x\": \"[[[[\\\"{{\", \"a\": " + std::string(limit - 1, '[') + std::string(limit - 1, ']') + "}";
+  auto out = process(stage, message(at_limit));
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].attributes.get("x") == "[[[[\"{{");
+  CHECK_THROWS_WITH(process(stage, message("{\"a\": 1,}")), Catch::Contains("not valid JSON (at byte 9)"));
+  // Found by fuzz_json: a number too large for a double threw out_of_range,
+  // which escaped on_invalid.
+  CHECK_THROWS_WITH(process(stage, message(R"({"n": 1e999})")),
+                    Catch::Equals("payload is not usable JSON: number overflow parsing '1e999'"));
+  auto filter = make_stage("json", Kind::processor, "{on_invalid: filter}");
+  CHECK(process(filter, message(R"({"n": 1e999})")).empty());
 }

@@ -85,6 +85,42 @@ TEST_CASE("file sink: appends raw or JSON lines, creating folders", "[plugins][f
   CHECK(line == "appended");
 }
 
+// Dead letters and JSON output replaced bytes that are not UTF-8 with
+// U+FFFD, so a dead-lettered line could not be replayed as it came (issue 16).
+TEST_CASE("file sink: bytes that are not UTF-8 are kept losslessly (base64) and replay exactly",
+          "[plugins][file]") {
+  TempDir dir;
+  auto path = dir / "dead-letters.jsonl";
+  const std::string bytes = std::string("latin-1 caf\xe9, a cut \xe2\x82 and NUL ") + '\0' + " \xff\xfe";
+  {
+    auto stage = make_stage("file", Kind::sink, "{format: json, path: " + quoted(path) + "}");
+    as<weir::Sink>(stage).write(message(bytes, {{"kind", "text"}, {"raw", "\x80\x81"}}));
+    as<weir::Sink>(stage).write(message("plain \xc3\xa9t\xc3\xa9", {{"kind", "text"}}));
+    stage.stage->stop();
+  }
+  std::istringstream lines(read_file(path));
+  std::string first_line, second_line;
+  std::getline(lines, first_line);
+  std::getline(lines, second_line);
+  const auto first = nlohmann::json::parse(first_line);
+  CHECK_FALSE(first.contains("payload"));
+  CHECK(first["payload_base64"].is_string());
+  CHECK(first["attributes"]["kind"] == "text");
+  CHECK_FALSE(first["attributes"].contains("raw"));
+  CHECK(first["attributes_base64"]["raw"] == "gIE=");
+  CHECK(nlohmann::json::parse(second_line)["payload"] == "plain \xc3\xa9t\xc3\xa9");  // valid UTF-8 stays text
+
+  // The replay the docs describe: each line through `json` with
+  // payload_from: payload gives the payload back byte for byte.
+  auto replay = make_stage("json", Kind::processor, "{payload_from: payload, fields: [priority]}");
+  auto out = process(replay, message(first_line));
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].payload == bytes);
+  out = process(replay, message(second_line));
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].payload == "plain \xc3\xa9t\xc3\xa9");
+}
+
 TEST_CASE("file sink: `flush: stop` holds lines until flush, `batch` writes each batch", "[plugins][file]") {
   TempDir dir;
   auto held = dir / "held.txt";

@@ -53,9 +53,11 @@ std::string class_name(const std::string& name) {
 constexpr const char* cmake_template = R"weir(cmake_minimum_required(VERSION 3.25)
 project(@NAME@ LANGUAGES CXX)
 
-# weir's installed package: the SDK headers, weir::framework and
-# weir_add_plugin. When weir is installed outside the default prefixes:
+# weir's package: the SDK headers, weir::framework and weir_add_plugin.
+# Installed outside the default prefixes:
 #   cmake -B build -DCMAKE_PREFIX_PATH=/where/weir/is/installed
+# A weir checkout's build tree, nothing installed:
+#   cmake -B build -Dweir_DIR=/path/to/weir/build/release
 find_package(weir REQUIRED)
 
 # Builds build/plugins/libweir_@NAME@.so (hidden visibility, linked to the
@@ -263,7 +265,8 @@ stages:
 
 constexpr const char* readme_template = R"weir(# @NAME@: a weir @KIND@ plugin
 
-Written by `weir new-plugin`. It builds against an installed weir and runs as is.
+Written by `weir new-plugin`. It builds against an installed weir, or a weir
+checkout's build tree, and runs as is.
 
 ## Build
 
@@ -271,6 +274,9 @@ Written by `weir new-plugin`. It builds against an installed weir and runs as is
 cmake -B build -DCMAKE_BUILD_TYPE=Release   # add -DCMAKE_PREFIX_PATH=<weir prefix> if weir is not in /usr/local
 cmake --build build
 ```
+
+Against a checkout of weir built with `tools/weir` (nothing installed), name
+its build tree instead: `cmake -B build -Dweir_DIR=<weir>/build/release`.
 
 This writes `build/plugins/libweir_@NAME@.so`. Build it with the same compiler
 as weir (the loader refuses a library built for another SDK ABI, compiler or

@@ -44,12 +44,22 @@ weir_install_packages() {
       weir_fail "cannot install $count missing Debian packages: not root and no sudo; as root, run: $by_hand"; return 1; }
     sudo="sudo"
   fi
-  echo "weir: installing $count Debian packages: $missing" >&2
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || {
-    weir_fail "apt-get update failed (see above); fix the package sources, then run: $by_hand"; return 1; }
+  local noun="packages"
+  [ "$count" -eq 1 ] && noun="package"
+  echo "weir: installing $count Debian $noun: $missing" >&2
+  # apt-get and dpkg talk a lot; their words matter only when they fail.
+  local log
+  log=$(mktemp)
+  if ! $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$log" 2>&1; then
+    tail -n 20 "$log" >&2; rm -f "$log"
+    weir_fail "apt-get update failed (see above); fix the package sources, then run: $by_hand"; return 1
+  fi
   # shellcheck disable=SC2086
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >&2 || {
-    weir_fail "apt-get install failed (see above: disk space, network, package sources); then run: $by_hand"; return 1; }
+  if ! $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >"$log" 2>&1; then
+    tail -n 20 "$log" >&2; rm -f "$log"
+    weir_fail "apt-get install failed (see above: disk space, network, package sources); then run: $by_hand"; return 1
+  fi
+  rm -f "$log"
   missing=$(weir_missing_packages)
   [ -z "$missing" ] || {
     weir_fail "apt-get did not install: $(echo $missing); run: apt-get install -y $(echo $missing)"; return 1; }

@@ -27,6 +27,10 @@ class ConditionError : public std::runtime_error {
 
 class Condition {
  public:
+  // How deeply '!' and parentheses may nest; deeper is a ConditionError at
+  // the token that goes over, never a stack overflow.
+  static constexpr int max_depth = 100;
+
   // An always-true condition.
   Condition();
   // Throws ConditionError.

@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace weir {
@@ -15,7 +16,8 @@ struct Diagnostic {
   std::string message;  // what is wrong
   std::string hint;     // what would be right (did you mean …); may be empty
 
-  // `FILE:LINE:COL: error: message (hint)`, leaving out what is unknown.
+  // `FILE:LINE:COL: error: message (hint)`, leaving out what is unknown;
+  // always one line, every part passed through printable().
   std::string to_string() const;
 };
 
@@ -28,6 +30,13 @@ class ConfigError : public std::runtime_error {
  private:
   std::vector<Diagnostic> diagnostics_;
 };
+
+// `text` made safe to print on one line of a terminal or log: control
+// characters (newlines included), C1 controls, bidirectional overrides and
+// bytes that are not UTF-8 become escapes (\n, \x1b, \u202e), so user text
+// quoted in a diagnostic can neither forge another `FILE:LINE:COL: error:`
+// line nor move the cursor. Valid printable UTF-8 stays as it is.
+std::string printable(std::string_view text);
 
 // The closest of `candidates` to `word` by edit distance, or "" when none is
 // close enough to be a plausible typo.

@@ -1,9 +1,13 @@
 // The condition language of `when:`: parsed once into an immutable tree of
 // nodes, then evaluated per message with string_views into the message and
-// numbers read with std::from_chars, so matching never allocates (std::regex
-// matching aside, which is compiled once here).
+// numbers read with std::from_chars, so matching never allocates (RE2 aside,
+// whose lazily built automaton grows within a fixed memory budget). `matches`
+// runs RE2 (weir::Regex): linear in the text, whatever the pattern. Nesting is
+// limited at parse time, so neither the parser nor the evaluator, both
+// recursive, can exhaust a thread's stack.
 
 #include <weir/condition.hpp>
+#include <weir/regex.hpp>
 
 #include <fmt/format.h>
 
@@ -11,7 +15,6 @@
 #include <charconv>
 #include <cstdint>
 #include <optional>
-#include <regex>
 #include <vector>
 
 namespace weir {
@@ -36,7 +39,7 @@ struct Node {
   Operand left;
   Operand right;                      // comparisons, contains
   std::vector<Operand> set;           // in [...]
-  std::optional<std::regex> regex;    // matches
+  Regex regex;                        // matches
 };
 
 // A number is what std::from_chars reads completely; "nan"/"inf" are not
@@ -112,6 +115,7 @@ struct Token {
   enum Type { end, identifier, string, number, symbol } type = end;
   std::string text;  // identifier name, string value (unescaped), number text, symbol
   int column = 1;
+  std::vector<int> text_columns;  // strings: the column each byte of `text` came from
 };
 
 class Lexer {
@@ -172,6 +176,7 @@ class Lexer {
     const char quote = source_[pos_++];
     token.type = Token::string;
     while (pos_ < source_.size() && source_[pos_] != quote) {
+      token.text_columns.push_back(static_cast<int>(pos_) + 1);
       char c = source_[pos_++];
       if (c == '\\' && pos_ < source_.size()) {
         const char escaped = source_[pos_++];
@@ -264,8 +269,26 @@ class Parser {
   std::size_t parse_or() { return parse_chain(Op::any, "||", &Parser::parse_and); }
   std::size_t parse_and() { return parse_chain(Op::all, "&&", &Parser::parse_unary); }
 
+  // Raises the nesting level for its lifetime; over the limit, the error
+  // points at the '!' or '(' that went too deep.
+  class Nesting {
+   public:
+    Nesting(Parser& parser) : parser_(parser) {
+      if (++parser_.depth_ > Condition::max_depth)
+        throw ConditionError(fmt::format("nested deeper than {} levels of '!' and parentheses", Condition::max_depth),
+                             parser_.current_.column);
+    }
+    ~Nesting() { --parser_.depth_; }
+    Nesting(const Nesting&) = delete;
+    Nesting& operator=(const Nesting&) = delete;
+
+   private:
+    Parser& parser_;
+  };
+
   std::size_t parse_unary() {
     if (at_symbol("!")) {
+      Nesting nesting(*this);
       advance();
       Node node;
       node.op = Op::negate;
@@ -273,6 +296,7 @@ class Parser {
       return add(std::move(node));
     }
     if (at_symbol("(")) {
+      Nesting nesting(*this);
       const int open_column = current_.column;
       advance();
       const std::size_t inner = parse_or();
@@ -385,9 +409,11 @@ class Parser {
                                          describe(current_)),
                              current_.column);
       try {
-        node.regex.emplace(current_.text, std::regex::ECMAScript | std::regex::optimize);
-      } catch (const std::regex_error& e) {
-        throw ConditionError(fmt::format("bad regular expression \"{}\": {}", current_.text, e.what()), current_.column);
+        node.regex = Regex::compile(current_.text);
+      } catch (const RegexError& e) {
+        const int column = e.offset() < current_.text_columns.size() ? current_.text_columns[e.offset()]
+                                                                      : current_.column;
+        throw ConditionError(fmt::format("bad regular expression \"{}\": {}", current_.text, e.what()), column);
       }
       node.op = Op::matches;
       advance();
@@ -406,6 +432,7 @@ class Parser {
   Lexer lexer_;
   std::vector<Node>& nodes_;
   Token current_;
+  int depth_ = 0;
 };
 
 bool truthy(const Resolved& value) noexcept {
@@ -445,12 +472,7 @@ bool Condition::Program::evaluate(std::size_t index, const Message& message) con
         if (compare(left, right) == 0) return true;
       }
       return false;
-    case Op::matches:
-      try {
-        return std::regex_search(left.text.begin(), left.text.end(), *node.regex);
-      } catch (...) {  // regex_search can throw on pathological input (error_complexity / stack)
-        return false;
-      }
+    case Op::matches: return node.regex.matches(left.text);
     default: break;
   }
   Resolved right;

@@ -6,6 +6,7 @@
 #include "config/option_values.hpp"
 #include "config/overrides.hpp"
 #include "config/reporter.hpp"
+#include "config/yaml_limits.hpp"
 
 #include <weir/config.hpp>
 
@@ -529,6 +530,7 @@ PipelineSpec load(const std::string& yaml, PluginRegistry& registry, const std::
   Reporter reporter(name);
   YAML::Node root;
   try {
+    if (auto over = check_yaml_limits(yaml, name)) throw ConfigError({std::move(*over)});
     root = YAML::Load(yaml);
   } catch (const YAML::ParserException& e) {
     throw ConfigError({Diagnostic{name, e.mark.line + 1, e.mark.column + 1, "YAML syntax: " + e.msg, {}}});

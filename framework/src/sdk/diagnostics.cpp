@@ -1,4 +1,5 @@
 #include <weir/diagnostics.hpp>
+#include <weir/utf8.hpp>
 
 #include <fmt/format.h>
 
@@ -6,15 +7,54 @@
 
 namespace weir {
 
+namespace {
+
+// Code points a terminal acts on, or that reorder what is shown.
+bool is_unsafe(char32_t code) {
+  return code < 0x20 || code == 0x7F || (code >= 0x80 && code <= 0x9F) || code == 0x2028 || code == 0x2029 ||
+         (code >= 0x202A && code <= 0x202E) || (code >= 0x2066 && code <= 0x2069);
+}
+
+}  // namespace
+
+std::string printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto [length, code] = utf8_sequence(text.substr(i));
+    if (length == 0) {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(text[i]));
+      ++i;
+      continue;
+    }
+    if (!is_unsafe(code)) {
+      out.append(text.substr(i, length));
+    } else if (code == '\n') {
+      out += "\\n";
+    } else if (code == '\r') {
+      out += "\\r";
+    } else if (code == '\t') {
+      out += "\\t";
+    } else if (code < 0x80) {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned>(code));
+    } else {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned>(code));
+    }
+    i += length;
+  }
+  return out;
+}
+
 std::string Diagnostic::to_string() const {
   std::string out;
   if (!file.empty()) {
-    out += file;
+    out += printable(file);
     if (line > 0) out += fmt::format(":{}:{}", line, std::max(column, 1));
     out += ": ";
   }
-  out += "error: " + message;
-  if (!hint.empty()) out += " (" + hint + ")";
+  out += "error: " + printable(message);
+  if (!hint.empty()) out += " (" + printable(hint) + ")";
   return out;
 }
 

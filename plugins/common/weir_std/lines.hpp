@@ -2,7 +2,15 @@
 // Splits a byte stream into lines, keeping a partial line until its newline
 // arrives. Each line is handed over with how many input bytes it consumed, so
 // a file source can checkpoint exactly after the last line it emitted.
+//
+// Every input byte is looked at once (memchr over the new bytes only), and
+// what is kept is at most one partial line of `max_line_bytes`: a line of any
+// length costs linear time and memory bounded by max_line_bytes. A longer line
+// is cut into pieces of exactly max_line_bytes; a line whose length is an
+// exact multiple of it gives no empty piece after the last one.
 
+#include <algorithm>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -10,48 +18,71 @@ namespace weir::stdp {
 
 class LineSplitter {
  public:
-  explicit LineSplitter(std::size_t max_line_bytes) : max_line_bytes_(max_line_bytes) {}
+  explicit LineSplitter(std::size_t max_line_bytes) : max_line_bytes_(max_line_bytes > 0 ? max_line_bytes : 1) {}
 
-  // on_line(std::string line, std::size_t consumed) -> bool; false stops early
-  // (the rest stays pending). Returns false when on_line did.
+  // on_line(std::string line, std::size_t consumed) -> bool; false stops
+  // early, and the splitter is then to be reset() or dropped (what it held
+  // is no longer consistent with the input). Returns false when on_line did.
   template <class OnLine>
   bool feed(std::string_view bytes, OnLine&& on_line) {
-    pending_.append(bytes.data(), bytes.size());
-    std::size_t start = 0;
-    bool keep_going = true;
-    while (keep_going) {
-      std::size_t newline = pending_.find('\n', start);
-      if (newline == std::string::npos) {
-        // An over-long line is cut rather than buffered without bound.
-        if (pending_.size() - start < max_line_bytes_) break;
-        newline = start + max_line_bytes_;
-        keep_going = on_line(pending_.substr(start, max_line_bytes_), max_line_bytes_);
-        start = newline;
+    while (!bytes.empty()) {
+      // A full pending piece waits for one more byte: a newline right after
+      // it ends the line (consumed with it); anything else starts the next piece.
+      if (pending_.size() == max_line_bytes_) {
+        const bool newline = bytes.front() == '\n';
+        if (newline) {
+          bytes.remove_prefix(1);
+          if (pending_.back() == '\r') pending_.pop_back();
+        }
+        if (!hand_over(on_line, max_line_bytes_ + (newline ? 1 : 0))) return false;
         continue;
       }
-      std::size_t end = newline;
-      if (end > start && pending_[end - 1] == '\r') --end;
-      keep_going = on_line(pending_.substr(start, end - start), newline + 1 - start);
-      start = newline + 1;
+      const std::size_t room = max_line_bytes_ - pending_.size();
+      const std::size_t window = std::min(room, bytes.size());
+      const void* found = std::memchr(bytes.data(), '\n', window);
+      if (!found) {
+        grow_for(window);
+        pending_.append(bytes.data(), window);
+        bytes.remove_prefix(window);
+        continue;
+      }
+      const auto length = static_cast<std::size_t>(static_cast<const char*>(found) - bytes.data());
+      grow_for(length);
+      pending_.append(bytes.data(), length);
+      bytes.remove_prefix(length + 1);
+      const std::size_t consumed = pending_.size() + 1;
+      if (!pending_.empty() && pending_.back() == '\r') pending_.pop_back();
+      if (!hand_over(on_line, consumed)) return false;
     }
-    pending_.erase(0, start);
-    return keep_going;
+    return true;
   }
 
   // Hands over an unterminated last line (end of input).
   template <class OnLine>
   bool finish(OnLine&& on_line) {
     if (pending_.empty()) return true;
-    std::string rest = std::move(pending_);
-    pending_.clear();
-    std::size_t consumed = rest.size();
-    return on_line(std::move(rest), consumed);
+    return hand_over(on_line, pending_.size());
   }
 
   void reset() noexcept { pending_.clear(); }
   std::size_t pending_bytes() const noexcept { return pending_.size(); }
 
  private:
+  // Doubling, as std::string would, but never past max_line_bytes.
+  void grow_for(std::size_t more) {
+    const std::size_t needed = pending_.size() + more;
+    if (needed <= pending_.capacity()) return;
+    pending_.reserve(std::min(max_line_bytes_, std::max(needed, 2 * pending_.capacity())));
+  }
+
+  // The pending line moves out whole, so a huge line is never copied.
+  template <class OnLine>
+  bool hand_over(OnLine& on_line, std::size_t consumed) {
+    std::string line = std::move(pending_);
+    pending_ = std::string();
+    return on_line(std::move(line), consumed);
+  }
+
   std::size_t max_line_bytes_;
   std::string pending_;
 };

@@ -3,6 +3,8 @@
 //   {payload} {priority} {id}   the message's own fields
 //   {attr:NAME} or {NAME}       an attribute (empty when missing)
 //   {{ and }}                   literal braces
+// Templates do not nest, and compiling reads the text once: no template can
+// exhaust the stack or take more than linear time.
 // A plugin may add variables of its own (generate: {seq}, {replica}); they take
 // precedence over attribute names. Anything in braces that is not a name
 // (letters, digits, _ . - :) stays literal, so JSON such as {"a": 1} needs no
@@ -33,6 +35,9 @@ class Template {
       if (!literal.empty()) compiled.pieces_.push_back({Part::literal, std::move(literal), 0});
       literal.clear();
     };
+    // The next '}' at or after a position, found once and reused by every
+    // '{' before it, so a text of many '{' is still read in linear time.
+    std::size_t next_close = 0;
     for (std::size_t i = 0; i < text.size(); ++i) {
       char c = text[i];
       if ((c == '{' || c == '}') && i + 1 < text.size() && text[i + 1] == c) {
@@ -44,7 +49,8 @@ class Template {
         literal += c;
         continue;
       }
-      std::size_t close = text.find('}', i + 1);
+      if (next_close != std::string_view::npos && next_close <= i) next_close = text.find('}', i + 1);
+      const std::size_t close = next_close;
       std::string_view name = close == std::string_view::npos ? std::string_view() : text.substr(i + 1, close - i - 1);
       if (!is_name(name)) {
         literal += c;

@@ -1,13 +1,14 @@
 // regex: named captures of a pattern become attributes. A message that does
 // not match is filtered, failed or passed on unchanged, as configured.
-
-#include "named_groups.hpp"
+// Matching is RE2's (weir::Regex): linear in the text, so no length of line
+// or shape of pattern can stall the stage or overflow its stack.
 
 #include <weir_std/option_checks.hpp>
 
 #include <weir/plugin.hpp>
+#include <weir/regex.hpp>
 
-#include <regex>
+#include <optional>
 
 namespace weir::stdp {
 namespace {
@@ -19,8 +20,8 @@ constexpr const char* example_yaml =
 std::span<const OptionSpec> regex_options() {
   static const std::vector<OptionSpec> specs = {
       {.name = "pattern", .type = OptionType::string,
-       .description = "An ECMAScript regular expression; each named group, (?P<name>...) or (?<name>...), "
-                      "becomes an attribute of that name",
+       .description = "A regular expression in RE2 syntax (no backreferences or lookaround); each named "
+                      "group, (?P<name>...) or (?<name>...), becomes an attribute of that name",
        .required = true, .example = "'^(?P<level>[A-Z]+) (?P<message>.*)$'"},
       {.name = "attribute", .type = OptionType::string,
        .description = "Match this attribute's value instead of the payload (a message without it does not match)",
@@ -35,18 +36,18 @@ std::span<const OptionSpec> regex_options() {
       {.name = "prefix", .type = OptionType::string,
        .description = "Put before every attribute name made from a group", .default_value = "''"},
       {.name = "max_length", .type = OptionType::integer,
-       .description = "Longer texts are treated as not matching (and logged): std::regex recurses once per "
-                      "character and would overflow the thread's stack on very long lines",
-       .default_value = "16384", .min = 1, .max = 32768},
+       .description = "Texts longer than this many bytes count as not matching (and are logged); 0: no limit. "
+                      "Matching is linear in the text, so this only caps the time one message may take",
+       .default_value = "0", .min = 0},
       {.name = "ignore_case", .type = OptionType::boolean, .description = "Match letters regardless of case",
        .default_value = "false"},
   };
   return specs;
 }
 
-class Regex final : public Processor {
+class RegexProcessor final : public Processor {
  public:
-  Regex(const Options& options, const StageContext& context)
+  RegexProcessor(const Options& options, const StageContext& context)
       : attribute_(options.string("attribute")),
         full_match_(options.string("mode") == "match"),
         on_mismatch_(options.string("on_mismatch")),
@@ -55,35 +56,35 @@ class Regex final : public Processor {
         logger_(logger_for(context)) {
     const std::string pattern = options.string("pattern");
     try {
-      NamedPattern translated = translate_named_groups(pattern);
-      auto flags = std::regex::ECMAScript | std::regex::optimize;
-      if (options.boolean("ignore_case")) flags |= std::regex::icase;
-      regex_ = std::regex(translated.ecmascript, flags);
-      names_ = std::move(translated.names);
-    } catch (const std::exception& e) {
-      reject_option(context, "pattern", fmt::format("'{}' is not a valid regular expression: {}", pattern, e.what()),
-                    "an ECMAScript regular expression with named groups such as (?P<level>[a-z]+)");
+      regex_ = Regex::compile(pattern, options.boolean("ignore_case"));
+    } catch (const RegexError& e) {
+      reject_option(context, "pattern",
+                    fmt::format("'{}' is not a valid regular expression: at offset {}: {}", pattern, e.offset(),
+                                e.what()),
+                    "an RE2 regular expression with named groups such as (?P<level>[a-z]+)");
     }
-    if (names_.empty())
+    for (const auto& [name, group] : regex_.named_groups()) groups_wanted_ = std::max(groups_wanted_, group + 1);
+    groups_.resize(groups_wanted_);
+    if (regex_.named_groups().empty())
       logger_for(context)->warn("pattern '{}' has no named groups, so matching adds no attributes", pattern);
   }
 
   void process(Message& message, Emitter& out) override {
     const std::string* text = attribute_.empty() ? &message.payload : message.attributes.find(attribute_);
-    if (text && text->size() > max_length_) {
+    if (text && max_length_ > 0 && text->size() > max_length_) {
       logger_->warn("message {}: text of {} bytes is over max_length {}; counted as not matching", message.id,
                     text->size(), max_length_);
       return mismatch(message, out, fmt::format("the text is {} bytes, over max_length {}", text->size(), max_length_));
     }
-    bool matched = text && (full_match_ ? std::regex_match(*text, match_, regex_)
-                                        : std::regex_search(*text, match_, regex_));
+    const bool matched =
+        text && regex_.matches(*text, full_match_ ? Regex::Anchor::whole : Regex::Anchor::search, groups_);
     if (!matched)
       return mismatch(message, out, text ? "the pattern does not match" : "attribute '" + attribute_ + "' is missing");
-    // Copied out before any attribute changes: match_ points into `text`,
+    // Copied out before any attribute changes: groups_ point into `text`,
     // which may be one of the attributes being set.
     std::vector<std::pair<std::string, std::string>> captured;
-    for (const auto& [name, group] : names_)
-      if (match_[group].matched) captured.emplace_back(prefix_ + name, match_[group].str());
+    for (const auto& [name, group] : regex_.named_groups())
+      if (groups_[group]) captured.emplace_back(prefix_ + name, std::string(*groups_[group]));
     for (auto& [name, value] : captured) message.attributes.set(std::move(name), std::move(value));
     out.emit(std::move(message));
   }
@@ -100,9 +101,9 @@ class Regex final : public Processor {
   std::string prefix_;
   std::size_t max_length_;
   std::shared_ptr<spdlog::logger> logger_;
-  std::regex regex_;
-  std::vector<std::pair<std::string, std::size_t>> names_;
-  std::smatch match_;
+  Regex regex_;
+  std::size_t groups_wanted_ = 0;  // up to the highest-numbered named group
+  std::vector<std::optional<std::string_view>> groups_;
 };
 
 }  // namespace
@@ -110,4 +111,4 @@ class Regex final : public Processor {
 
 WEIR_PLUGIN(regex, processor, "regex",
             "Named captures of a regular expression become attributes; no match is filtered, failed or passed",
-            weir::stdp::Regex, weir::stdp::regex_options, weir::stdp::example_yaml)
+            weir::stdp::RegexProcessor, weir::stdp::regex_options, weir::stdp::example_yaml)

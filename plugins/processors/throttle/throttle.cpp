@@ -3,12 +3,11 @@
 // replica, its input channel fills, and the backpressure reaches the source.
 
 #include <weir_std/option_checks.hpp>
+#include <weir_std/rate_bucket.hpp>
 #include <weir_std/shared_by_stage.hpp>
 #include <weir_std/waiting.hpp>
 
 #include <weir/plugin.hpp>
-
-#include <mutex>
 
 namespace weir::stdp {
 namespace {
@@ -23,34 +22,12 @@ std::span<const OptionSpec> throttle_options() {
        .description = "Messages per second through the stage (all replicas together)", .required = true,
        .min = 0.001, .example = "100"},
       {.name = "burst", .type = OptionType::integer,
-       .description = "Messages that may pass back to back after a quiet spell", .default_value = "1", .min = 1},
+       .description = "Messages that may pass back to back after a quiet spell (plus up to 2 ms worth at the "
+                      "rate)",
+       .default_value = "1", .min = 1},
   };
   return specs;
 }
-
-// The generic cell rate algorithm: `next_` is when the bucket would be empty
-// again. A message's slot is the earliest time at most `burst` slots are
-// outstanding; reserving under the lock and waiting outside it keeps the
-// replicas fair and the lock short.
-class Bucket {
- public:
-  Bucket(double rate, std::int64_t burst)
-      : interval_(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / rate))),
-        tolerance_(interval_ * (burst - 1)) {}
-
-  Clock::time_point reserve(Clock::time_point now) {
-    std::lock_guard lock(mutex_);
-    Clock::time_point slot = std::max(now, next_ - tolerance_);
-    next_ = std::max(next_, slot) + interval_;
-    return slot;
-  }
-
- private:
-  std::mutex mutex_;
-  Clock::duration interval_;
-  Clock::duration tolerance_;
-  Clock::time_point next_{};
-};
 
 class Throttle final : public Processor {
  public:
@@ -59,20 +36,25 @@ class Throttle final : public Processor {
     std::int64_t burst = options.integer("burst");
     if (!(rate > 0)) reject_option(context, "rate", fmt::format("{} lets nothing through", rate), "a rate above 0");
     if (burst < 1) reject_option(context, "burst", fmt::format("{} is below 1", burst), "1 or more");
-    bucket_ = shared_by_key<Bucket>(fmt::format("{}/{}/{}/{}", context.stage, context.plugin, rate, burst),
-                                    [&] { return std::make_shared<Bucket>(rate, burst); });
+    bucket_ = shared_by_key<RateBucket>(fmt::format("{}/{}/{}/{}", context.stage, context.plugin, rate, burst),
+                                        [&] { return std::make_shared<RateBucket>(rate, burst); });
   }
 
   void process(Message& message, Emitter& out) override {
-    // A stop cuts the wait short; the message still goes on, not lost.
-    wait_until(stopping_.get_token(), bucket_->reserve(Clock::now()));
+    // A stop cuts the wait short; the message still goes on, not lost. A
+    // slot already passed needs no wait (at high rates, most of them).
+    const Clock::time_point now = Clock::now();
+    if (const Clock::time_point slot = bucket_->reserve(now); slot > now) {
+      wait_until(stopping_.get_token(), slot);
+      bucket_->woke(slot, Clock::now());
+    }
     out.emit(std::move(message));
   }
 
   void stop() override { stopping_.request_stop(); }
 
  private:
-  std::shared_ptr<Bucket> bucket_;
+  std::shared_ptr<RateBucket> bucket_;
   std::stop_source stopping_;
 };
 

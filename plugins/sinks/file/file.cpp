@@ -29,7 +29,7 @@ std::span<const OptionSpec> file_sink_options() {
        .required = true, .example = "out/messages.jsonl"},
       {.name = "format", .type = OptionType::enumeration,
        .description = "`raw` writes the payload; `json` writes id, priority, attributes and payload as one "
-                      "JSON object",
+                      "JSON object (a value that is not UTF-8 as NAME_base64, base64-encoded)",
        .default_value = "raw", .allowed = {"raw", "json"}},
       {.name = "flush", .type = OptionType::enumeration,
        .description = "When buffered lines reach the file: after every `message`, every `batch`, or only at "

@@ -20,7 +20,7 @@ std::span<const OptionSpec> stdout_options() {
   static const std::vector<OptionSpec> specs = {
       {.name = "format", .type = OptionType::enumeration,
        .description = "`raw` writes the payload; `json` writes id, priority, attributes and payload as one "
-                      "JSON object",
+                      "JSON object (a value that is not UTF-8 as NAME_base64, base64-encoded)",
        .default_value = "raw", .allowed = {"raw", "json"}},
       {.name = "flush", .type = OptionType::boolean,
        .description = "Flush standard output after every batch (lines appear at once, even through a pipe)",
