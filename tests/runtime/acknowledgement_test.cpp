@@ -121,18 +121,7 @@ stages:
   src: {plugin: ack_seq, config: {count: 0}}
   out: {plugin: gate, input: src, capacity: 8}
 )",
-                          [&opener](Pipeline& p) {
-                            auto parked = [&p] {
-                              const auto e = p.stats().edges.at(0);
-                              return test::GateSink::entered_count() > 0 && e.sent - e.delivered >= 9;
-                            };
-                            while (!parked()) p.wait_for(std::chrono::milliseconds(2));
-                            p.stop();
-                            opener = std::thread([&p] {
-                              while (p.stats().status != RunStatus::forced) p.wait_for(std::chrono::milliseconds(5));
-                              test::GateSink::set(true);
-                            });
-                          });
+                          [&opener](Pipeline& p) { test::stop_at_the_gate(p, opener); });
   opener.join();
   CHECK(report.status == RunStatus::forced);
   const auto* src = report.stage("src");

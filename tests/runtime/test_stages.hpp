@@ -2,6 +2,7 @@
 // In-process stages for the runtime tests, exported with the same WEIR_PLUGIN
 // macro a plugin library uses and registered with PluginRegistry::add.
 
+#include <weir/pipeline.hpp>
 #include <weir/plugin.hpp>
 #include <weir/registry.hpp>
 
@@ -270,6 +271,23 @@ class HoldSink final : public Sink {
  private:
   std::vector<std::shared_ptr<Acknowledgement>> held_;
 };
+
+// With a `gate` sink fed by an endless source on a channel of capacity 8:
+// waits until the gate holds the sink's first batch and the source is parked
+// on the full channel (sent = queued 8 + 1 in hand), asks for a drain, and
+// opens the gate (on `opener`) once drain_timeout has forced the stop.
+inline void stop_at_the_gate(Pipeline& p, std::thread& opener) {
+  auto parked = [&p] {
+    const auto e = p.stats().edges.at(0);
+    return GateSink::entered_count() > 0 && e.sent - e.delivered >= 9;
+  };
+  while (!parked()) p.wait_for(std::chrono::milliseconds(2));
+  p.stop();
+  opener = std::thread([&p] {
+    while (p.stats().status != RunStatus::forced) p.wait_for(std::chrono::milliseconds(5));
+    GateSink::set(true);
+  });
+}
 
 void register_test_stages(PluginRegistry& registry);
 
