@@ -164,6 +164,17 @@ def case_bad_input():
         check(not RUNNING.search(result.stderr), f"{args}: the pipeline ran", result.stderr)
 
 
+def case_error_quotes_safely():
+    # A stage's constructor quotes a pattern holding a newline and an escape
+    # code (issue 16): the error stays one line, with both escaped.
+    result = run(f"{PIPELINES}/bad-regex.yaml", "--no-progress", expect=2)
+    errors = [line for line in result.stderr.splitlines() if "not a valid regular expression" in line]
+    check(len(errors) == 1, "the error is not one line", result.stderr)
+    check("a\\nother.yaml:1:1: error: all is fine\\x1b[2J" in errors[0], "newline or escape not escaped", result.stderr)
+    check("\x1b" not in result.stderr, "an escape code reached the terminal", result.stderr)
+    check(not re.search(r"^other\.yaml:1:1", result.stderr, re.M), "a forged diagnostic line", result.stderr)
+
+
 def case_metrics_port_in_use():
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

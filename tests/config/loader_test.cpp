@@ -242,6 +242,12 @@ TEST_CASE("overrides (--set) are applied before validation", "[config][loader][o
     const auto spec = load(job_queue, {weir::parse_override("jobs.config.count=7")});
     CHECK(spec.stage("jobs")->options.integer("count") == 7);
   }
+  SECTION("an override's value has the file's limits on nesting") {
+    const std::string deep = "jobs.config.kinds=" + std::string(100'000, '[') + std::string(100'000, ']');
+    CHECK(problems(yaml, {weir::parse_override(deep)}) ==
+          Lines{"--set " + deep + ": error: the value: YAML nested deeper than 64 levels (a pipeline needs a "
+                "handful of levels; flatten the value)"});
+  }
   SECTION("problems name the override") {
     CHECK(problems(yaml, {weir::parse_override("workrs.config.work=5ms")}) ==
           Lines{"--set workrs.config.work=5ms: error: no stage named 'workrs' (did you mean 'workers'?)"});

@@ -324,4 +324,10 @@ TEST_CASE("json: nesting deeper than the limit fails the message, naming the byt
   REQUIRE(out.size() == 1);
   CHECK(out[0].attributes.get("x") == "[[[[\"{{");
   CHECK_THROWS_WITH(process(stage, message("{\"a\": 1,}")), Catch::Contains("not valid JSON (at byte 9)"));
+  // Found by fuzz_json: a number too large for a double threw out_of_range,
+  // which escaped on_invalid.
+  CHECK_THROWS_WITH(process(stage, message(R"({"n": 1e999})")),
+                    Catch::Equals("payload is not usable JSON: number overflow parsing '1e999'"));
+  auto filter = make_stage("json", Kind::processor, "{on_invalid: filter}");
+  CHECK(process(filter, message(R"({"n": 1e999})")).empty());
 }

@@ -63,10 +63,11 @@ int main(int argc, char** argv) {
       std::cerr << e.what() << '\n';
       return exit_bad_input;
     } catch (const weir::PluginError& e) {
-      std::cerr << "error: " << e.what() << '\n';
+      // May quote user text (a stage's option): one safe line, as diagnostics are.
+      std::cerr << "error: " << weir::printable(e.what()) << '\n';
       return exit_bad_input;
     } catch (const std::exception& e) {
-      std::cerr << "error: " << e.what() << '\n';
+      std::cerr << "error: " << weir::printable(e.what()) << '\n';
       return exit_failed_run;
     }
   }

@@ -1,4 +1,5 @@
 #include "config/overrides.hpp"
+#include "config/yaml_limits.hpp"
 
 #include <fmt/format.h>
 
@@ -54,6 +55,10 @@ void apply_overrides(YAML::Node& root, const std::vector<Override>& overrides, R
     }
     YAML::Node value;
     try {
+      if (auto over = check_yaml_limits(override_.value, {})) {
+        reporter.error(here, fmt::format("the value: {}", over->message), over->hint);
+        continue;
+      }
       value = YAML::Load(override_.value);
     } catch (const YAML::ParserException& e) {
       reporter.error(here, fmt::format("the value is not valid YAML: {}", e.msg));

@@ -90,6 +90,13 @@ class JsonProcessor final : public Processor {
         if (!parsed.is_object()) problem = "payload is JSON but not an object";
       } catch (const Json::parse_error& e) {
         problem = fmt::format("payload is not valid JSON (at byte {})", e.byte);
+      } catch (const Json::exception& e) {
+        // Valid syntax nlohmann cannot hold, such as 1e999 (out_of_range):
+        // invalid here too, so on_invalid decides, not the stage's on_error.
+        const std::string_view what = e.what();
+        const std::size_t tag_end = what.find("] ");
+        problem = fmt::format("payload is not usable JSON: {}",
+                              tag_end == std::string_view::npos ? what : what.substr(tag_end + 2));
       }
     }
     if (!problem.empty()) {

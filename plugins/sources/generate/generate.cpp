@@ -126,7 +126,7 @@ class Generate final : public Source {
           reject_option(context_, option + ".attributes", fmt::format("'{}' is not a map", field.to_text()),
                         "a map of attribute names to values");
         for (const auto& [name, text] : field.as_map()) {
-          std::erase_if(result.attributes, [&](const auto& entry) { return entry.first == name; });
+          std::erase_if(result.attributes, [&name = name](const auto& entry) { return entry.first == name; });
           result.attributes.emplace_back(name, compile(scalar_text(text)));
         }
       } else if (key == "priority") {
