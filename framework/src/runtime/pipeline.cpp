@@ -26,8 +26,9 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <cstring>
+#include <mutex>
 #include <stdexcept>
+#include <vector>
 
 namespace weir {
 
@@ -350,8 +351,14 @@ Pipeline::~Pipeline() {
     wait();
   }
   // Threads left behind in plugin code still use the stages, the queues and
-  // the plugin libraries: all of it stays for the life of the process.
-  if (impl_ && impl_->left_behind) static_cast<void>(impl_.release());
+  // the plugin libraries: all of it stays for the life of the process, on a
+  // list that is never destroyed (so it is not a leak to a leak checker).
+  if (impl_ && impl_->left_behind) {
+    static std::mutex kept_mutex;
+    static auto* kept = new std::vector<std::unique_ptr<Impl>>();
+    std::lock_guard lock(kept_mutex);
+    kept->push_back(std::move(impl_));
+  }
 }
 
 void Pipeline::start() {
