@@ -4,6 +4,7 @@
 #include "command.hpp"
 
 #include <weir/diagnostics.hpp>
+#include <weir/pipeline.hpp>
 #include <weir/registry.hpp>
 #include <weir/version.hpp>
 
@@ -11,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <csignal>
 #include <iostream>
 #include <vector>
 
@@ -24,6 +26,30 @@ std::vector<std::pair<int, Setup>>& registered() {
 }  // namespace
 
 void register_command(int order, Setup setup) { registered().emplace_back(order, setup); }
+
+namespace {
+sigset_t stop_signals() noexcept {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+// SIGINT and SIGTERM are blocked before any of weir's own code runs, even
+// before the constructors of the libraries it links: a Ctrl-C while `weir run`
+// loads its pipeline stays pending until the run's signal thread takes it
+// (and drains), instead of killing the process with no report. Only the
+// dynamic loader's mapping of the libraries comes earlier. Other commands
+// unblock them once the command line is parsed (see main), so a pending
+// signal ends them the ordinary way.
+void block_stop_signals(int, char**, char**) {
+  const sigset_t set = stop_signals();
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+}
+__attribute__((section(".preinit_array"), used)) void (*const block_stop_signals_first)(int, char**, char**) =
+    &block_stop_signals;
+}  // namespace
 
 }  // namespace weir::cli
 
@@ -50,6 +76,10 @@ int main(int argc, char** argv) {
     // CLI11 returns 0 for --help / --version and 100+ for errors; the contract says 2.
     return app.exit(e) == 0 ? exit_ok : exit_bad_input;
   }
+  if (!app.got_subcommand("run")) {
+    const sigset_t set = stop_signals();
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+  }
   // Logs go to stderr: stdout carries only what a command prints (`--report -`
   // writes the JSON alone there).
   spdlog::set_default_logger(spdlog::stderr_color_mt("weir"));
@@ -65,6 +95,9 @@ int main(int argc, char** argv) {
     } catch (const weir::PluginError& e) {
       // May quote user text (a stage's option): one safe line, as diagnostics are.
       std::cerr << "error: " << weir::printable(e.what()) << '\n';
+      return exit_bad_input;
+    } catch (const weir::StartError& e) {
+      std::cerr << "error: " << e.what() << '\n';
       return exit_bad_input;
     } catch (const std::exception& e) {
       std::cerr << "error: " << weir::printable(e.what()) << '\n';

@@ -2,15 +2,21 @@
 
 #include "metrics_server.hpp"
 
-#include <httplib.h>
-
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
+#include <arpa/inet.h>
+#include <array>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <fcntl.h>
+#include <netdb.h>
 #include <set>
 #include <stdexcept>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 namespace weir::cli {
 
@@ -138,51 +144,193 @@ std::string prometheus_text(const RunReport& report) {
   return out.take();
 }
 
-MetricsServer::MetricsServer(const Endpoint& endpoint) : server_(std::make_unique<httplib::Server>()) {
-  // cpp-httplib sets SO_REUSEPORT by default, which would let a second weir
-  // share a port already in use; plain SO_REUSEADDR makes that an error.
-  server_->set_socket_options([](socket_t socket) {
-    int yes = 1;
-    setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
-  if (endpoint.port == 0) {
-    port_ = server_->bind_to_any_port(endpoint.host);
-  } else if (server_->bind_to_port(endpoint.host, endpoint.port)) {
-    port_ = endpoint.port;
-  } else {
-    port_ = -1;
-  }
-  if (port_ < 0)
-    throw std::runtime_error(fmt::format("--metrics {}:{}: cannot listen there (the port is in use, or the host is "
-                                         "not an address of this machine); try 127.0.0.1:0 for any free port",
-                                         endpoint.host, endpoint.port));
+// ---- The server --------------------------------------------------------------
+//
+// One thread waits on every connection at once (epoll), so idle connections
+// cost a file descriptor each and hold nothing up: a scrape is answered while
+// hundreds of others sit open. A connection sends one request and gets one
+// response (Connection: close); one that has not sent a whole request within
+// `idle_timeout` is closed; past `max_connections` new ones get 503 at once.
+
+namespace {
+
+constexpr std::size_t max_connections = 1024;
+constexpr std::size_t max_request_bytes = 8 * 1024;
+constexpr auto idle_timeout = std::chrono::seconds(10);
+
+std::string response(int status, std::string_view reason, std::string_view type, const std::string& body,
+                     bool head) {
+  return fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+                     status, reason, type, body.size(), head ? std::string_view() : std::string_view(body));
 }
 
-MetricsServer::~MetricsServer() { stop(); }
+void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
+
+}  // namespace
+
+struct MetricsServer::Connection {
+  int fd = -1;
+  std::string in;
+  std::string out;
+  std::size_t sent = 0;
+  std::chrono::steady_clock::time_point since;
+};
+
+MetricsServer::MetricsServer(const Endpoint& endpoint) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string port = std::to_string(endpoint.port);
+  const auto cannot_listen = [&](std::string_view why) {
+    return std::runtime_error(fmt::format("--metrics {}:{}: cannot listen there ({}; the port is in use, or the host "
+                                          "is not an address of this machine); try 127.0.0.1:0 for any free port",
+                                          endpoint.host, endpoint.port, why));
+  };
+  if (const int error = ::getaddrinfo(endpoint.host.c_str(), port.c_str(), &hints, &found); error != 0)
+    throw cannot_listen(::gai_strerror(error));
+  std::string why = "no address";
+  for (addrinfo* a = found; a && listen_fd_ < 0; a = a->ai_next) {
+    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    // SO_REUSEADDR (a restarted weir binds at once) but not SO_REUSEPORT,
+    // which would let a second weir share a port already in use.
+    int yes = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    if (::bind(fd, a->ai_addr, a->ai_addrlen) == 0 && ::listen(fd, SOMAXCONN) == 0) {
+      listen_fd_ = fd;
+    } else {
+      why = std::strerror(errno);
+      ::close(fd);
+    }
+  }
+  ::freeaddrinfo(found);
+  if (listen_fd_ < 0) throw cannot_listen(why);
+  sockaddr_storage bound{};
+  socklen_t length = sizeof bound;
+  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&bound), &length);
+  port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                            : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  set_nonblocking(listen_fd_);
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (wake_fd_ < 0 || epoll_fd_ < 0) throw std::runtime_error(fmt::format("--metrics: {}", std::strerror(errno)));
+}
+
+MetricsServer::~MetricsServer() {
+  stop();
+  for (int fd : {listen_fd_, wake_fd_, epoll_fd_})
+    if (fd >= 0) ::close(fd);
+}
 
 void MetricsServer::stop() {
   if (!thread_.joinable()) return;
-  // cpp-httplib 0.11's stop() does nothing until its listening loop has
-  // begun, and it has no way to wait for that; a stop that came too early is
-  // repeated, each try parked on the loop's end rather than spinning.
-  do server_->stop();
-  while (stopped_.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready);
+  const std::uint64_t one = 1;
+  static_cast<void>(::write(wake_fd_, &one, sizeof one));
   thread_.join();
 }
 
 void MetricsServer::serve(std::function<RunReport()> snapshot) {
-  server_->Get("/metrics", [snapshot = std::move(snapshot)](const httplib::Request&, httplib::Response& response) {
-    response.set_content(prometheus_text(snapshot()), "text/plain; version=0.0.4; charset=utf-8");
-  });
-  server_->Get("/", [](const httplib::Request&, httplib::Response& response) {
-    response.set_content("weir: metrics are at /metrics\n", "text/plain");
-  });
-  std::promise<void> ended;
-  stopped_ = ended.get_future();
-  thread_ = std::thread([this, ended = std::move(ended)]() mutable {
-    server_->listen_after_bind();
-    ended.set_value();
-  });
+  snapshot_ = std::move(snapshot);
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.ptr = nullptr;  // the listening socket
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &event);
+  event.data.ptr = &wake_fd_;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &event);
+  thread_ = std::thread([this] { loop(); });
+}
+
+void MetricsServer::loop() {
+  std::vector<std::unique_ptr<Connection>> connections;
+  std::array<epoll_event, 64> events;
+  const auto close_connection = [&](Connection* c) {
+    ::close(c->fd);  // also leaves the epoll set
+    std::erase_if(connections, [c](const auto& owned) { return owned.get() == c; });
+  };
+  for (;;) {
+    // With connections open, wake at least every second to close idle ones.
+    const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), connections.empty() ? -1 : 1000);
+    if (n < 0 && errno != EINTR) break;
+    const auto now = std::chrono::steady_clock::now();
+    for (int i = 0; i < n; ++i) {
+      void* tag = events[i].data.ptr;
+      if (tag == &wake_fd_) {
+        for (auto& c : connections) ::close(c->fd);
+        ::close(listen_fd_);
+        listen_fd_ = -1;
+        return;
+      }
+      if (tag == nullptr) {
+        for (;;) {
+          const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+          if (fd < 0) break;
+          if (connections.size() >= max_connections) {
+            const std::string busy = response(503, "Service Unavailable", "text/plain", "too many connections\n", false);
+            static_cast<void>(::send(fd, busy.data(), busy.size(), MSG_NOSIGNAL));
+            ::close(fd);
+            continue;
+          }
+          auto c = std::make_unique<Connection>();
+          c->fd = fd;
+          c->since = now;
+          epoll_event event{};
+          event.events = EPOLLIN | EPOLLRDHUP;
+          event.data.ptr = c.get();
+          ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event);
+          connections.push_back(std::move(c));
+        }
+        continue;
+      }
+      auto* c = static_cast<Connection*>(tag);
+      if (c->out.empty()) {
+        char buffer[4096];
+        ssize_t got = 0;
+        while ((got = ::recv(c->fd, buffer, sizeof buffer, 0)) > 0 && c->in.size() < max_request_bytes)
+          c->in.append(buffer, static_cast<std::size_t>(got));
+        if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+          close_connection(c);
+          continue;
+        }
+        if (c->in.find("\r\n\r\n") == std::string::npos && c->in.size() < max_request_bytes) continue;
+        c->out = answer(c->in);
+      }
+      const ssize_t wrote = ::send(c->fd, c->out.data() + c->sent, c->out.size() - c->sent, MSG_NOSIGNAL);
+      if (wrote > 0) c->sent += static_cast<std::size_t>(wrote);
+      if (c->sent == c->out.size() || (wrote < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+        close_connection(c);
+      } else {
+        epoll_event event{};
+        event.events = EPOLLOUT;
+        event.data.ptr = c;
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c->fd, &event);
+      }
+    }
+    std::erase_if(connections, [now](const auto& c) {
+      if (now - c->since < idle_timeout) return false;
+      ::close(c->fd);
+      return true;
+    });
+  }
+}
+
+std::string MetricsServer::answer(const std::string& request) const {
+  if (request.size() >= max_request_bytes && request.find("\r\n\r\n") == std::string::npos)
+    return response(431, "Request Header Fields Too Large", "text/plain", "request too large\n", false);
+  const auto line_end = request.find("\r\n");
+  const std::string_view line = std::string_view(request).substr(0, line_end);
+  const auto space = line.find(' ');
+  const std::string_view method = line.substr(0, space);
+  std::string_view target = space == std::string_view::npos ? std::string_view() : line.substr(space + 1);
+  target = target.substr(0, target.find(' '));
+  target = target.substr(0, target.find('?'));
+  const bool head = method == "HEAD";
+  if (method != "GET" && !head) return response(405, "Method Not Allowed", "text/plain", "GET only\n", false);
+  if (target == "/metrics")
+    return response(200, "OK", "text/plain; version=0.0.4; charset=utf-8", prometheus_text(snapshot_()), head);
+  if (target == "/") return response(200, "OK", "text/plain", "weir: metrics are at /metrics\n", head);
+  return response(404, "Not Found", "text/plain", "not found; metrics are at /metrics\n", head);
 }
 
 }  // namespace weir::cli

@@ -1,19 +1,14 @@
 #pragma once
 // `weir run --metrics HOST:PORT`: the live run report in Prometheus text
-// format at /metrics, served by cpp-httplib while the pipeline runs.
+// format at /metrics, served while the pipeline runs.
 
 #include <weir/report.hpp>
 
 #include <functional>
-#include <future>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <thread>
-
-namespace httplib {
-class Server;
-}
 
 namespace weir::cli {
 
@@ -40,16 +35,22 @@ class MetricsServer {
   MetricsServer& operator=(const MetricsServer&) = delete;
 
   int port() const noexcept { return port_; }
-  // Starts answering; `snapshot` is called on the server's threads per scrape.
+  // Starts answering on the server's one thread; `snapshot` is called there per scrape.
   void serve(std::function<RunReport()> snapshot);
-  // Stops answering and joins the server's threads; later scrapes are refused.
+  // Stops answering and joins the server's thread; later scrapes are refused.
   void stop();
 
  private:
-  std::unique_ptr<httplib::Server> server_;
+  struct Connection;
+  void loop();
+  std::string answer(const std::string& request) const;
+
+  int listen_fd_ = -1;
+  int wake_fd_ = -1;   // an eventfd: stop() wakes the loop
+  int epoll_fd_ = -1;
   int port_ = 0;
+  std::function<RunReport()> snapshot_;
   std::thread thread_;
-  std::future<void> stopped_;
 };
 
 }  // namespace weir::cli

@@ -1,6 +1,7 @@
 // `weir run FILE`: load, validate, run to the end, report.
 
 #include "command.hpp"
+#include "crash_reporter.hpp"
 #include "live_view.hpp"
 #include "metrics_server.hpp"
 #include "pipeline_arguments.hpp"
@@ -11,14 +12,19 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
-#include <fstream>
+#include <fcntl.h>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <pthread.h>
 #include <thread>
+#include <unistd.h>
+#include <vector>
 
 namespace weir::cli {
 namespace {
@@ -27,9 +33,88 @@ struct RunOptions {
   PipelineArguments pipeline;
   std::string report;
   std::string metrics;
+  std::vector<std::string> fail_on;
+  bool strict = false;
   bool progress = false;
   bool no_progress = false;
 };
+
+// --report FILE is replaced whole or not at all: written to a temporary file
+// beside it, then renamed over it, so a run that ends early (a bad
+// configuration, a crash while writing) leaves the previous report in place,
+// never an empty or half one.
+class ReportFile {
+ public:
+  explicit ReportFile(std::string path) : path_(std::move(path)) {}
+
+  // Checked before the run: the folder must take a new file.
+  void check_writable() const {
+    const std::string temporary = temporary_path();
+    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+      throw std::invalid_argument(
+          fmt::format("--report {}: cannot open it for writing ({})", path_, std::strerror(errno)));
+    ::close(fd);
+    ::unlink(temporary.c_str());
+  }
+
+  void write(const std::string& text) const {
+    const std::string temporary = temporary_path();
+    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw std::runtime_error(fmt::format("cannot write the report to '{}': {}", path_, std::strerror(errno)));
+    std::size_t written = 0;
+    while (written < text.size()) {
+      const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      written += static_cast<std::size_t>(n);
+    }
+    const int error = written == text.size() && ::fsync(fd) == 0 ? 0 : errno;
+    ::close(fd);
+    if (error != 0 || ::rename(temporary.c_str(), path_.c_str()) != 0) {
+      const int cause = error ? error : errno;
+      ::unlink(temporary.c_str());
+      throw std::runtime_error(fmt::format("cannot write the report to '{}': {}", path_, std::strerror(cause)));
+    }
+  }
+
+ private:
+  std::string temporary_path() const { return fmt::format("{}.{}.tmp", path_, ::getpid()); }
+  std::string path_;
+};
+
+// The report where --report asked for it: standard output (the JSON alone)
+// or a file.
+void publish(const RunOptions& options, const RunReport& report) {
+  if (options.report.empty()) return;
+  if (options.report == "-") {
+    std::cout << report.to_json() << std::endl;
+  } else {
+    ReportFile(options.report).write(report.to_json() + '\n');
+  }
+}
+
+// --fail-on OUTCOME: a run that ended with messages in that outcome fails;
+// --strict: so does one whose plugins logged warnings.
+bool fails_on(const RunOptions& options, const RunReport& report) {
+  for (const std::string& outcome : options.fail_on)
+    for (const auto& s : report.stages) {
+      const std::uint64_t count = outcome == "failed"          ? s.failed
+                                  : outcome == "dead_lettered" ? s.dead_lettered
+                                                               : s.dropped;
+      if (count > 0) {
+        spdlog::error("--fail-on {}: stage '{}' has {} {} message(s)", outcome, s.name, count, outcome);
+        return true;
+      }
+    }
+  if (options.strict)
+    for (const auto& s : report.stages)
+      if (s.warnings > 0) {
+        spdlog::error("--strict: stage '{}' logged {} warning(s)", s.name, s.warnings);
+        return true;
+      }
+  return false;
+}
 
 // SIGINT / SIGTERM: the first drains, the second forces. The signals are
 // blocked in every thread and taken by one thread with sigwait, so the
@@ -86,13 +171,12 @@ int run(const RunOptions& options) {
   }
   PluginRegistry registry;
   PipelineSpec spec = options.pipeline.load(registry);
-  // Opened now, so a report that could not be written stops us before the run.
-  std::ofstream report_file;
+  // Checked now, so a report that could not be written stops us before the run.
   if (!options.report.empty() && options.report != "-") {
-    report_file.open(options.report);
-    if (!report_file) {
-      std::cerr << fmt::format("error: --report {}: cannot open it for writing ({})\n", options.report,
-                               std::strerror(errno));
+    try {
+      ReportFile(options.report).check_writable();
+    } catch (const std::invalid_argument& e) {
+      std::cerr << "error: " << e.what() << '\n';
       return exit_bad_input;
     }
   }
@@ -123,7 +207,23 @@ int run(const RunOptions& options) {
     log_sink = std::make_shared<LiveViewLogSink>(stderr);
     spdlog::default_logger()->sinks().assign(1, log_sink);
   }
+  // From here on plugin code runs (constructors first): a crash in it is
+  // reported, with the report file written from what the pipeline knows.
+  std::atomic<const Pipeline*> running{nullptr};
+  CrashReporter crash_reporter([&options, &running, name = spec.name](const std::string& crash) {
+    RunReport report;
+    if (const Pipeline* pipeline = running.load()) {
+      report = pipeline->crash_report(crash);
+    } else {
+      report.pipeline = name;
+      report.status = RunStatus::crashed;
+      report.errors.push_back(crash);
+    }
+    std::cerr << report.to_table();
+    publish(options, report);
+  });
   Pipeline pipeline(std::move(spec), registry);
+  running = &pipeline;
   MetricsStop metrics_stop{metrics.get()};
   if (metrics) {
     metrics->serve([&pipeline] { return pipeline.stats(); });
@@ -159,16 +259,19 @@ int run(const RunOptions& options) {
     if (view) view->finish(report);
   }
   std::cerr << report.to_table();
-  if (!options.report.empty()) {
-    if (options.report == "-") {
-      std::cout << report.to_json() << '\n';
-    } else {
-      report_file << report.to_json() << '\n';
-      report_file.close();
-      if (!report_file) throw std::runtime_error(fmt::format("cannot write the report to '{}'", options.report));
-    }
+  publish(options, report);
+  const int code = report.status == RunStatus::drained && !fails_on(options, report) ? exit_ok : exit_failed_run;
+  bool left_behind = false;
+  for (const auto& s : report.stages) left_behind = left_behind || s.stuck > 0;
+  if (left_behind) {
+    // Threads stuck in plugin code still run and use what an orderly exit
+    // would destroy (loggers, the plugin libraries): end without it.
+    spdlog::error("pipeline '{}': ending the process with replicas still stuck in plugin code", report.pipeline);
+    std::cout.flush();
+    std::fflush(nullptr);
+    std::_Exit(code);
   }
-  return report.status == RunStatus::drained ? exit_ok : exit_failed_run;
+  return code;
 }
 
 std::pair<CLI::App*, Runner> setup(CLI::App& app) {
@@ -180,6 +283,12 @@ std::pair<CLI::App*, Runner> setup(CLI::App& app) {
                                      "Show the live view on stderr even when it is not a terminal");
   auto* no_progress = command->add_flag("--no-progress", options->no_progress, "Never show the live view");
   progress->excludes(no_progress);
+  command->add_option("--fail-on", options->fail_on,
+                      "Exit 1 when the run ends with messages in this outcome: failed, dead_lettered or dropped "
+                      "(repeatable)")
+      ->check(CLI::IsMember({"failed", "dead_lettered", "dropped"}));
+  command->add_flag("--strict", options->strict,
+                    "Exit 1 when a plugin logged a warning (a file it could not read, a line cut short, ...)");
   command->add_option("--metrics", options->metrics,
                       "Serve Prometheus metrics at http://HOST:PORT/metrics while running (port 0: any free port)");
   return {command, [options] { return run(*options); }};

@@ -8,9 +8,23 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
+#include <stdexcept>
 #include <string_view>
 
 namespace weir {
+
+// A pipeline that could not start although its configuration and plugins are
+// good, e.g. a thread could not be created: nothing ran. `weir run` exits 2.
+class StartError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The stage replica whose plugin code the calling thread is running, as
+// "stage 'NAME' replica N", or null. Async-signal-safe: meant for a crash
+// handler (SIGSEGV, SIGABRT in a plugin) to say where the crash happened.
+const char* current_stage_label() noexcept;
 
 class Pipeline {
  public:
@@ -24,17 +38,26 @@ class Pipeline {
   Pipeline& operator=(const Pipeline&) = delete;
 
   // Calls every stage's start() (a throwing start() is rethrown as
-  // PluginError and nothing runs), then starts every replica.
+  // PluginError and nothing runs), then starts every replica. Every thread is
+  // created before any of them runs plugin code: when one cannot be created,
+  // none runs, every stage's stop() is called and StartError is thrown.
   void start();
   // Close and drain: sources stop, every channel drains to the sinks, sinks
   // flush. Returns at once; wait() tells when it is done. drain_timeout
   // counts from here; when it runs out the stop is forced.
   void stop() noexcept;
   // What is still in channels is abandoned and counted; replicas finish the
-  // message in hand and leave.
+  // message in hand and leave. A replica still in plugin code spec().stop_grace
+  // after this is left behind: see wait().
   void force_stop() noexcept;
   // Blocks until the run has ended (sources exhausted and everything drained,
-  // or stopped), then returns the final report.
+  // or stopped), then returns the final report. After a forced stop it waits
+  // at most stop_grace: replicas still inside a plugin hook then are abandoned
+  // (their threads detached, the stage's `stuck` count and an error naming the
+  // hook in the report, the messages they held counted as abandoned). A
+  // pipeline with abandoned replicas is never destroyed (its memory and the
+  // plugin libraries stay, since the stuck threads still use them): a host
+  // program should end the process soon after, as `weir run` does.
   RunReport wait();
   // As wait(), but gives up after `timeout`: true when the run has ended.
   bool wait_for(std::chrono::nanoseconds timeout);
@@ -42,6 +65,11 @@ class Pipeline {
 
   // A live snapshot: status `running` (or `forced` once a stop is forced) until the end.
   RunReport stats() const;
+  // What is known when a plugin has crashed the process: a snapshot with
+  // status `crashed` and `error` first among the errors. Takes no lock a
+  // replica thread holds while in plugin code, so a crash handler's helper
+  // thread can call it while the crashed thread waits.
+  RunReport crash_report(std::string error) const;
 
   // Scale a stage while running: up adds replicas (new stage instances), down
   // sends poison pills (each replica that takes one leaves after its current

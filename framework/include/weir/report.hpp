@@ -8,7 +8,7 @@
 
 namespace weir {
 
-enum class RunStatus { running, drained, forced, failed };
+enum class RunStatus { running, drained, forced, failed, crashed };
 std::string_view to_string(RunStatus status) noexcept;
 
 struct Percentiles {
@@ -29,7 +29,7 @@ struct StageReport {
   unsigned replicas = 0;       // configured, or as scaled at the end
   // Each input that reached the stage's channel leaves in exactly one way:
   // offered = emitted + filtered + dead_lettered + failed + dropped + abandoned,
-  // where received = emitted + filtered + dead_lettered + failed.
+  // where received = emitted + filtered + dead_lettered + failed + abandoned_in_hand.
   std::uint64_t offered = 0;   // sent to the stage on all its input edges
   std::uint64_t received = 0;  // taken by a replica
   std::uint64_t emitted = 0;   // inputs handled with success (sources: messages produced)
@@ -37,7 +37,11 @@ struct StageReport {
   std::uint64_t dead_lettered = 0;
   std::uint64_t failed = 0;
   std::uint64_t dropped = 0;   // when_full drop_newest / drop_oldest
-  std::uint64_t abandoned = 0; // still in the input channel at a forced stop
+  std::uint64_t abandoned = 0; // still in the input channel at a forced stop, or held by a stuck replica
+  std::uint64_t abandoned_in_hand = 0;  // of `abandoned`: received, unhandled when the stop was forced (held by
+                                        // a replica, or by one left stuck in plugin code)
+  unsigned stuck = 0;          // replicas still in plugin code after a forced stop's grace, left behind
+  std::uint64_t warnings = 0;  // records the plugin logged at warning level or above (`weir run --strict` fails on them)
   std::uint64_t retried = 0;   // retry attempts (not messages)
   std::uint64_t outputs = 0;   // messages sent downstream (a processor may emit several per input)
   std::uint64_t unrouted = 0;  // outputs no consumer took (no `when:` matched and no `.unmatched` stage)
@@ -56,8 +60,8 @@ struct StageReport {
 
   bool balanced() const noexcept {
     if (kind == "source") return offered == 0;  // a source's messages start here
-    return offered == received + dropped + abandoned &&
-           received == emitted + filtered + dead_lettered + failed;
+    return offered + abandoned_in_hand == received + dropped + abandoned &&
+           received == emitted + filtered + dead_lettered + failed + abandoned_in_hand;
   }
 };
 

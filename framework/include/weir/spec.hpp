@@ -3,7 +3,7 @@
 // what a host program builds in code. The runtime reads only this.
 
 #include <weir/condition.hpp>
-#include <weir/lanes.hpp>  // LanePolicy
+#include <weir/status.hpp>
 #include <weir/options.hpp>
 #include <weir/plugin.hpp>
 
@@ -22,6 +22,11 @@ enum class WhenFull { block, drop_newest, drop_oldest };
 
 std::string_view to_string(WhenFull policy) noexcept;
 std::string_view to_string(LanePolicy policy) noexcept;
+
+// Upper bounds that validation checks: each replica is a thread, and a
+// channel's slots are allocated when the pipeline is built.
+inline constexpr unsigned max_replicas = 1024;                  // per stage
+inline constexpr std::size_t max_capacity = std::size_t{1} << 20;  // messages per lane (1,048,576)
 
 struct SourcePosition {
   int line = 0;  // 1-based; 0: not from a file
@@ -75,6 +80,9 @@ struct PipelineSpec {
   std::filesystem::path file;  // empty when built in code
   std::vector<std::filesystem::path> plugin_path;  // absolute, searched first
   std::chrono::nanoseconds drain_timeout = std::chrono::seconds(30);
+  // After a forced stop (a second signal, or drain_timeout running out), how
+  // long replicas get to leave plugin code before they are abandoned.
+  std::chrono::nanoseconds stop_grace = std::chrono::seconds(2);
   std::vector<StageSpec> stages;
 
   const StageSpec* stage(std::string_view name) const noexcept {

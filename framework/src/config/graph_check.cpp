@@ -138,8 +138,19 @@ void check_graph(const PipelineSpec& spec, const std::vector<StagePlaces>& place
     }
 
     if (stage.replicas < 1) reporter.error(at.replicas, fmt::format("{}: replicas must be at least 1", who));
+    if (stage.replicas > max_replicas)
+      reporter.error(at.replicas, fmt::format("{}: replicas must be at most {}, found {}", who, max_replicas,
+                                              stage.replicas),
+                     "each replica is a thread; more of them than cores rarely helps");
     if (stage.capacity < 1 && stage.kind != Kind::source)
       reporter.error(at.capacity, fmt::format("{}: capacity must be at least 1", who));
+    const auto check_capacity = [&](std::size_t capacity, const Place& place, const std::string& what) {
+      if (capacity > max_capacity)
+        reporter.error(place, fmt::format("{}: {} must be at most {} messages, found {}", who, what, max_capacity,
+                                          capacity),
+                       "a channel's slots are allocated up front; buffer more in a broker, not in memory");
+    };
+    if (stage.kind != Kind::source) check_capacity(stage.capacity, at.capacity, "capacity");
 
     if (!stage.lanes.empty()) {
       if (stage.kind == Kind::source) reporter.error(at.lanes, fmt::format("{}: a source has no input lanes", who));
@@ -162,6 +173,7 @@ void check_graph(const PipelineSpec& spec, const std::vector<StagePlaces>& place
                                      "never receive anything",
                                      who, lane.name),
                          "only the last lane takes the rest");
+        check_capacity(lane.capacity, at.lane_items[k], fmt::format("lane '{}': capacity", lane.name));
         if (stage.lane_policy == LanePolicy::weighted && lane.weight < 1)
           reporter.error(at.lane_items[k], fmt::format("{}: lane '{}' needs a weight of at least 1", who, lane.name));
       }

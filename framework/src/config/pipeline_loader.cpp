@@ -19,6 +19,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <map>
 #include <set>
 #include <span>
@@ -409,7 +410,9 @@ class Loader {
         stage.when = read_condition(value, who + ": when");
       } else if (k == "replicas") {
         draft.places.replicas = reporter_.place(value);
-        if (auto n = read_count(value, who + ": replicas", 1, 0)) stage.replicas = static_cast<unsigned>(*n);
+        // Saturated, not wrapped: the graph check then says it is too many.
+        if (auto n = read_count(value, who + ": replicas", 1, 0))
+          stage.replicas = static_cast<unsigned>(std::min<std::uint64_t>(*n, std::numeric_limits<unsigned>::max()));
       } else if (k == "capacity") {
         draft.places.capacity = reporter_.place(value);
         if (auto n = read_count(value, who + ": capacity", 1, 0)) stage.capacity = *n;

@@ -1,6 +1,8 @@
 // The in-memory side of the registry: entries, lookups, construction.
 // Finding and loading libraries lives in library_loader.cpp.
 
+#include "runtime/exception_text.hpp"
+
 #include <weir/registry.hpp>
 
 #include <boost/dll/shared_library.hpp>
@@ -19,12 +21,9 @@ StageInstance PluginEntry::create(const Options& options, const StageContext& co
   instance.library = library_;
   try {
     instance.stage = descriptor_->create(options, context);
-  } catch (const std::exception& e) {
-    throw PluginError(fmt::format("{} plugin '{}' ({}): constructor threw: {}", to_string(kind()), name(),
-                                  library_file_.string(), e.what()));
   } catch (...) {
-    throw PluginError(fmt::format("{} plugin '{}' ({}): constructor threw a non-standard exception",
-                                  to_string(kind()), name(), library_file_.string()));
+    throw PluginError(fmt::format("{} plugin '{}' ({}): constructor threw: {}", to_string(kind()), name(),
+                                  library_file_.string(), runtime::current_exception_text()));
   }
   if (!instance.stage)
     throw PluginError(fmt::format("{} plugin '{}' ({}): factory returned no stage", to_string(kind()), name(),

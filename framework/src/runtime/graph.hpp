@@ -5,6 +5,7 @@
 
 #include "ack_books.hpp"
 #include "histogram.hpp"
+#include "log_counter.hpp"
 
 #include <weir/lanes.hpp>
 #include <weir/registry.hpp>
@@ -66,11 +67,26 @@ struct EdgeCounters {
 struct Replica {
   unsigned index = 0;
   StageInstance instance;
-  std::shared_ptr<spdlog::logger> logger;
+  std::shared_ptr<spdlog::logger> logger;         // the runtime's lines about this replica
+  std::shared_ptr<spdlog::logger> plugin_logger;  // the plugin's (StageContext::logger): its warnings are counted
+  std::shared_ptr<LogCounter> warnings;
   std::stop_source stop;   // sources: asked to stop; all: scale-down
   std::jthread thread;
+  // "stage 'x' replica N": made once, so a crash handler can print it
+  // without allocating (see crash_context.hpp).
+  std::string label;
+  // The plugin hook the replica's thread is in or last entered: "run",
+  // "process", "write", "flush", "stop"; names what a stuck replica is stuck in.
+  std::atomic<const char*> hook{"start"};
+  std::atomic<bool> done{false};  // the thread has left the plugin for good
+  // Set by Pipeline::wait when the thread was still in plugin code after a
+  // forced stop and its grace: the thread is detached and left behind, and
+  // the messages it held are counted as abandoned.
+  bool abandoned = false;
+  std::uint64_t stuck_in_hand = 0;  // what it held then
 
   Counter received, emitted, filtered, dead_lettered, failed, retried, outputs;
+  Counter set_aside;  // received, then abandoned unhandled when the stop was forced
   Counter blocked_ns, starved_ns;
   Histogram latency;
   std::vector<Histogram> lane_wait;             // per input lane

@@ -8,7 +8,13 @@
 //
 // Forced stop: every queue is closed at once, replicas finish the message in
 // hand and leave; what is still queued is counted as abandoned on its edge.
+// A replica that does not leave within stop_grace is inside plugin code that
+// ignores the stop (a sink blocked in write, a source that never returns):
+// C++ cannot end a thread, so it is left behind (detached, never joined) and
+// the run ends without it.
 
+#include "crash_context.hpp"
+#include "exception_text.hpp"
 #include "graph.hpp"
 #include "stage_loops.hpp"
 
@@ -20,12 +26,15 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <mutex>
 #include <stdexcept>
+#include <vector>
 
 namespace weir {
 
 using runtime::Envelope;
 using runtime::InputEdge;
+using runtime::LogCounter;
 using runtime::Replica;
 using runtime::Route;
 using runtime::StageRuntime;
@@ -36,6 +45,7 @@ std::string_view to_string(RunStatus status) noexcept {
     case RunStatus::drained: return "drained";
     case RunStatus::forced: return "forced";
     case RunStatus::failed: return "failed";
+    case RunStatus::crashed: return "crashed";
   }
   return "?";
 }
@@ -52,6 +62,12 @@ struct Pipeline::Impl : runtime::RunState {
   bool joined = false;  // guarded by final_mutex
   std::size_t stages_finished = 0;  // guarded by state_mutex
   std::optional<Clock::time_point> drain_deadline;  // guarded by state_mutex
+  std::optional<Clock::time_point> forced_at;       // guarded by state_mutex
+  bool gave_up = false;  // stop_grace ran out with replicas in plugin code; guarded by state_mutex
+  bool left_behind = false;  // some replica was abandoned: never destroy (see ~Pipeline); guarded by final_mutex
+  // Replica threads wait here until every one of them exists (see start()).
+  enum Gate : int { closed, open, aborted };
+  std::atomic<int> gate{closed};
   Clock::time_point start_time{};
   Clock::time_point end_time{};
   RunReport final_report;
@@ -69,8 +85,11 @@ struct Pipeline::Impl : runtime::RunState {
   void start_hook(StageRuntime& stage, Replica& replica);
   void launch(StageRuntime& stage, Replica& replica);
   void replica_done(StageRuntime& stage);
+  bool leave(StageRuntime& stage);
+  void stage_finished(StageRuntime& stage);
   void force() noexcept;
   void drain_abandoned();
+  void abandon_stuck();
   RunReport report(RunStatus status) const;
 };
 
@@ -166,18 +185,35 @@ void Pipeline::Impl::build() {
 std::unique_ptr<Replica> Pipeline::Impl::make_replica(StageRuntime& stage, unsigned index) {
   auto replica = std::make_unique<Replica>();
   replica->index = index;
+  replica->label = fmt::format("stage '{}' replica {}", stage.spec->name, index);
   replica->logger = spdlog::default_logger()->clone(stage.spec->name);
-  StageContext context{stage.spec->name, stage.spec->plugin, index, stage.spec->replicas, replica->logger};
+  replica->warnings = std::make_shared<LogCounter>();
+  replica->plugin_logger = replica->logger->clone(stage.spec->name);
+  replica->plugin_logger->sinks().push_back(replica->warnings);
+  // Warnings are counted whatever --log-level shows: the plugin's logger lets
+  // them through, and the shown sinks keep the level the user chose.
+  if (const auto shown = replica->logger->level(); shown > spdlog::level::warn) {
+    for (auto& sink : replica->plugin_logger->sinks())
+      if (sink != replica->warnings && sink->level() < shown) sink->set_level(shown);
+    replica->plugin_logger->set_level(spdlog::level::warn);
+  }
+  StageContext context{stage.spec->name, stage.spec->plugin, index, stage.spec->replicas, replica->plugin_logger};
+  runtime::StageLabelScope in_plugin(replica->label.c_str());
   if (stage.spec->factory) {
     try {
       replica->instance.stage = stage.spec->factory(context);
-    } catch (const std::exception& e) {
-      throw PluginError(fmt::format("stage '{}': its in-process factory threw: {}", stage.spec->name, e.what()));
+    } catch (...) {
+      throw PluginError(fmt::format("stage '{}': its in-process factory threw: {}", stage.spec->name,
+                                    runtime::current_exception_text()));
     }
     if (!replica->instance.stage)
       throw PluginError(fmt::format("stage '{}': its in-process factory made no stage", stage.spec->name));
   } else {
-    replica->instance = stage.plugin->create(stage.spec->options, context);
+    try {
+      replica->instance = stage.plugin->create(stage.spec->options, context);
+    } catch (const PluginError& e) {
+      throw PluginError(fmt::format("{}: {}", replica->label, e.what()));
+    }
   }
   Stage* made = replica->instance.stage.get();
   const bool right_kind = stage.spec->kind == Kind::source      ? dynamic_cast<Source*>(made) != nullptr
@@ -199,28 +235,58 @@ std::unique_ptr<Replica> Pipeline::Impl::make_replica(StageRuntime& stage, unsig
 
 // A stage's start() hook; what it throws becomes a PluginError naming the stage.
 void Pipeline::Impl::start_hook(StageRuntime& stage, Replica& replica) {
+  runtime::StageLabelScope in_plugin(replica.label.c_str());
   try {
     replica.instance.stage->start();
-  } catch (const std::exception& e) {
-    throw PluginError(fmt::format("stage '{}' (plugin '{}'): start failed: {}", stage.spec->name,
-                                  stage.spec->plugin, e.what()));
+  } catch (...) {
+    throw PluginError(fmt::format("stage '{}' (plugin '{}') replica {}: start failed: {}", stage.spec->name,
+                                  stage.spec->plugin, replica.index, runtime::current_exception_text()));
   }
 }
 
+// Called with the stage's replicas_mutex held. Throws StartError when the
+// thread cannot be created; the replica then counts as having left (its stage
+// may finish without it).
 void Pipeline::Impl::launch(StageRuntime& stage, Replica& replica) {
   stage.live.fetch_add(1, std::memory_order_relaxed);
-  replica.thread = std::jthread([this, &stage, &replica] {
-    runtime::run_replica(*this, stage, replica);
-    replica_done(stage);
-  });
+  try {
+    replica.thread = std::jthread([this, &stage, &replica] {
+      // Parked (a futex wait, not a spin) until every replica's thread exists.
+      gate.wait(closed, std::memory_order_acquire);
+      if (gate.load(std::memory_order_acquire) == open) {
+        runtime::AlternateSignalStack crash_stack;
+        runtime::StageLabelScope in_plugin(replica.label.c_str());
+        runtime::run_replica(*this, stage, replica);
+      }
+      replica.done.store(true, std::memory_order_release);
+      replica_done(stage);
+    });
+  } catch (const std::system_error& e) {
+    replica.done.store(true, std::memory_order_release);
+    if (leave(stage)) stage_finished(stage);  // replicas_mutex then state_mutex: the order replica_done keeps
+    throw StartError(fmt::format(
+        "pipeline '{}': cannot create a thread for {}: {}; the system's limit on threads was reached (ulimit -u, "
+        "a container's pids limit, or memory for thread stacks): ask for fewer replicas",
+        spec.name, replica.label, e.code().message()));
+  }
 }
 
 void Pipeline::Impl::replica_done(StageRuntime& stage) {
   {
     std::lock_guard lock(stage.replicas_mutex);
-    if (stage.live.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-    stage.finished = true;
+    if (!leave(stage)) return;
   }
+  stage_finished(stage);
+}
+
+// With the stage's replicas_mutex held: true when the last replica left.
+bool Pipeline::Impl::leave(StageRuntime& stage) {
+  if (stage.live.fetch_sub(1, std::memory_order_acq_rel) != 1) return false;
+  stage.finished = true;
+  return true;
+}
+
+void Pipeline::Impl::stage_finished(StageRuntime& stage) {
   // The last replica is gone: this stage writes no more.
   for (auto& route : stage.routes) route.target->queue->release_writer();
   if (stage.dead_letter.target) stage.dead_letter.target->queue->release_writer();
@@ -233,7 +299,8 @@ void Pipeline::Impl::force() noexcept {
   {
     std::lock_guard lock(state_mutex);
     if (forced.exchange(true)) return;
-    state_cv.notify_all();  // wakes replicas waiting out a retry backoff
+    forced_at = Clock::now();
+    state_cv.notify_all();  // wakes replicas waiting out a retry backoff, and wait_for's grace
   }
   for (auto& stage : stages) {
     std::lock_guard lock(stage->replicas_mutex);
@@ -241,6 +308,27 @@ void Pipeline::Impl::force() noexcept {
   }
   for (auto& stage : stages)
     if (stage->queue) stage->queue->close();
+}
+
+// The grace ran out: replicas still in plugin code are left behind. What each
+// took from its input and has not given back is what it holds: abandoned.
+void Pipeline::Impl::abandon_stuck() {
+  for (auto& stage : stages) {
+    std::lock_guard lock(stage->replicas_mutex);
+    for (auto& replica : stage->replicas) {
+      if (replica->done.load(std::memory_order_acquire) || !replica->thread.joinable()) continue;
+      const std::uint64_t resolved = replica->emitted.get() + replica->filtered.get() +
+                                     replica->dead_lettered.get() + replica->failed.get() + replica->set_aside.get();
+      const std::uint64_t received = replica->received.get();
+      replica->abandoned = true;
+      replica->stuck_in_hand = stage->spec->kind == Kind::source || received < resolved ? 0 : received - resolved;
+      replica->thread.detach();
+      record_error(fmt::format("{} (plugin '{}') is stuck in {}() {} after the stop was forced; it is abandoned "
+                               "with {} message(s) in hand",
+                               replica->label, stage->spec->plugin, replica->hook.load(std::memory_order_relaxed),
+                               format_duration(spec.stop_grace), replica->stuck_in_hand));
+    }
+  }
 }
 
 void Pipeline::Impl::drain_abandoned() {
@@ -266,6 +354,15 @@ Pipeline::~Pipeline() {
     force_stop();
     wait();
   }
+  // Threads left behind in plugin code still use the stages, the queues and
+  // the plugin libraries: all of it stays for the life of the process, on a
+  // list that is never destroyed (so it is not a leak to a leak checker).
+  if (impl_ && impl_->left_behind) {
+    static std::mutex kept_mutex;
+    static auto* kept = new std::vector<std::unique_ptr<Impl>>();
+    std::lock_guard lock(kept_mutex);
+    kept->push_back(std::move(impl_));
+  }
 }
 
 void Pipeline::start() {
@@ -275,11 +372,35 @@ void Pipeline::start() {
     for (auto& replica : stage->replicas) impl.start_hook(*stage, *replica);
   impl.started = true;
   impl.start_time = Clock::now();
-  // Sinks first, sources last: nothing is produced before there is a reader.
-  for (auto it = impl.stages.rbegin(); it != impl.stages.rend(); ++it) {
-    std::lock_guard lock((*it)->replicas_mutex);
-    for (auto& replica : (*it)->replicas) impl.launch(**it, *replica);
+  // Every thread is created before any runs plugin code, so a thread that
+  // cannot be created (a limit on threads, memory for stacks) stops the run
+  // before anything was read or written, instead of leaving a stage that
+  // never ends.
+  try {
+    for (auto it = impl.stages.rbegin(); it != impl.stages.rend(); ++it) {
+      std::lock_guard lock((*it)->replicas_mutex);
+      for (auto& replica : (*it)->replicas) impl.launch(**it, *replica);
+    }
+  } catch (const StartError&) {
+    impl.gate.store(Impl::aborted, std::memory_order_release);
+    impl.gate.notify_all();
+    for (auto& stage : impl.stages)
+      for (auto& replica : stage->replicas) {
+        if (replica->thread.joinable()) replica->thread.join();
+        runtime::StageLabelScope in_plugin(replica->label.c_str());
+        try {
+          replica->instance.stage->stop();
+        } catch (...) {
+          spdlog::warn("{}: stop failed: {}", replica->label, runtime::current_exception_text());
+        }
+      }
+    std::lock_guard final_lock(impl.final_mutex);
+    impl.joined = true;
+    impl.final_report = impl.report(RunStatus::failed);
+    throw;
   }
+  impl.gate.store(Impl::open, std::memory_order_release);
+  impl.gate.notify_all();
 }
 
 void Pipeline::stop() noexcept {
@@ -309,17 +430,21 @@ bool Pipeline::wait_for(std::chrono::nanoseconds timeout) {
   if (!impl.started) throw std::logic_error("weir::Pipeline::wait_for before start");
   const auto give_up = Clock::now() + timeout;
   std::unique_lock lock(impl.state_mutex);
-  while (impl.stages_finished < impl.stages.size()) {
+  while (impl.stages_finished < impl.stages.size() && !impl.gave_up) {
     auto until = give_up;
     if (impl.drain_deadline && !impl.forced) until = std::min(until, *impl.drain_deadline);
+    if (impl.forced_at) until = std::min(until, *impl.forced_at + impl.spec.stop_grace);
     if (impl.state_cv.wait_until(lock, until) == std::cv_status::timeout) {
-      if (impl.drain_deadline && !impl.forced && Clock::now() >= *impl.drain_deadline) {
+      const auto now = Clock::now();
+      if (impl.drain_deadline && !impl.forced && now >= *impl.drain_deadline) {
         lock.unlock();
         spdlog::warn("pipeline '{}': drain_timeout ({}) ran out; forcing the stop", impl.spec.name,
                      format_duration(impl.spec.drain_timeout));
         impl.force();
         lock.lock();
-      } else if (Clock::now() >= give_up) {
+      } else if (impl.forced_at && now >= *impl.forced_at + impl.spec.stop_grace) {
+        impl.gave_up = true;  // wait() abandons the replicas still in plugin code
+      } else if (now >= give_up) {
         return impl.stages_finished == impl.stages.size();
       }
     }
@@ -335,6 +460,12 @@ RunReport Pipeline::wait() {
   }
   while (!wait_for(std::chrono::hours(24))) {
   }
+  bool gave_up = false;
+  {
+    std::lock_guard lock(impl.state_mutex);
+    gave_up = impl.gave_up;
+  }
+  if (gave_up) impl.abandon_stuck();
   for (auto& stage : impl.stages) {
     std::lock_guard lock(stage->replicas_mutex);
     for (auto& replica : stage->replicas)
@@ -346,11 +477,13 @@ RunReport Pipeline::wait() {
   for (auto& stage : impl.stages) {
     if (stage->spec->kind != Kind::source) continue;
     std::lock_guard lock(stage->replicas_mutex);
-    for (auto& replica : stage->replicas) runtime::stop_replica(impl, *stage, *replica);
+    for (auto& replica : stage->replicas)
+      if (!replica->abandoned) runtime::stop_replica(impl, *stage, *replica);  // a stuck one is still in run()
   }
   std::lock_guard final_lock(impl.final_mutex);
   impl.end_time = Clock::now();
   impl.joined = true;
+  impl.left_behind = gave_up;
   RunStatus status = RunStatus::drained;
   {
     std::lock_guard lock(impl.errors_mutex);
@@ -365,6 +498,12 @@ RunReport Pipeline::stats() const {
   std::lock_guard lock(impl_->final_mutex);
   if (impl_->joined) return impl_->final_report;
   return impl_->report(impl_->forced ? RunStatus::forced : RunStatus::running);
+}
+
+RunReport Pipeline::crash_report(std::string error) const {
+  RunReport out = impl_->report(RunStatus::crashed);
+  out.errors.insert(out.errors.begin(), std::move(error));
+  return out;
 }
 
 void Pipeline::scale(std::string_view name, unsigned count) {
@@ -453,6 +592,9 @@ RunReport Pipeline::Impl::report(RunStatus status) const {
         r.received = replica->received.get();
         r.emitted = replica->emitted.get();
         s.per_replica.push_back(r);
+        if (replica->abandoned) ++s.stuck;
+        s.abandoned_in_hand += replica->set_aside.get() + replica->stuck_in_hand;
+        s.warnings += replica->warnings->count();
         s.received += r.received;
         s.emitted += r.emitted;
         s.filtered += replica->filtered.get();
@@ -477,6 +619,7 @@ RunReport Pipeline::Impl::report(RunStatus status) const {
       s.acked = stage->ack_books->acked.load(std::memory_order_acquire);
       s.nacked = stage->ack_books->nacked.load(std::memory_order_acquire);
     }
+    s.abandoned += s.abandoned_in_hand;
     s.latency = Histogram::percentiles(latency);
     s.wait = Histogram::percentiles(wait);
     for (std::size_t e = 0; e < stage->inputs.size(); ++e) {

@@ -49,6 +49,9 @@ std::string RunReport::to_json(int indent) const {
     j["dropped"] = s.dropped;
     j["abandoned"] = s.abandoned;
     j["retried"] = s.retried;
+    j["abandoned_in_hand"] = s.abandoned_in_hand;
+    if (s.stuck > 0) j["stuck"] = s.stuck;
+    j["warnings"] = s.warnings;
     j["offered"] = s.offered;
     j["outputs"] = s.outputs;
     j["unrouted"] = s.unrouted;

@@ -1,5 +1,7 @@
 #include "stage_loops.hpp"
 
+#include "exception_text.hpp"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -222,10 +224,8 @@ std::optional<AttemptError> attempt(F&& work) {
     return std::nullopt;
   } catch (const StageError& e) {
     return AttemptError{e.what(), e.retryable()};
-  } catch (const std::exception& e) {
-    return AttemptError{e.what(), false};
   } catch (...) {
-    return AttemptError{"unknown exception", false};
+    return AttemptError{current_exception_text(), false};
   }
 }
 
@@ -240,7 +240,7 @@ class Consumer {
   // Takes batches until the queue is closed and drained, a pill arrives or the
   // stop is forced. With `whole_batches` (sinks), handle() gets every message
   // of a batch at once; otherwise (processors) one at a time, and a forced
-  // stop leaves the rest of the batch to be counted as abandoned rather than
+  // stop leaves the rest of the batch to be counted as abandoned (in hand) rather than
   // waiting for all of it to be processed.
   template <bool whole_batches, class Handle>
   void loop(Handle&& handle) {
@@ -256,14 +256,17 @@ class Consumer {
       if (n == 0) return;
       bool leave = false;
       accepted.clear();
+      // The whole batch is received (taken by this replica) before any of it
+      // is handled: what the replica holds is then always received minus
+      // handled, so a replica left stuck in plugin code holds a known number
+      // of messages (see Pipeline::Impl::abandon_stuck) without anyone
+      // reading its batch. A batch taken once the stop is forced goes back
+      // to the books of its channel: abandoned there, as if never taken.
+      const bool forced_before = run_.forced.load(std::memory_order_relaxed);
       for (auto& item : batch_) {
         Envelope& envelope = item.value;
-        if (envelope.poison) {
-          if (leave) queue.send(item.lane, std::move(envelope));  // one pill, one replica
-          leave = true;
-          continue;
-        }
-        if (run_.forced.load(std::memory_order_relaxed)) {
+        if (envelope.poison) continue;
+        if (forced_before) {
           stage_.inputs[envelope.edge]->abandoned.fetch_add(1, std::memory_order_relaxed);
           fail_copy(envelope.message, AckFailure::abandoned, abandoned_reason);
           continue;
@@ -271,6 +274,24 @@ class Consumer {
         replica_.delivered[envelope.edge].add();
         replica_.received.add();
         replica_.lane_wait[item.lane].record(ns_between(envelope.queued, taken));
+      }
+      bool in_hand = false;  // a message of this batch has been handled: the rest waits on it
+      for (auto& item : batch_) {
+        Envelope& envelope = item.value;
+        if (envelope.poison) {
+          if (leave) queue.send(item.lane, std::move(envelope));  // one pill, one replica
+          leave = true;
+          continue;
+        }
+        if (forced_before) continue;
+        // A sink writes its batch whole; a processor finishes the message in
+        // hand and sets the rest aside once the stop is forced.
+        if (!whole_batches && in_hand && run_.forced.load(std::memory_order_relaxed)) {
+          replica_.set_aside.add();  // received, then abandoned in hand
+          fail_copy(envelope.message, AckFailure::abandoned, abandoned_reason);
+          continue;
+        }
+        in_hand = true;
         if constexpr (whole_batches) {
           accepted.push_back(&envelope);
         } else {
@@ -330,6 +351,7 @@ class Consumer {
 
 void run_source(RunState& run, StageRuntime& stage, Replica& replica) {
   auto& source = static_cast<Source&>(*replica.instance.stage);
+  replica.hook.store("run", std::memory_order_relaxed);
   Sender sender(run, stage, replica);
   SourceEmitter emitter(run, stage, sender, replica);
   if (auto error = attempt([&] { source.run(emitter, replica.stop.get_token()); }))
@@ -339,6 +361,7 @@ void run_source(RunState& run, StageRuntime& stage, Replica& replica) {
 
 void run_processor(RunState& run, StageRuntime& stage, Replica& replica) {
   auto& processor = static_cast<Processor&>(*replica.instance.stage);
+  replica.hook.store("process", std::memory_order_relaxed);
   Consumer consumer(run, stage, replica);
   CollectingEmitter collector(run);
   // A retry or a dead letter needs the message as it came, not as a failed
@@ -379,6 +402,7 @@ void run_processor(RunState& run, StageRuntime& stage, Replica& replica) {
 
 void run_sink(RunState& run, StageRuntime& stage, Replica& replica) {
   auto& sink = static_cast<Sink&>(*replica.instance.stage);
+  replica.hook.store("write", std::memory_order_relaxed);
   Consumer consumer(run, stage, replica);
   std::vector<Message> messages;
   messages.reserve(max_batch);
@@ -407,16 +431,18 @@ void run_replica(RunState& run, StageRuntime& stage, Replica& replica) {
     case Kind::sink: run_sink(run, stage, replica); break;
   }
   Stage& instance = *replica.instance.stage;
+  replica.hook.store("flush", std::memory_order_relaxed);
   if (auto error = attempt([&] { instance.flush(); }))
     run.record_error(fmt::format("stage '{}' replica {}: flush failed: {}", stage.spec->name, replica.index,
                                  error->message));
   // A source stops (commits what was acknowledged, closes) only once every
-  // stage has drained: see stop_source().
+  // stage has drained: see stop_replica().
   if (stage.spec->kind != Kind::source) stop_replica(run, stage, replica);
 }
 
 void stop_replica(RunState& run, StageRuntime& stage, Replica& replica) {
   Stage& instance = *replica.instance.stage;
+  replica.hook.store("stop", std::memory_order_relaxed);
   if (auto error = attempt([&] { instance.stop(); }))
     run.record_error(fmt::format("stage '{}' replica {}: stop failed: {}", stage.spec->name, replica.index,
                                  error->message));

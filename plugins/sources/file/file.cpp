@@ -24,6 +24,7 @@
 #include <cstring>
 #include <list>
 #include <optional>
+#include <set>
 
 namespace weir::stdp {
 namespace {
@@ -69,6 +70,16 @@ std::span<const OptionSpec> file_source_options() {
 }
 
 bool has_wildcards(std::string_view text) { return text.find_first_of("*?[") != std::string_view::npos; }
+
+// Why `path` cannot be read as lines, or null when it can. A directory opens
+// and reads as an error (EISDIR), so it is named before any read.
+const char* unreadable(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) return std::strerror(errno);
+  if (S_ISDIR(info.st_mode)) return "it is a directory";
+  if (::access(path.c_str(), R_OK) != 0) return std::strerror(errno);
+  return nullptr;
+}
 
 std::vector<std::string> expand(const std::string& pattern) {
   glob_t found{};
@@ -131,9 +142,10 @@ class FileSource final : public Source {
     if (follow_ && !std::filesystem::is_directory(folder_))
       reject_option(context, "path", fmt::format("folder '{}' does not exist", folder_.string()),
                     "an existing folder to watch");
-    if (!follow_ && !has_wildcards(pattern_) && ::access(pattern_.c_str(), R_OK) != 0)
-      reject_option(context, "path", fmt::format("cannot read '{}': {}", pattern_, std::strerror(errno)),
-                    "a readable file");
+    if (!follow_ && !has_wildcards(pattern_)) {
+      if (const char* problem = unreadable(pattern_))
+        reject_option(context, "path", fmt::format("cannot read '{}': {}", pattern_, problem), "a readable file");
+    }
     if (std::string file = options.string("checkpoint"); !file.empty()) {
       std::filesystem::path checkpoint_file =
           context.replicas > 1 ? file + "." + std::to_string(context.replica) : file;
@@ -178,7 +190,14 @@ class FileSource final : public Source {
       // Replicas split the files between them rather than read each twice.
       if (index++ % context_.replicas != context_.replica) continue;
       struct stat info {};
-      if (::stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) continue;
+      if (::stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
+        // Counted in the report (`warnings`; `weir run --strict` fails on it),
+        // once per path, however often a following source scans.
+        if (skipped_.insert(path).second)
+          logger_->warn("cannot read {}: {}; skipped", path,
+                        S_ISDIR(info.st_mode) ? "it is a directory" : "it is not a regular file");
+        continue;
+      }
       auto tracked = std::find_if(files_.begin(), files_.end(), [&](const Tracked& t) { return t.path == path; });
       if (tracked != files_.end()) {
         if (tracked->position.inode == info.st_ino && tracked->position.device == info.st_dev) {
@@ -207,7 +226,7 @@ class FileSource final : public Source {
   void open(const std::string& path, const struct stat& info, bool existed_at_start) {
     FdGuard fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) {
-      logger_->error("cannot read {}: {}", path, std::strerror(errno));
+      if (skipped_.insert(path).second) logger_->warn("cannot read {}: {}; skipped", path, std::strerror(errno));
       return;
     }
     Tracked file{path, std::move(fd), {static_cast<std::uint64_t>(info.st_ino), static_cast<std::uint64_t>(info.st_dev), 0},
@@ -242,10 +261,9 @@ class FileSource final : public Source {
     for (;;) {
       ssize_t got = ::read(file.fd.get(), buffer.data(), buffer.size());
       if (got < 0 && errno == EINTR) continue;
-      if (got < 0) {
-        logger_->error("reading {} failed: {}", file.path, std::strerror(errno));
-        return !stop_.stop_requested();
-      }
+      // Lines lost in the middle of a file: the run fails (exit 1), never
+      // ends as if the file had been read.
+      if (got < 0) throw PermanentError(fmt::format("reading {} failed: {}", file.path, std::strerror(errno)));
       if (got == 0) break;
       if (!file.lines.feed({buffer.data(), static_cast<std::size_t>(got)}, emit_line)) return false;
     }
@@ -288,6 +306,7 @@ class FileSource final : public Source {
   Checkpoint checkpoint_;  // as loaded at start-up
   std::unique_ptr<CheckpointKeeper> keeper_;
   std::list<Tracked> files_;  // a list: rotation erases while others stay put
+  std::set<std::string> skipped_;  // matched but unreadable, warned about once
   Emitter* out_ = nullptr;
   std::stop_token stop_;
 };
