@@ -257,7 +257,7 @@ CASES = {name[len("case_"):].replace("_", "-"): f for name, f in globals().items
 if __name__ == "__main__":
     if len(sys.argv) != 5 or sys.argv[1] not in CASES:
         raise SystemExit(f"usage: faults_test.py {{{'|'.join(CASES)}}} WEIR FAULTS_DIR MISSING_DIR")
-    WEIR, FAULTS, MISSING = sys.argv[2], sys.argv[3], sys.argv[4]
+    WEIR, FAULTS, MISSING = sys.argv[2], os.path.abspath(sys.argv[3]), os.path.abspath(sys.argv[4])
     run_test.WEIR = WEIR
     CASES[sys.argv[1]]()
     print(f"ok: {sys.argv[1]}")

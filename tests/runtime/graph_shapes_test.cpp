@@ -299,22 +299,7 @@ stages:
   src: {plugin: seq, config: {count: 0}}
   out: {plugin: gate, input: src, capacity: 8}
 )",
-                         [&opener](Pipeline& p) {
-                           // The gate holds the sink's first batch; wait until the queue is full
-                           // and the source is parked on it (sent = queued 8 + 1 in hand).
-                           auto parked = [&p] {
-                             const auto e = p.stats().edges.at(0);
-                             return test::GateSink::entered_count() > 0 && e.sent - e.delivered >= 9;
-                           };
-                           while (!parked()) p.wait_for(std::chrono::milliseconds(2));
-                           p.stop();
-                           // drain_timeout runs out inside wait() and forces the stop; the gate
-                           // opens once the force shows, so the stuck sink can leave.
-                           opener = std::thread([&p] {
-                             while (p.stats().status != RunStatus::forced) p.wait_for(std::chrono::milliseconds(5));
-                             test::GateSink::set(true);
-                           });
-                         });
+                         [&opener](Pipeline& p) { test::stop_at_the_gate(p, opener); });
   opener.join();
   CHECK(report.status == RunStatus::forced);
   CHECK(stage(report, "out").abandoned == 9);

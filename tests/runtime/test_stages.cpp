@@ -35,11 +35,29 @@ WEIR_PLUGIN(test_gate) {
     .create = construct<GateSink>,
 };
 
+WEIR_PLUGIN(test_ack_seq) {
+    .name = "ack_seq",
+    .kind = Kind::source,
+    .description = "numbered messages with acknowledgements",
+    .options = {AckSeqSource::count},
+    .example = "",
+    .create = construct<AckSeqSource>,
+};
+WEIR_PLUGIN(test_hold) {
+    .name = "hold",
+    .kind = Kind::sink,
+    .description = "holds acknowledgements until flush",
+    .example = "",
+    .create = construct<HoldSink>,
+};
+
 void register_test_stages(PluginRegistry& registry) {
   registry.add(weir_plugin_descriptor_test_seq);
   registry.add(weir_plugin_descriptor_test_pass);
   registry.add(weir_plugin_descriptor_test_collect);
   registry.add(weir_plugin_descriptor_test_gate);
+  registry.add(weir_plugin_descriptor_test_ack_seq);
+  registry.add(weir_plugin_descriptor_test_hold);
 }
 
 }  // namespace weir::test

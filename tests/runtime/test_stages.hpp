@@ -2,6 +2,7 @@
 // In-process stages for the runtime tests, declared with the same WEIR_PLUGIN
 // descriptor a plugin library exports and registered with PluginRegistry::add.
 
+#include <weir/pipeline.hpp>
 #include <weir/plugin.hpp>
 #include <weir/registry.hpp>
 
@@ -22,9 +23,11 @@ class Collected {
     static Collected collected;
     return collected;
   }
+  // Kept without the acknowledgement: a record is not a copy in flight.
   void add(const std::string& sink, const Message& m) {
     std::lock_guard lock(mutex_);
     messages_[sink].push_back(m);
+    messages_[sink].back().ack.reset();
   }
   std::vector<Message> take(const std::string& sink) {
     std::lock_guard lock(mutex_);
@@ -168,6 +171,104 @@ class GateSink final : public Sink {
     cv().notify_all();
   }
 };
+
+// How each acknowledgement of an `ack_seq` source settled, by the message's
+// `n`: a list, so settling twice shows as two entries.
+class AckLedger {
+ public:
+  enum class Outcome { acked, failed, dropped, abandoned };
+  static AckLedger& instance() {
+    static AckLedger ledger;
+    return ledger;
+  }
+  void settle(std::int64_t n, Outcome outcome) {
+    std::lock_guard lock(mutex_);
+    outcomes_[n].push_back(outcome);
+  }
+  std::map<std::int64_t, std::vector<Outcome>> take() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(outcomes_, {});
+  }
+  std::size_t settled() {
+    std::lock_guard lock(mutex_);
+    return outcomes_.size();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::int64_t, std::vector<Outcome>> outcomes_;
+};
+
+class LedgerAck final : public TrackedAcknowledgement {
+ public:
+  explicit LedgerAck(std::int64_t n) : n_(n) {}
+  ~LedgerAck() override {
+    const auto failure = this->failure();
+    AckLedger::instance().settle(n_, !failure                                ? AckLedger::Outcome::acked
+                                     : *failure == AckFailure::failed  ? AckLedger::Outcome::failed
+                                     : *failure == AckFailure::dropped ? AckLedger::Outcome::dropped
+                                                                       : AckLedger::Outcome::abandoned);
+  }
+
+ private:
+  std::int64_t n_;
+};
+
+// `ack_seq`: like `seq` (one replica), each message carrying a LedgerAck.
+class AckSeqSource final : public Source {
+ public:
+  AckSeqSource(const Options& o, const StageContext&) : count_(o[count]) {}
+  void run(Emitter& out, std::stop_token stop) override {
+    for (std::int64_t n = 0; (count_ == 0 || n < count_) && !stop.stop_requested(); ++n) {
+      Message m(std::to_string(n));
+      m.attributes.set("n", std::to_string(n));
+      m.ack = std::make_shared<LedgerAck>(n);
+      if (!out.emit(std::move(m))) return;
+    }
+  }
+  static inline const Option<std::int64_t> count{.name = "count", .description = "0: endless", .default_value = "100"};
+
+ private:
+  std::int64_t count_;
+};
+
+// `hold`: a buffering sink: it keeps every acknowledgement until flush(), and
+// records how many had settled anywhere when its flush began.
+class HoldSink final : public Sink {
+ public:
+  HoldSink(const Options&, const StageContext&) {}
+  void write(const Message& m) override {
+    if (m.ack) held_.push_back(m.ack);
+  }
+  void flush() override {
+    settled_at_flush().store(AckLedger::instance().settled());
+    held_.clear();
+  }
+  static std::atomic<std::size_t>& settled_at_flush() {
+    static std::atomic<std::size_t> n{0};
+    return n;
+  }
+
+ private:
+  std::vector<std::shared_ptr<Acknowledgement>> held_;
+};
+
+// With a `gate` sink fed by an endless source on a channel of capacity 8:
+// waits until the gate holds the sink's first batch and the source is parked
+// on the full channel (sent = queued 8 + 1 in hand), asks for a drain, and
+// opens the gate (on `opener`) once drain_timeout has forced the stop.
+inline void stop_at_the_gate(Pipeline& p, std::thread& opener) {
+  auto parked = [&p] {
+    const auto e = p.stats().edges.at(0);
+    return GateSink::entered_count() > 0 && e.sent - e.delivered >= 9;
+  };
+  while (!parked()) p.wait_for(std::chrono::milliseconds(2));
+  p.stop();
+  opener = std::thread([&p] {
+    while (p.stats().status != RunStatus::forced) p.wait_for(std::chrono::milliseconds(5));
+    GateSink::set(true);
+  });
+}
 
 void register_test_stages(PluginRegistry& registry);
 

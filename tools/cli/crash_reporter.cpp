@@ -29,8 +29,10 @@ int wake_pipe[2] = {-1, -1};  // handler -> helper: one byte per crash; 0 asks t
 int done_pipe[2] = {-1, -1};  // helper -> handler: the report is written
 std::atomic<bool> crashing{false};
 // What the helper reads once woken: written by the handler before the wake-up.
-const char* crash_signal_text = nullptr;
-const char* crash_stage = nullptr;
+// Lock-free atomics, which a signal handler may use.
+std::atomic<const char*> crash_signal_text{nullptr};
+std::atomic<const char*> crash_stage{nullptr};
+static_assert(std::atomic<const char*>::is_always_lock_free, "the crash handler needs lock-free atomics");
 
 // Appends `text` to `buffer` (async-signal-safe: no allocation, no locale).
 void append(char* buffer, std::size_t size, std::size_t& used, const char* text) noexcept {
@@ -123,8 +125,9 @@ void CrashReporter::helper() {
     const ssize_t n = ::read(wake_pipe[0], &byte, 1);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0 || byte == 0) return;
-    std::string crash = crash_signal_text;
-    crash += crash_stage ? std::string(" in ") + crash_stage : " outside any stage's plugin code";
+    const char* stage = crash_stage.load();
+    std::string crash = crash_signal_text.load();
+    crash += stage ? std::string(" in ") + stage : " outside any stage's plugin code";
     try {
       report_(crash);
     } catch (...) {

@@ -6,7 +6,7 @@
 // detail/ring.hpp); a send or receive is one CAS plus one release store, and a
 // batch of n is one CAS plus n stores. No allocation after construction.
 // Waiting: a blocked send/recv retries while spinning for an adaptive while,
-// then parks on a queue of futex-parked waiters (detail/wait_queue.hpp). Notifying
+// then parks on a queue of parked waiters (detail/wait_queue.hpp, detail/park.hpp). Notifying
 // costs one load when nobody is parked (no fence: the claim CAS orders it), so
 // a busy channel makes no syscall per message.
 // Closing: close() (or the last release_writer()) makes later sends fail;
@@ -16,9 +16,10 @@
 // Items must be nothrow move-constructible and nothrow destructible (checked at
 // compile time); move-only items are fine.
 
+#include <weir/status.hpp>
 #include <weir/detail/cache_line.hpp>
 #include <weir/detail/wait_queue.hpp>
-#include <weir/detail/futex.hpp>
+#include <weir/detail/park.hpp>
 #include <weir/detail/ring.hpp>
 
 #include <algorithm>
@@ -32,16 +33,6 @@
 #include <vector>
 
 namespace weir {
-
-enum class SendStatus { ok, full, closed, timeout };
-enum class RecvStatus { ok, empty, closed, timeout };
-
-template <class T>
-struct RecvResult {
-  RecvStatus status;
-  std::optional<T> value;  // engaged exactly when status == ok
-  explicit operator bool() const noexcept { return status == RecvStatus::ok; }
-};
 
 template <class T>
 class Channel {

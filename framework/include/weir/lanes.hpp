@@ -31,13 +31,6 @@
 
 namespace weir {
 
-enum class LanePolicy { strict, weighted };
-
-struct LaneConfig {
-  std::size_t capacity;
-  unsigned weight = 1;  // for LanePolicy::weighted; at least 1
-};
-
 template <class T>
 class Lanes {
  public:

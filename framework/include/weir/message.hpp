@@ -3,9 +3,11 @@
 
 #include <boost/config.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -64,15 +66,62 @@ class Attributes {
   std::vector<value_type> entries_;
 };
 
-// Fires once every copy of a message (after fan-out) is finished with: the
-// hook for at-least-once delivery from brokers. Messages that come from
-// sources without acknowledgement carry a null pointer and pay nothing.
+// Why a copy of a message did not finish well.
+//  - failed: a stage gave up on it (after its retries, with no dead-letter
+//    stage); the pipeline decided, so redelivering would fail again;
+//  - dropped: a full channel with `when_full: drop_*` discarded it;
+//  - abandoned: a forced stop left it unfinished (still queued, or never
+//    sent); it was not handled at all and should be delivered again.
+enum class AckFailure : std::uint8_t { failed, dropped, abandoned };
+
+inline std::string_view to_string(AckFailure failure) noexcept {
+  switch (failure) {
+    case AckFailure::failed: return "failed";
+    case AckFailure::dropped: return "dropped";
+    case AckFailure::abandoned: return "abandoned";
+  }
+  return "?";
+}
+
+// End-to-end acknowledgement: a source that must know when a message is
+// finished (a broker, a checkpoint) attaches one to the messages it emits.
+// Every copy (fan-out, retries, dead letters, a processor's outputs) shares
+// it, so its destructor runs exactly once, when the last copy is gone: every
+// sink that got a copy has written it durably (a buffering sink holds the
+// `ack` pointer until its flush), or the copy was filtered or routed nowhere.
+// Before that, the runtime calls fail() for each copy that did not finish
+// well. Messages from sources without acknowledgement carry a null pointer
+// and pay nothing.
 class BOOST_SYMBOL_VISIBLE Acknowledgement {
  public:
   virtual ~Acknowledgement() = default;
-  // Called by the runtime when one copy failed permanently; the broker source
-  // decides whether to redeliver. Default: nothing.
-  virtual void fail(std::string_view /*reason*/) noexcept {}
+  // Called from any stage's thread, possibly for several copies at once.
+  virtual void fail(AckFailure /*why*/, std::string_view /*reason*/) noexcept {}
+};
+
+// A base for a source's acknowledgement: it keeps the weightiest failure of
+// any copy (abandoned over dropped over failed: the one that most calls for a
+// redelivery), which the derived destructor reads with failure().
+class BOOST_SYMBOL_VISIBLE TrackedAcknowledgement : public Acknowledgement {
+ public:
+  void fail(AckFailure why, std::string_view /*reason*/) noexcept override {
+    const auto code = static_cast<std::uint8_t>(static_cast<std::uint8_t>(why) + 1);
+    std::uint8_t seen = failure_.load(std::memory_order_relaxed);
+    while (seen < code && !failure_.compare_exchange_weak(seen, code, std::memory_order_relaxed)) {
+    }
+  }
+
+ protected:
+  // Read from the destructor: the last copy's release of the shared pointer
+  // orders every fail() before it, so relaxed is enough.
+  std::optional<AckFailure> failure() const noexcept {
+    const std::uint8_t code = failure_.load(std::memory_order_relaxed);
+    if (code == 0) return std::nullopt;
+    return static_cast<AckFailure>(code - 1);
+  }
+
+ private:
+  std::atomic<std::uint8_t> failure_{0};
 };
 
 struct Message {

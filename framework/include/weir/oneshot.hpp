@@ -12,11 +12,11 @@
 // A sender destroyed without sending wakes the receiver with "closed" (recv()
 // returns nullopt), so a request whose handler died never hangs its caller. A
 // receiver destroyed first makes send() return false. The state is a single
-// 32-bit word used as a futex: the sender issues the wake-up syscall only if
+// 32-bit parking word (detail/park.hpp): the sender issues the wake-up only if
 // the receiver actually parked.
 
-#include <weir/channel.hpp>
-#include <weir/detail/futex.hpp>
+#include <weir/status.hpp>
+#include <weir/detail/park.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -56,7 +56,7 @@ struct OneshotState {
 
   // Ends the pending state; wakes the receiver if it parked.
   void settle(std::uint32_t outcome) noexcept {
-    if (word.exchange(outcome, std::memory_order_acq_rel) & parked_bit) futex_wake(word, 1);
+    if (word.exchange(outcome, std::memory_order_acq_rel) & parked_bit) park_wake(word, 1);
   }
 
   std::atomic<std::uint32_t> word{pending};
@@ -167,7 +167,7 @@ class OneshotReceiver {
                                                 std::memory_order_acq_rel) &&
           expected != (State::pending | State::parked_bit))
         continue;
-      if (!detail::futex_wait(state_->word, State::pending | State::parked_bit, deadline)) {
+      if (!detail::park_wait(state_->word, State::pending | State::parked_bit, deadline)) {
         result = take();
         return result.status == RecvStatus::empty ? RecvResult<T>{RecvStatus::timeout, std::nullopt} : std::move(result);
       }

@@ -104,10 +104,11 @@ class BOOST_SYMBOL_VISIBLE Sink : public Stage {
 // ---- Export -----------------------------------------------------------------
 
 // Bumped whenever a header in the SDK changes layout or virtual tables.
-// 2: the descriptor holds an OptionTable (typed option handles) and a
+// 2: messages carry an acknowledgement (issue 13).
+// 3: the descriptor holds an OptionTable (typed option handles) and a
 //    construct<Class> factory; OptionError; option kinds size, path,
 //    condition, regex, template.
-inline constexpr std::uint32_t sdk_abi_version = 2;
+inline constexpr std::uint32_t sdk_abi_version = 3;
 inline constexpr std::uint32_t plugin_magic = 0x57454952;  // "WEIR"
 
 namespace detail {

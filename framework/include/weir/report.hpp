@@ -45,6 +45,13 @@ struct StageReport {
   std::uint64_t retried = 0;   // retry attempts (not messages)
   std::uint64_t outputs = 0;   // messages sent downstream (a processor may emit several per input)
   std::uint64_t unrouted = 0;  // outputs no consumer took (no `when:` matched and no `.unmatched` stage)
+  // Sources that attach acknowledgements (file with a checkpoint, nats):
+  // settled well (every copy written durably, filtered or routed nowhere),
+  // settled badly (a copy failed, was dropped or abandoned), still open.
+  bool acknowledges = false;
+  std::uint64_t acked = 0;
+  std::uint64_t nacked = 0;
+  std::uint64_t pending_acks = 0;
   Percentiles latency;         // time in the plugin per message (per batch for sinks)
   Percentiles wait;            // time spent in the input channel
   double blocked_ms = 0;       // replicas waiting on full output channels
@@ -92,6 +99,8 @@ struct RunReport {
       if (s.name == name) return &s;
     return nullptr;
   }
+  // Every stage's and edge's books balance, and once the run has ended
+  // without a forced stop, no acknowledgement is still pending.
   bool balanced() const noexcept;
   // The contract's JSON (with every extra key).
   std::string to_json(int indent = 2) const;

@@ -3,7 +3,7 @@
 // what a host program builds in code. The runtime reads only this.
 
 #include <weir/condition.hpp>
-#include <weir/lanes.hpp>  // LanePolicy
+#include <weir/status.hpp>
 #include <weir/options.hpp>
 #include <weir/plugin.hpp>
 

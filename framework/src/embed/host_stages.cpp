@@ -54,7 +54,11 @@ class RequestTicket final : public Acknowledgement {
                    : "it ended without reaching a host_reply stage (every copy was filtered, dropped, "
                      "dead-lettered, routed elsewhere or abandoned)");
   }
-  void fail(std::string_view reason) noexcept override { settle(RequestError::Reason::failed, reason); }
+  // Only a stage's failure answers the request now; a dropped or abandoned
+  // copy leaves the others a chance, and the destructor settles it otherwise.
+  void fail(AckFailure why, std::string_view reason) noexcept override {
+    if (why == AckFailure::failed) settle(RequestError::Reason::failed, reason);
+  }
 
  private:
   void settle(RequestError::Reason reason, std::string_view why) noexcept {

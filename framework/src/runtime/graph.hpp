@@ -3,6 +3,7 @@
 // non-source stage, the edges that feed it, the routes each stage sends on,
 // and the replicas that run the stage instances.
 
+#include "ack_books.hpp"
 #include "histogram.hpp"
 #include "log_counter.hpp"
 
@@ -107,6 +108,7 @@ struct StageRuntime {
   std::vector<Route> routes;                    // conditional first, then broadcast, unmatched
   Route dead_letter;                            // target null when none
   std::uint32_t out_slots = 0;                  // output edge slots (routes x lanes, dead letter included)
+  std::shared_ptr<AckBooks> ack_books;          // sources only
 
   mutable std::mutex replicas_mutex;            // guards the deque's shape, not the counters
   std::deque<std::unique_ptr<Replica>> replicas;

@@ -26,8 +26,9 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <cstring>
+#include <mutex>
 #include <stdexcept>
+#include <vector>
 
 namespace weir {
 
@@ -111,6 +112,7 @@ void Pipeline::Impl::build() {
       if (!hint.empty()) d.hint = fmt::format("did you mean '{}'?", hint);
       problems.push_back(std::move(d));
     }
+    if (stage->spec->kind == Kind::source) stage->ack_books = std::make_shared<runtime::AckBooks>();
     if (stage->spec->kind != Kind::source) {
       const auto& lanes = stage->spec->lanes;
       if (lanes.empty()) {
@@ -329,7 +331,10 @@ void Pipeline::Impl::drain_abandoned() {
   for (auto& stage : stages) {
     if (!stage->queue) continue;
     while (auto item = stage->queue->try_recv())
-      if (!item->value.poison) stage->inputs[item->value.edge]->abandoned.fetch_add(1, std::memory_order_relaxed);
+      if (!item->value.poison) {
+        stage->inputs[item->value.edge]->abandoned.fetch_add(1, std::memory_order_relaxed);
+        runtime::fail_copy(item->value.message, AckFailure::abandoned, "abandoned: the pipeline was forced to stop");
+      }
   }
 }
 
@@ -346,8 +351,14 @@ Pipeline::~Pipeline() {
     wait();
   }
   // Threads left behind in plugin code still use the stages, the queues and
-  // the plugin libraries: all of it stays for the life of the process.
-  if (impl_ && impl_->left_behind) static_cast<void>(impl_.release());
+  // the plugin libraries: all of it stays for the life of the process, on a
+  // list that is never destroyed (so it is not a leak to a leak checker).
+  if (impl_ && impl_->left_behind) {
+    static std::mutex kept_mutex;
+    static auto* kept = new std::vector<std::unique_ptr<Impl>>();
+    std::lock_guard lock(kept_mutex);
+    kept->push_back(std::move(impl_));
+  }
 }
 
 void Pipeline::start() {
@@ -456,9 +467,17 @@ RunReport Pipeline::wait() {
     for (auto& replica : stage->replicas)
       if (replica->thread.joinable()) replica->thread.join();
   }
+  // What a forced stop left queued settles as abandoned; then every
+  // acknowledgement is settled and the sources may commit and close.
+  impl.drain_abandoned();
+  for (auto& stage : impl.stages) {
+    if (stage->spec->kind != Kind::source) continue;
+    std::lock_guard lock(stage->replicas_mutex);
+    for (auto& replica : stage->replicas)
+      if (!replica->abandoned) runtime::stop_replica(impl, *stage, *replica);  // a stuck one is still in run()
+  }
   std::lock_guard final_lock(impl.final_mutex);
   impl.end_time = Clock::now();
-  impl.drain_abandoned();
   impl.joined = true;
   impl.left_behind = gave_up;
   RunStatus status = RunStatus::drained;
@@ -589,6 +608,12 @@ RunReport Pipeline::Impl::report(RunStatus status) const {
         }
         for (std::size_t e = 0; e < delivered.size(); ++e) delivered[e] += replica->delivered[e].get();
       }
+    }
+    if (stage->ack_books && stage->ack_books->attached.load(std::memory_order_acquire) > 0) {
+      s.acknowledges = true;
+      s.pending_acks = stage->ack_books->pending();  // first: it reads the settled counts before `attached`
+      s.acked = stage->ack_books->acked.load(std::memory_order_acquire);
+      s.nacked = stage->ack_books->nacked.load(std::memory_order_acquire);
     }
     s.abandoned += s.abandoned_in_hand;
     s.latency = Histogram::percentiles(latency);

@@ -10,8 +10,10 @@
 namespace weir {
 
 bool RunReport::balanced() const noexcept {
-  for (const auto& s : stages)
+  for (const auto& s : stages) {
     if (!s.balanced()) return false;
+    if (s.pending_acks != 0 && (status == RunStatus::drained || status == RunStatus::failed)) return false;
+  }
   for (const auto& e : edges)
     if (e.sent != e.delivered + e.dropped + e.abandoned) return false;
   return true;
@@ -53,6 +55,11 @@ std::string RunReport::to_json(int indent) const {
     j["offered"] = s.offered;
     j["outputs"] = s.outputs;
     j["unrouted"] = s.unrouted;
+    if (s.acknowledges) {
+      j["acked"] = s.acked;
+      j["nacked"] = s.nacked;
+      j["pending_acks"] = s.pending_acks;
+    }
     j["latency"] = percentiles_json(s.latency);
     j["wait"] = percentiles_json(s.wait);
     j["blocked_ms"] = round3(s.blocked_ms);
@@ -100,6 +107,9 @@ std::string RunReport::to_table() const {
                              s.kind == "source" ? s.per_replica[i].emitted : s.per_replica[i].received);
       out += fmt::format("{:<{}}      per replica: {}\n", "", width, parts);
     }
+    if (s.acknowledges)
+      out += fmt::format("{:<{}}      acknowledgements: {} acked, {} nacked, {} pending\n", "", width, s.acked,
+                         s.nacked, s.pending_acks);
   }
   // Per channel, so a forced stop shows where the abandoned messages were
   // and a slow run shows which edges held their senders.

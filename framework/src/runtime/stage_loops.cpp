@@ -23,6 +23,7 @@ constexpr std::size_t max_batch = 64;
 // peers get their share and urgent lanes are not stuck behind a batch.
 constexpr auto slow_message = std::chrono::microseconds(20);
 constexpr std::uint64_t ids_per_block = 4096;
+constexpr std::string_view abandoned_reason = "abandoned: the pipeline was forced to stop";
 
 std::uint64_t ns_between(Clock::time_point from, Clock::time_point to) noexcept {
   return static_cast<std::uint64_t>(std::max<std::int64_t>(0, (to - from).count()));
@@ -110,6 +111,7 @@ class Sender {
         if (status == SendStatus::ok) return;
         if (status == SendStatus::full) {
           input.dropped.fetch_add(1, std::memory_order_relaxed);
+          fail_copy(envelope.message, AckFailure::dropped, "dropped: the channel was full (when_full: drop_newest)");
           return;
         }
         break;
@@ -125,6 +127,8 @@ class Sender {
             queue.send(oldest->lane, std::move(oldest->value));  // pills are not ours to drop
           } else {
             target.inputs[oldest->value.edge]->dropped.fetch_add(1, std::memory_order_relaxed);
+            fail_copy(oldest->value.message, AckFailure::dropped,
+                      "dropped: the channel was full (when_full: drop_oldest)");
           }
         }
         break;
@@ -132,6 +136,7 @@ class Sender {
     }
     // Only a forced stop closes a queue that still has writers.
     input.abandoned.fetch_add(1, std::memory_order_relaxed);
+    fail_copy(envelope.message, AckFailure::abandoned, abandoned_reason);
   }
 
   // After the retries: to the dead-letter stage, or counted as failed.
@@ -145,7 +150,7 @@ class Sender {
       return;
     }
     replica_.failed.add();
-    if (message.ack) message.ack->fail(error);
+    fail_copy(message, AckFailure::failed, error);
     // Rate-limited: a failure drill must not flood the log.
     const auto n = ++replica_.failures_logged;
     if (n <= 5 || n % 1000 == 0)
@@ -170,9 +175,14 @@ class Sender {
 
 class SourceEmitter final : public Emitter {
  public:
-  SourceEmitter(RunState& run, Sender& sender, Replica& replica) : run_(run), sender_(sender), replica_(replica) {}
+  SourceEmitter(RunState& run, StageRuntime& stage, Sender& sender, Replica& replica)
+      : run_(run), stage_(stage), sender_(sender), replica_(replica) {}
   bool emit(Message message) override {
-    if (run_.forced.load(std::memory_order_relaxed)) return false;
+    if (run_.forced.load(std::memory_order_relaxed)) {
+      fail_copy(message, AckFailure::abandoned, abandoned_reason);
+      return false;
+    }
+    if (message.ack) message.ack = std::make_shared<CountedAck>(std::move(message.ack), stage_.ack_books);
     const auto now = Clock::now();
     sender_.stamp(message, now);
     replica_.emitted.add();
@@ -182,6 +192,7 @@ class SourceEmitter final : public Emitter {
 
  private:
   RunState& run_;
+  StageRuntime& stage_;
   Sender& sender_;
   Replica& replica_;
 };
@@ -257,6 +268,7 @@ class Consumer {
         if (envelope.poison) continue;
         if (forced_before) {
           stage_.inputs[envelope.edge]->abandoned.fetch_add(1, std::memory_order_relaxed);
+          fail_copy(envelope.message, AckFailure::abandoned, abandoned_reason);
           continue;
         }
         replica_.delivered[envelope.edge].add();
@@ -276,6 +288,7 @@ class Consumer {
         // hand and sets the rest aside once the stop is forced.
         if (!whole_batches && in_hand && run_.forced.load(std::memory_order_relaxed)) {
           replica_.set_aside.add();  // received, then abandoned in hand
+          fail_copy(envelope.message, AckFailure::abandoned, abandoned_reason);
           continue;
         }
         in_hand = true;
@@ -340,7 +353,7 @@ void run_source(RunState& run, StageRuntime& stage, Replica& replica) {
   auto& source = static_cast<Source&>(*replica.instance.stage);
   replica.hook.store("run", std::memory_order_relaxed);
   Sender sender(run, stage, replica);
-  SourceEmitter emitter(run, sender, replica);
+  SourceEmitter emitter(run, stage, sender, replica);
   if (auto error = attempt([&] { source.run(emitter, replica.stop.get_token()); }))
     run.record_error(fmt::format("stage '{}' replica {}: source failed: {}", stage.spec->name, replica.index,
                                  error->message));
@@ -356,6 +369,8 @@ void run_processor(RunState& run, StageRuntime& stage, Replica& replica) {
   const bool keep_original = stage.spec->on_error.retries > 0 || stage.dead_letter.target;
   consumer.loop<false>([&](Envelope& envelope) {
     const auto started = Clock::now();
+    // Null unless the source acknowledges: then copying it costs nothing.
+    const std::shared_ptr<Acknowledgement> input_ack = envelope.message.ack;
     const bool ok = consumer.with_policy(envelope.message, [&](Message& original) {
       collector.outputs.clear();
       if (keep_original) {
@@ -373,6 +388,11 @@ void run_processor(RunState& run, StageRuntime& stage, Replica& replica) {
       return;
     }
     replica.emitted.add();
+    // An output stands for its input until it is finished too, whether the
+    // processor passed the input on or built new messages from it.
+    if (input_ack)
+      for (Message& output : collector.outputs)
+        if (!output.ack) output.ack = input_ack;
     for (Message& output : collector.outputs) {
       consumer.sender().stamp(output, finished);
       consumer.sender().route(std::move(output), finished);
@@ -415,6 +435,13 @@ void run_replica(RunState& run, StageRuntime& stage, Replica& replica) {
   if (auto error = attempt([&] { instance.flush(); }))
     run.record_error(fmt::format("stage '{}' replica {}: flush failed: {}", stage.spec->name, replica.index,
                                  error->message));
+  // A source stops (commits what was acknowledged, closes) only once every
+  // stage has drained: see stop_replica().
+  if (stage.spec->kind != Kind::source) stop_replica(run, stage, replica);
+}
+
+void stop_replica(RunState& run, StageRuntime& stage, Replica& replica) {
+  Stage& instance = *replica.instance.stage;
   replica.hook.store("stop", std::memory_order_relaxed);
   if (auto error = attempt([&] { instance.stop(); }))
     run.record_error(fmt::format("stage '{}' replica {}: stop failed: {}", stage.spec->name, replica.index,

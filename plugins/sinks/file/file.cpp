@@ -139,29 +139,50 @@ class FileSink final : public Sink {
   }
 
   void write(const Message& message) override {
+    const std::size_t earlier = held_.size();
     append_line(buffer_, message, json_);
-    if (policy_ != FlushPolicy::stop || buffer_.size() >= buffer_limit) write_out();
+    hold(message);
+    if (policy_ != FlushPolicy::stop || buffer_.size() >= buffer_limit) write_out(earlier);
   }
 
   void write_batch(std::span<const Message> batch) override {
+    const std::size_t earlier = held_.size();
     for (const Message& message : batch) {
       append_line(buffer_, message, json_);
-      if (policy_ == FlushPolicy::message || buffer_.size() >= buffer_limit) write_out();
+      hold(message);
+      if (policy_ == FlushPolicy::message || buffer_.size() >= buffer_limit) write_out(earlier);
     }
-    if (policy_ == FlushPolicy::batch) write_out();
+    if (policy_ == FlushPolicy::batch) write_out(earlier);
   }
 
-  void flush() override { write_out(); }
-  void stop() override { write_out(); }
+  void flush() override { write_out(held_.size()); }
+  void stop() override { write_out(held_.size()); }
 
  private:
-  void write_out() {
+  // An acknowledged message is finished only once its line is in the file
+  // (with `fsync`, on the disk), so its acknowledgement waits here until then.
+  void hold(const Message& message) {
+    if (message.ack) held_.push_back(message.ack);
+  }
+
+  // `earlier`: how many held acknowledgements belong to messages of earlier
+  // calls, which the runtime considers written.
+  void write_out(std::size_t earlier) {
     if (buffer_.empty() || !file_) return;
     // Cleared even when the write fails: the runtime then writes the batch
     // again message by message, and keeping the bytes would double them.
     std::string pending = std::move(buffer_);
     buffer_.clear();
-    file_->append(pending, fsync_);
+    try {
+      file_->append(pending, fsync_);
+    } catch (const StageError& e) {
+      // The lines of earlier calls are lost with the buffer: say so to their
+      // sources. This call's messages are the runtime's to retry.
+      for (std::size_t i = 0; i < earlier && i < held_.size(); ++i) held_[i]->fail(AckFailure::failed, e.what());
+      held_.clear();
+      throw;
+    }
+    held_.clear();  // written: the acknowledgements may fire
   }
 
   bool json_;
@@ -173,6 +194,7 @@ class FileSink final : public Sink {
   int rotate_keep_;
   std::shared_ptr<OutputFile> file_;
   std::string buffer_;
+  std::vector<std::shared_ptr<Acknowledgement>> held_;
 };
 
 }  // namespace

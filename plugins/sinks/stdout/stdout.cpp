@@ -29,9 +29,14 @@ class Stdout final : public Sink {
   // replicas never interleave mid-line.
   void write_batch(std::span<const Message> batch) override {
     buffer_.clear();
-    for (const Message& message : batch) append_line(buffer_, message, json_);
+    // A batch that carries acknowledgements is flushed before they may fire.
+    bool acknowledged = false;
+    for (const Message& message : batch) {
+      append_line(buffer_, message, json_);
+      acknowledged = acknowledged || message.ack;
+    }
     if (std::fwrite(buffer_.data(), 1, buffer_.size(), stdout) != buffer_.size() ||
-        (flush_ && std::fflush(stdout) != 0))
+        ((flush_ || acknowledged) && std::fflush(stdout) != 0))
       throw RetryableError(fmt::format("writing to standard output failed: {}", std::strerror(errno)));
   }
 

@@ -1,10 +1,11 @@
 // file (source): lines from a file or a glob of files. With `follow` it keeps
 // reading like `tail -F`: new lines, new files, rotation (a new file under the
-// same name) and truncation, parked on inotify while nothing changes. A
-// checkpoint file of offsets lets a restart resume after the last line it
-// emitted.
+// same name) and truncation, parked on inotify while nothing changes.
+// With a checkpoint, every line is acknowledged end to end, and the offsets
+// file moves past a line only once the pipeline has finished with it
+// (checkpoint_keeper.hpp), so a restart after a crash loses no line.
 
-#include "checkpoint.hpp"
+#include "checkpoint_keeper.hpp"
 
 #include <weir_std/lines.hpp>
 #include <weir_std/option_checks.hpp>
@@ -36,9 +37,9 @@ const Option<std::filesystem::path> path{
     .required = true,
     .example = "logs/app.log"};
 const Option<bool> follow_files{.name = "follow",
-                          .description = "Keep reading like `tail -F`: new lines, new matching files, rotation and "
-                                         "truncation; ends only when the pipeline stops",
-                          .default_value = "false"};
+                                .description = "Keep reading like `tail -F`: new lines, new matching files, rotation "
+                                               "and truncation; ends only when the pipeline stops",
+                                .default_value = "false"};
 const Option<StartAt> start_at{
     .name = "start_at",
     .description = "Where to start in a file the checkpoint does not know, if it exists at start-up (files that "
@@ -47,15 +48,23 @@ const Option<StartAt> start_at{
     .choices = {{"beginning", StartAt::beginning}, {"end", StartAt::end}}};
 const Option<std::filesystem::path> checkpoint{
     .name = "checkpoint",
-    .description = "A file that keeps each file's offset after the last emitted line, so a restart resumes there; "
-                   "unset keeps none. With replicas, each replica adds `.N`",
+    .description = "A file that keeps each file's offset after the last line the pipeline has finished with (every "
+                   "sink wrote it durably, or it was filtered, failed or dead-lettered), so a restart, even after "
+                   "kill -9, resumes there without losing a line; written atomically and fsync'ed; its folder is "
+                   "created (by start()). Unset keeps none. With replicas, each replica adds `.N`",
     .example = "state/app.offsets"};
 const Option<Value::Duration> checkpoint_interval{
     .name = "checkpoint_interval",
-    .description = "How often offsets are saved while lines keep coming (they are also saved whenever the source "
-                   "goes idle and when it ends)",
-    .default_value = "1s",
+    .description = "The least time between two saves of the checkpoint; 0 saves as soon as lines are finished "
+                   "(each save waits for its fsync)",
+    .default_value = "0s",
     .min = 0};
+const Option<std::int64_t> max_in_flight{
+    .name = "max_in_flight",
+    .description = "With a checkpoint: at most this many lines are read ahead of the saved checkpoint, so at most "
+                   "this many are read again after a crash; reading waits when it is reached",
+    .default_value = "8192",
+    .min = 1};
 const Option<Size> max_line_bytes{.name = "max_line_bytes",
                                   .description = "Longer lines are cut into pieces of this size",
                                   .default_value = "1MiB",
@@ -115,6 +124,7 @@ struct Tracked {
   FdGuard fd;
   FilePosition position;  // offset: just after the last line handed on
   LineSplitter lines;
+  CheckpointKeeper::Ledger* ledger = nullptr;  // with a checkpoint
 };
 
 class FileSource final : public Source {
@@ -129,6 +139,7 @@ class FileSource final : public Source {
         follow_(options[follow_files]),
         start_at_end_(options[start_at] == StartAt::end),
         checkpoint_interval_(options[checkpoint_interval]),
+        max_in_flight_(static_cast<std::uint64_t>(options[max_in_flight])),
         max_line_bytes_(static_cast<std::size_t>(options[max_line_bytes].bytes)),
         path_attribute_(options[path_attribute]) {
     std::filesystem::path pattern(pattern_);
@@ -147,6 +158,8 @@ class FileSource final : public Source {
       checkpoint_file_ = context.replicas > 1 ? file->string() + "." + std::to_string(context.replica) : file->string();
   }
 
+  // The checkpoint is read, its folder made and its keeper started here, not
+  // in the constructor: validation constructs stages and must touch nothing.
   void start() override {
     if (!checkpoint_file_) return;
     try {
@@ -154,22 +167,31 @@ class FileSource final : public Source {
     } catch (const std::exception& e) {
       reject_option(checkpoint.name, e.what(), "a checkpoint file written by this source, or a new path");
     }
+    try {
+      prepare_checkpoint_folder(*checkpoint_file_);
+    } catch (const std::exception& e) {
+      reject_option(checkpoint.name, e.what(), "a path in a folder this process may write in");
+    }
+    keeper_ = std::make_unique<CheckpointKeeper>(*checkpoint_file_, checkpoint_, max_in_flight_,
+                                                 checkpoint_interval_, logger_);
   }
 
   void run(Emitter& out, std::stop_token stop) override {
     out_ = &out;
     stop_ = stop;
-    last_saved_ = Clock::now();
     scan(true);
     if (follow_)
       follow();
     else
       for (auto& file : files_)
         if (!read_available(file, true)) break;
-    save();
   }
 
-  void stop() override { save(); }
+  // The runtime calls it once the pipeline has drained: every line's
+  // acknowledgement has settled, so the last save covers all that finished.
+  void stop() override {
+    if (keeper_) keeper_->close();
+  }
 
  private:
   // Opens matching files not yet tracked and notices rotation and truncation.
@@ -196,6 +218,7 @@ class FileSource final : public Source {
             ::lseek(tracked->fd.get(), 0, SEEK_SET);
             tracked->position.offset = 0;
             tracked->lines.reset();
+            if (keeper_) tracked->ledger = keeper_->open(path, tracked->position);
           }
           continue;
         }
@@ -228,6 +251,7 @@ class FileSource final : public Source {
     else if (existed_at_start && start_at_end_)
       file.position.offset = size;
     ::lseek(file.fd.get(), static_cast<off_t>(file.position.offset), SEEK_SET);
+    if (keeper_) file.ledger = keeper_->open(path, file.position);
     files_.push_back(std::move(file));
   }
 
@@ -237,13 +261,14 @@ class FileSource final : public Source {
     std::array<char, 64 * 1024> buffer;
     auto emit_line = [&](std::string line, std::size_t consumed) {
       if (stop_.stop_requested()) return false;
+      if (keeper_ && !keeper_->wait_for_room(stop_)) return false;
       Message message(std::move(line));
       if (!path_attribute_.empty()) message.attributes.set(path_attribute_, file.path);
-      if (!out_->emit(std::move(message))) return false;
+      if (keeper_) message.ack = keeper_->track(*file.ledger, file.position.offset + consumed);
+      // Counted as read even if the emit fails: its acknowledgement then
+      // settles as abandoned and the checkpoint stays before it.
       file.position.offset += consumed;
-      checkpoint_[file.path] = file.position;
-      dirty_ = true;
-      return true;
+      return out_->emit(std::move(message));
     };
     for (;;) {
       ssize_t got = ::read(file.fd.get(), buffer.data(), buffer.size());
@@ -253,7 +278,6 @@ class FileSource final : public Source {
       if (got < 0) throw PermanentError(fmt::format("reading {} failed: {}", file.path, std::strerror(errno)));
       if (got == 0) break;
       if (!file.lines.feed({buffer.data(), static_cast<std::size_t>(got)}, emit_line)) return false;
-      save_if_due();
     }
     // Not final (following a live file): a missing newline means the writer
     // is mid-line, so the rest waits for it.
@@ -274,27 +298,11 @@ class FileSource final : public Source {
       scan(false);
       for (auto& file : files_)
         if (!read_available(file, false)) return;
-      save();
       if (waiter.wait({inotify.get()}) < 0) return;
       std::array<char, 16 * 1024> events_buffer;
       while (::read(inotify.get(), events_buffer.data(), events_buffer.size()) > 0) {
       }
     }
-  }
-
-  void save_if_due() {
-    if (Clock::now() - last_saved_ >= checkpoint_interval_) save();
-  }
-
-  void save() {
-    if (!checkpoint_file_ || !dirty_) return;
-    try {
-      save_checkpoint(*checkpoint_file_, checkpoint_);
-      dirty_ = false;
-    } catch (const std::exception& e) {
-      logger_->error("saving offsets to {} failed: {}", checkpoint_file_->string(), e.what());
-    }
-    last_saved_ = Clock::now();
   }
 
   StageContext context_;
@@ -304,12 +312,12 @@ class FileSource final : public Source {
   bool follow_;
   bool start_at_end_;
   Value::Duration checkpoint_interval_;
+  std::uint64_t max_in_flight_;
   std::size_t max_line_bytes_;
   std::string path_attribute_;
   std::optional<std::filesystem::path> checkpoint_file_;
-  Checkpoint checkpoint_;
-  bool dirty_ = false;
-  Clock::time_point last_saved_{};
+  Checkpoint checkpoint_;  // as loaded at start-up
+  std::unique_ptr<CheckpointKeeper> keeper_;
   std::list<Tracked> files_;  // a list: rotation erases while others stay put
   std::set<std::string> skipped_;  // matched but unreadable, warned about once
   Emitter* out_ = nullptr;
@@ -323,7 +331,8 @@ WEIR_PLUGIN(file_source) {
     .kind = Kind::source,
     .description = "Lines from a file or a glob of files; `follow` keeps reading like tail -F (rotation included); "
                    "a checkpoint file of offsets lets a restart resume",
-    .options = {path, follow_files, start_at, checkpoint, checkpoint_interval, max_line_bytes, path_attribute},
+    .options = {path, follow_files, start_at, checkpoint, checkpoint_interval, max_in_flight, max_line_bytes,
+                path_attribute},
     .example = plugin_example,
     .create = construct<FileSource>,
 };

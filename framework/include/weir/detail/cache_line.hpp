@@ -1,10 +1,14 @@
 #pragma once
+// Internal to weir: included by weir's public headers, never by users (see
+// docs/architecture.md, "Public headers and internals").
 // The padding unit that keeps independently written atomics on separate cache
 // lines. std::hardware_destructive_interference_size is not used because g++
 // warns (-Winterference-size) whenever a header depends on it: its value may
 // differ between translation units built with different -mtune flags.
 
 #include <cstddef>
+
+#define WEIR_DETAIL_INCLUDED 1
 
 namespace weir::detail {
 

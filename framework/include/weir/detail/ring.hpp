@@ -1,4 +1,6 @@
 #pragma once
+// Internal to weir: included by weir's public headers, never by users (see
+// docs/architecture.md, "Public headers and internals").
 // The lock-free data path shared by Channel and Lanes: a bounded MPMC ring
 // after Dmitry Vyukov's "Bounded MPMC queue" (1024cores.net), with a sequence
 // number per slot, plus a "closed" bit folded into the enqueue position.
@@ -36,6 +38,8 @@
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
+
+#define WEIR_DETAIL_INCLUDED 1
 
 namespace weir::detail {
 

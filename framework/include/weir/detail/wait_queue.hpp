@@ -1,6 +1,8 @@
 #pragma once
+// Internal to weir: included by weir's public headers, never by users (see
+// docs/architecture.md, "Public headers and internals").
 // Parking for channel threads: a FIFO of parked waiters, each sleeping on a
-// futex word of its own, and the spin-then-park loop built on it.
+// parking word of its own (detail/park.hpp), and the spin-then-park loop built on it.
 //
 // Protocol (Dekker-style; neither side can miss the other), with no fence on
 // either side: every access that decides it is sequentially consistent.
@@ -24,7 +26,7 @@
 // cheap: once the parked receiver has been woken, later sends see an empty
 // queue and make no syscall, even before the woken thread gets to run. (An
 // eventcount whose waiters deregister themselves makes every send between the
-// wake-up and the moment the woken thread runs pay a futex_wake.)
+// wake-up and the moment the woken thread runs pay a park_wake.)
 //
 // A waiter that was picked but leaves without using the wake-up (it found an
 // item on its own re-check, or its deadline passed while it was still
@@ -34,7 +36,7 @@
 // has already been taken by someone else.)
 
 #include <weir/detail/cache_line.hpp>
-#include <weir/detail/futex.hpp>
+#include <weir/detail/park.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -48,6 +50,8 @@
 #include <immintrin.h>
 #endif
 
+
+#define WEIR_DETAIL_INCLUDED 1
 
 namespace weir::detail {
 
@@ -64,7 +68,7 @@ class WaitQueue {
   // One parked thread; lives on that thread's stack for the duration of a wait.
   class Waiter {
     friend class WaitQueue;
-    std::atomic<std::uint32_t> woken_{0};  // the futex word: 1 once a notifier picked this waiter
+    std::atomic<std::uint32_t> woken_{0};  // the parking word: 1 once a notifier picked this waiter
     Waiter* next_ = nullptr;
     Waiter* prev_ = nullptr;
     bool queued_ = false;  // guarded by the queue's mutex
@@ -87,7 +91,7 @@ class WaitQueue {
   // Sleeps until notified or until the deadline. Returns true if notified.
   bool park(Waiter& waiter, SteadyTime deadline) noexcept {
     while (waiter.woken_.load(std::memory_order_acquire) == 0)
-      if (!futex_wait(waiter.woken_, 0, deadline) && waiter.woken_.load(std::memory_order_acquire) == 0) return false;
+      if (!park_wait(waiter.woken_, 0, deadline) && waiter.woken_.load(std::memory_order_acquire) == 0) return false;
     arrived();
     return true;
   }
@@ -116,7 +120,7 @@ class WaitQueue {
     // unlinked in cancel() then knows nobody will touch its (stack) memory
     // again, and may return. The syscalls happen after the lock is released,
     // in rounds of `round` so the lock is never held across one. A wake on
-    // an address whose waiter has already returned is harmless: every futex
+    // an address whose waiter has already returned is harmless: every parking
     // user tolerates spurious wake-ups.
     constexpr int round = 16;
     std::atomic<std::uint32_t>* words[round];
@@ -134,7 +138,7 @@ class WaitQueue {
           words[picked] = &waiter->woken_;
         }
       }
-      for (int i = 0; i < picked; ++i) futex_wake(*words[i], 1);
+      for (int i = 0; i < picked; ++i) park_wake(*words[i], 1);
       if (picked < round) return;  // the queue ran dry
       count -= picked;
     }
@@ -151,7 +155,7 @@ class WaitQueue {
   // How long to spin before parking, adapted to what spinning achieved lately:
   // it doubles when the awaited change showed up during the spin and halves
   // when it did not. A busy pipeline on free cores keeps its threads off the
-  // futex; an oversubscribed or idle one parks almost at once instead of
+  // park; an oversubscribed or idle one parks almost at once instead of
   // burning CPU that the thread it waits for could use.
   std::uint32_t spin_budget() const noexcept { return spin_budget_.load(std::memory_order_relaxed); }
   void spin_succeeded() noexcept {
@@ -212,7 +216,7 @@ inline constexpr std::chrono::microseconds max_handoff_spin{50};
 // spin goes on, in chunks of the adaptive budget, until max_handoff_spin
 // after the adaptive part ran out (one chunk more at most; never past the
 // deadline): what this thread waits for is on its way, and parking now would
-// only make that thread pay a futex wake for us in turn. Without this, a small channel between two fast threads falls into a
+// only make that thread pay a park_wake for us in turn. Without this, a small channel between two fast threads falls into a
 // convoy: the receiver drains the ring while the woken sender is still being
 // scheduled, parks, and the two take turns parking and waking each other for
 // every ring-full of items.
