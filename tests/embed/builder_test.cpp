@@ -124,7 +124,7 @@ TEST_CASE("every problem of a pipeline built in code comes at once, like weir va
   }
 }
 
-TEST_CASE("YAML problems keep their file positions; a host_input keeps one replica", "[embed]") {
+TEST_CASE("YAML problems keep their file positions, a host_input keeps one replica", "[embed]") {
   try {
     weir::HostPipeline pipeline(weir::PipelineBuilder::from_string(R"(
 pipeline: p

@@ -160,7 +160,7 @@ TEST_CASE("compliance: each bad option value is rejected naming the option", "[p
   }
 }
 
-TEST_CASE("compliance: start, work, flush and stop; what a plugin throws is a std::exception",
+TEST_CASE("compliance: start, work, flush and stop, what a plugin throws is a std::exception",
           "[plugins][compliance]") {
   const std::vector<weir::Message> awkward = {
       message(""), message(std::string("\0\xff\xfe binary", 10)), message("{\"level\": \"error\"}", {{"level", "error"}}),

@@ -149,7 +149,7 @@ TEST_CASE("file source: the checkpoint moves past a line only when it and every 
   CHECK(read_all(config).empty());
 }
 
-TEST_CASE("file source: a checkpoint folder that is missing is created; one that cannot be written is refused",
+TEST_CASE("file source: a checkpoint folder that is missing is created, one that cannot be written is refused",
           "[plugins][file_source]") {
   TempDir dir;
   auto log = dir / "app.log";

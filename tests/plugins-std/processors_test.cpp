@@ -61,7 +61,7 @@ TEST_CASE("set: adds, replaces and removes attributes from templates", "[plugins
   CHECK(out[0].priority == 7);
 }
 
-TEST_CASE("set: rewrites the payload; a missing attribute renders empty", "[plugins][set]") {
+TEST_CASE("set: rewrites the payload, a missing attribute renders empty", "[plugins][set]") {
   auto stage = make_stage("set", Kind::processor, "{payload: '[{level}] {payload} #{id} p{priority}'}");
   auto out = process(stage, message("hello", {}, 12));
   REQUIRE(out.size() == 1);
@@ -149,7 +149,7 @@ TEST_CASE("regex: named groups in both syntaxes become attributes", "[plugins][r
   CHECK(out[0].attributes.get("message") == "started");
 }
 
-TEST_CASE("regex: RE2 syntax; backreferences and lookaround are rejected at their column", "[plugins][regex]") {
+TEST_CASE("regex: RE2 syntax, backreferences and lookaround are rejected at their column", "[plugins][regex]") {
   auto stage = make_stage("regex", Kind::processor, R"({pattern: '(?P<word>[a-z]+) [(](?<n>\d+)[)]', mode: match})");
   auto out = process(stage, message("bye (3)"));
   REQUIRE(out.size() == 1);
@@ -163,7 +163,7 @@ TEST_CASE("regex: RE2 syntax; backreferences and lookaround are rejected at thei
                     Catch::Contains(":8:25: error: stage 'subject': option 'pattern': '") && Catch::Contains("lookbehind"));
 }
 
-TEST_CASE("regex: no match filters, fails or passes; an attribute can be the text", "[plugins][regex]") {
+TEST_CASE("regex: no match filters, fails or passes, an attribute can be the text", "[plugins][regex]") {
   auto filter = make_stage("regex", Kind::processor, "{pattern: '(?P<n>\\d+)'}");
   CHECK(process(filter, message("no digits")).empty());
   auto fail = make_stage("regex", Kind::processor, "{pattern: '(?P<n>\\d+)', on_mismatch: fail}");

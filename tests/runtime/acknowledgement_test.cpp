@@ -73,7 +73,7 @@ stages:
   check_each_settled_once(20000, [](std::int64_t) { return Outcome::acked; });
 }
 
-TEST_CASE("a failed copy makes a negative acknowledgement; a dead-lettered one is acknowledged", "[runtime][ack]") {
+TEST_CASE("a failed copy makes a negative acknowledgement, a dead-lettered one is acknowledged", "[runtime][ack]") {
   auto report = run_acked(R"(
 pipeline: failing
 stages:
