@@ -45,6 +45,11 @@ inline constexpr std::string_view host_reply_plugin = "host_reply";
 using SourceFunction = std::function<void(Emitter&, std::stop_token)>;
 using ProcessFunction = std::function<void(Message&, Emitter&)>;
 using SinkFunction = std::function<void(const Message&)>;
+// The same, given the replica's stop token (StageContext::stop): requested
+// when the stop is forced, so long work can give up instead of holding
+// HostPipeline::stop() for up to stop_grace.
+using StoppableProcessFunction = std::function<void(Message&, Emitter&, std::stop_token)>;
+using StoppableSinkFunction = std::function<void(const Message&, std::stop_token)>;
 // An object stage: called once per replica (at build and when scaled up).
 using StageMaker = std::function<std::unique_ptr<Stage>(const StageContext&)>;
 
@@ -93,6 +98,10 @@ class PipelineBuilder {
 
   PipelineBuilder& description(std::string text);
   PipelineBuilder& drain_timeout(std::chrono::nanoseconds timeout);
+  // How long a forced stop waits for replicas still in plugin code (default
+  // 2 s) before it leaves them behind: the most HostPipeline::stop(deadline)
+  // can take past its deadline.
+  PipelineBuilder& stop_grace(std::chrono::nanoseconds grace);
   // Searched for plugins before $WEIR_PLUGIN_PATH and the built-in folder.
   PipelineBuilder& plugin_path(std::filesystem::path folder);
 
@@ -103,7 +112,9 @@ class PipelineBuilder {
 
   StageBuilder source(std::string stage, SourceFunction run);
   StageBuilder processor(std::string stage, ProcessFunction process);
+  StageBuilder processor(std::string stage, StoppableProcessFunction process);
   StageBuilder sink(std::string stage, SinkFunction write);
+  StageBuilder sink(std::string stage, StoppableSinkFunction write);
   // A user object deriving from Source, Processor or Sink, made once per replica.
   StageBuilder stage(std::string stage, Kind kind, StageMaker make);
   // The same with the kind taken from T; T is constructed from

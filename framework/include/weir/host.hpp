@@ -44,8 +44,9 @@ class RequestError : public std::runtime_error {
   enum class Reason {
     failed,   // a stage failed it for good (after its retries, with no dead-letter stage)
     lost,     // every copy ended without reaching a reply stage: filtered, dropped,
-              // dead-lettered, routed elsewhere, or abandoned by a forced stop
-    stopped,  // the pipeline stopped (or was never started, or is gone) first
+              // dead-lettered, routed elsewhere or routed nowhere (unrouted)
+    stopped,  // the pipeline stopped first: a forced stop abandoned a copy (or the
+              // pipeline was never started, is gone, or its input was closed)
   };
   RequestError(Reason reason, const std::string& what) : std::runtime_error(what), reason_(reason) {}
   Reason reason() const noexcept { return reason_; }

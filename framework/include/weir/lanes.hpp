@@ -112,10 +112,22 @@ class Lanes {
   // Parks until at least one item is available, then appends up to `max` to
   // `out`, in the order the policy gives. Returns 0 once closed and drained.
   std::size_t recv_batch(std::vector<Item>& out, std::size_t max) {
+    return recv_batch(out, max, []() noexcept { return false; });
+  }
+
+  // As above, and also returns 0, taking nothing, once `interrupted()` is
+  // true. It is asked before every look at the lanes, the last time after
+  // this receiver is queued to park; so a thread that makes it true (by a
+  // seq_cst write of what it reads, with a seq_cst read) and then calls
+  // wake_receivers() always reaches this receiver, parked or not. That is an
+  // out-of-band signal: it never waits for room in a lane.
+  template <class Interrupted>
+  std::size_t recv_batch(std::vector<Item>& out, std::size_t max, Interrupted&& interrupted) {
     if (max == 0) return 0;
     out.reserve(out.size() + max);  // before claiming anything: nothing may throw after
     std::size_t received = 0;
     wait_to_recv([&]() noexcept {
+      if (interrupted()) return true;
       bool drained = false;
       received = collect(max, [&out](std::size_t lane, T&& value) noexcept { out.push_back(Item{lane, std::move(value)}); },
                          drained);
@@ -123,6 +135,9 @@ class Lanes {
     });
     return received;
   }
+
+  // Wakes every parked receiver, with nothing sent: see recv_batch's `interrupted`.
+  void wake_receivers() noexcept { receivers_.notify_all(); }
 
   void close() noexcept {
     for (auto& lane : lanes_) lane->ring.close();

@@ -71,10 +71,15 @@ class Pipeline {
   // thread can call it while the crashed thread waits.
   RunReport crash_report(std::string error) const;
 
-  // Scale a stage while running: up adds replicas (new stage instances), down
-  // sends poison pills (each replica that takes one leaves after its current
-  // message; sources are asked to stop). At least one replica stays.
-  // Throws std::invalid_argument for an unknown stage or zero replicas.
+  // Scale a stage while running: up adds replicas (new stage instances, or
+  // replicas asked to leave that have not left yet stay); down asks replicas
+  // to leave, out of band: a processor or sink replica takes the request
+  // between batches or while parked on its empty queue, and leaves after the
+  // message in hand; a source replica's stop token is requested. Returns at
+  // once: it never waits for room in a queue, nor for a replica to leave
+  // (the report's per_replica entries say which left, and when). At least
+  // one replica stays. Throws std::invalid_argument for an unknown stage or
+  // zero replicas.
   void scale(std::string_view stage, unsigned replicas);
   unsigned replicas(std::string_view stage) const;
 

@@ -57,6 +57,12 @@ struct StageContext {
   unsigned replica = 0;                   // 0 .. replicas-1
   unsigned replicas = 1;
   std::shared_ptr<spdlog::logger> logger; // named after the stage
+  // Requested when the stop is forced (a second SIGINT, drain_timeout or a
+  // host's stop deadline running out): work that takes long (a slow call, a
+  // wait) should check it, or wait on it (std::stop_callback,
+  // std::condition_variable_any), and give up. For a source it is also the
+  // token run() gets. Never requested while constructing (`weir validate`).
+  std::stop_token stop;
 };
 
 // Where a stage puts what it produces. `emit` blocks while the downstream
@@ -108,7 +114,8 @@ class BOOST_SYMBOL_VISIBLE Sink : public Stage {
 // 3: the descriptor holds an OptionTable (typed option handles) and a
 //    construct<Class> factory; OptionError; option kinds size, path,
 //    condition, regex, template.
-inline constexpr std::uint32_t sdk_abi_version = 3;
+// 4: StageContext carries the replica's stop token.
+inline constexpr std::uint32_t sdk_abi_version = 4;
 inline constexpr std::uint32_t plugin_magic = 0x57454952;  // "WEIR"
 
 namespace detail {

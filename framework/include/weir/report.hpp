@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,9 +18,13 @@ struct Percentiles {
   std::uint64_t samples = 0;
 };
 
+// One replica of a stage. Replicas that scale() took away keep their entry
+// (their counts are part of the stage's), with when they left.
 struct ReplicaReport {
   std::uint64_t received = 0;  // inputs taken (sources: messages produced)
   std::uint64_t emitted = 0;
+  bool scaled_away = false;    // asked to leave by scale(): it left, or leaves after the message in hand
+  std::optional<double> left_s;  // when its thread ended, in seconds since the start; empty while it runs
 };
 
 struct StageReport {

@@ -3,9 +3,11 @@
 #include "embed/host_stages.hpp"
 #include "runtime/crash_context.hpp"
 
+#include <weir/logging.hpp>
 #include <weir/options.hpp>
 
 #include <fmt/format.h>
+#include <spdlog/logger.h>
 
 #include <charconv>
 #include <optional>
@@ -66,7 +68,9 @@ void check_construction(const StageSpec& stage, const PluginEntry& plugin, const
                         const Place& stage_place, Reporter& reporter) {
   // A host program's stages are made by the host; there is nothing to try.
   if (detail::is_host_plugin(plugin.name())) return;
-  const StageContext context{stage.name, stage.plugin, 0, stage.replicas, nullptr};
+  // weir's logger, named after the stage as at run time: a plugin that
+  // warns while constructing writes where the host sent weir's logs.
+  const StageContext context{stage.name, stage.plugin, 0, stage.replicas, weir::logger()->clone(stage.name), {}};
   const std::string who = fmt::format("stage '{}'", stage.name);
   // Named as the runtime names the replica it constructs, so a crash in the
   // constructor (reported by the crash handler) and a throw read the same.

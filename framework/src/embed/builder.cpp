@@ -13,6 +13,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
 namespace weir {
 
@@ -189,6 +190,11 @@ PipelineBuilder& PipelineBuilder::description(std::string text) {
   return *this;
 }
 
+PipelineBuilder& PipelineBuilder::stop_grace(std::chrono::nanoseconds grace) {
+  impl_->spec.stop_grace = grace;
+  return *this;
+}
+
 PipelineBuilder& PipelineBuilder::drain_timeout(std::chrono::nanoseconds timeout) {
   impl_->spec.drain_timeout = timeout;
   return *this;
@@ -241,30 +247,59 @@ StageBuilder PipelineBuilder::source(std::string stage, SourceFunction run) {
              [run = std::move(run)](const StageContext&) { return std::make_unique<LambdaSource>(run); });
 }
 
-StageBuilder PipelineBuilder::processor(std::string stage, ProcessFunction process) {
-  class LambdaProcessor final : public Processor {
-   public:
-    explicit LambdaProcessor(ProcessFunction f) : f_(std::move(f)) {}
-    void process(Message& message, Emitter& out) override { f_(message, out); }
+namespace {
 
-   private:
-    ProcessFunction f_;
-  };
-  return add(std::move(stage), "lambda", Kind::processor,
-             [process = std::move(process)](const StageContext&) { return std::make_unique<LambdaProcessor>(process); });
+// A lambda processor or sink: one class for both signatures, so a function
+// that does not take the stop token costs no extra call.
+template <class Function>
+class LambdaProcessor final : public Processor {
+ public:
+  LambdaProcessor(Function f, std::stop_token stop) : f_(std::move(f)), stop_(std::move(stop)) {}
+  void process(Message& message, Emitter& out) override {
+    if constexpr (std::is_same_v<Function, StoppableProcessFunction>) f_(message, out, stop_);
+    else f_(message, out);
+  }
+
+ private:
+  Function f_;
+  std::stop_token stop_;
+};
+
+template <class Function>
+class LambdaSink final : public Sink {
+ public:
+  LambdaSink(Function f, std::stop_token stop) : f_(std::move(f)), stop_(std::move(stop)) {}
+  void write(const Message& message) override {
+    if constexpr (std::is_same_v<Function, StoppableSinkFunction>) f_(message, stop_);
+    else f_(message);
+  }
+
+ private:
+  Function f_;
+  std::stop_token stop_;
+};
+
+template <template <class> class Lambda, class Function>
+StageMaker lambda_maker(Function f) {
+  return [f = std::move(f)](const StageContext& context) { return std::make_unique<Lambda<Function>>(f, context.stop); };
+}
+
+}  // namespace
+
+StageBuilder PipelineBuilder::processor(std::string stage, ProcessFunction process) {
+  return add(std::move(stage), "lambda", Kind::processor, lambda_maker<LambdaProcessor>(std::move(process)));
+}
+
+StageBuilder PipelineBuilder::processor(std::string stage, StoppableProcessFunction process) {
+  return add(std::move(stage), "lambda", Kind::processor, lambda_maker<LambdaProcessor>(std::move(process)));
 }
 
 StageBuilder PipelineBuilder::sink(std::string stage, SinkFunction write) {
-  class LambdaSink final : public Sink {
-   public:
-    explicit LambdaSink(SinkFunction f) : f_(std::move(f)) {}
-    void write(const Message& message) override { f_(message); }
+  return add(std::move(stage), "lambda", Kind::sink, lambda_maker<LambdaSink>(std::move(write)));
+}
 
-   private:
-    SinkFunction f_;
-  };
-  return add(std::move(stage), "lambda", Kind::sink,
-             [write = std::move(write)](const StageContext&) { return std::make_unique<LambdaSink>(write); });
+StageBuilder PipelineBuilder::sink(std::string stage, StoppableSinkFunction write) {
+  return add(std::move(stage), "lambda", Kind::sink, lambda_maker<LambdaSink>(std::move(write)));
 }
 
 StageBuilder PipelineBuilder::stage(std::string stage, Kind kind, StageMaker make) {

@@ -48,16 +48,20 @@ class RequestTicket final : public Acknowledgement {
  public:
   RequestTicket(std::shared_ptr<RequestTable> table, std::uint64_t id) : table_(std::move(table)), id_(id) {}
   ~RequestTicket() override {
-    const bool stopped = table_->stopping.load(std::memory_order_acquire);
+    // A copy abandoned by a forced stop (the host's, or drain_timeout's) might
+    // have been answered but for the stop: `stopped`, whichever forced it.
+    const bool stopped = table_->stopping.load(std::memory_order_acquire) ||
+                         abandoned_.load(std::memory_order_acquire);
     settle(stopped ? RequestError::Reason::stopped : RequestError::Reason::lost,
            stopped ? "the pipeline was forced to stop first"
                    : "it ended without reaching a host_reply stage (every copy was filtered, dropped, "
-                     "dead-lettered, routed elsewhere or abandoned)");
+                     "dead-lettered, routed elsewhere or routed nowhere)");
   }
   // Only a stage's failure answers the request now; a dropped or abandoned
   // copy leaves the others a chance, and the destructor settles it otherwise.
   void fail(AckFailure why, std::string_view reason) noexcept override {
     if (why == AckFailure::failed) settle(RequestError::Reason::failed, reason);
+    if (why == AckFailure::abandoned) abandoned_.store(true, std::memory_order_release);
   }
 
  private:
@@ -71,6 +75,7 @@ class RequestTicket final : public Acknowledgement {
 
   std::shared_ptr<RequestTable> table_;
   std::uint64_t id_;
+  std::atomic<bool> abandoned_{false};  // copies may be abandoned on several threads
 };
 
 class HostInputSource final : public Source {

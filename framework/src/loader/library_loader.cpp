@@ -6,6 +6,7 @@
 // Only when every descriptor of the library passes are its plugins added, so
 // a library is either wholly in the registry or not at all.
 
+#include <weir/logging.hpp>
 #include <weir/registry.hpp>
 
 #include <boost/core/demangle.hpp>
@@ -161,7 +162,7 @@ void PluginRegistry::load_folders(const std::vector<fs::path>& folders) {
     searched_.push_back(folder);
     std::error_code ec;
     if (!fs::is_directory(folder, ec)) {
-      spdlog::debug("plugin folder {} does not exist; skipped", folder.string());
+      weir::logger()->debug("plugin folder {} does not exist; skipped", folder.string());
       continue;
     }
     std::vector<fs::path> libraries;
@@ -237,7 +238,7 @@ void PluginRegistry::load(const fs::path& file, const fs::path* folder) {
       const bool earlier_folder = folder && existing->library_file().parent_path() != *folder &&
                                   existing->library_file().has_parent_path();
       if (earlier_folder) {
-        spdlog::debug("{} plugin '{}' in {} is shadowed by the one in {}", to_string(d->kind), d->name,
+        weir::logger()->debug("{} plugin '{}' in {} is shadowed by the one in {}", to_string(d->kind), d->name,
                       file.string(), existing->library_file().string());
         continue;
       }

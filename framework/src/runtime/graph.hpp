@@ -30,7 +30,6 @@ struct Envelope {
   Message message;
   Clock::time_point queued{};
   std::uint32_t edge = 0;
-  bool poison = false;  // scale-down: the replica that takes it leaves
 };
 
 using Queue = Lanes<Envelope>;
@@ -79,6 +78,8 @@ struct Replica {
   // "process", "write", "flush", "stop"; names what a stuck replica is stuck in.
   std::atomic<const char*> hook{"start"};
   std::atomic<bool> done{false};  // the thread has left the plugin for good
+  std::atomic<bool> scaled_away{false};  // it left (or is leaving) because scale() lowered the stage's replicas
+  std::atomic<Clock::rep> left_at{0};    // when its thread left (Clock's count; 0 while it runs)
   // Set by Pipeline::wait when the thread was still in plugin code after a
   // forced stop and its grace: the thread is detached and left behind, and
   // the messages it held are counted as abandoned.
@@ -114,6 +115,10 @@ struct StageRuntime {
   std::deque<std::unique_ptr<Replica>> replicas;
   std::atomic<unsigned> live{0};                // replicas still running
   std::atomic<unsigned> wanted{0};              // after scale(): what the user asked for
+  // Scale-down: how many replicas are still to leave. A replica claims one
+  // between batches, or while parked on the empty queue (scale() wakes it);
+  // it never travels through the queue, so scaling never waits for room.
+  std::atomic<unsigned> leave_requests{0};
   std::atomic<bool> finished{false};
 };
 

@@ -19,6 +19,7 @@
 #include "stage_loops.hpp"
 
 #include <weir/config.hpp>
+#include <weir/logging.hpp>
 #include <weir/pipeline.hpp>
 
 #include <fmt/format.h>
@@ -186,7 +187,7 @@ std::unique_ptr<Replica> Pipeline::Impl::make_replica(StageRuntime& stage, unsig
   auto replica = std::make_unique<Replica>();
   replica->index = index;
   replica->label = fmt::format("stage '{}' replica {}", stage.spec->name, index);
-  replica->logger = spdlog::default_logger()->clone(stage.spec->name);
+  replica->logger = weir::logger()->clone(stage.spec->name);
   replica->warnings = std::make_shared<LogCounter>();
   replica->plugin_logger = replica->logger->clone(stage.spec->name);
   replica->plugin_logger->sinks().push_back(replica->warnings);
@@ -197,7 +198,8 @@ std::unique_ptr<Replica> Pipeline::Impl::make_replica(StageRuntime& stage, unsig
       if (sink != replica->warnings && sink->level() < shown) sink->set_level(shown);
     replica->plugin_logger->set_level(spdlog::level::warn);
   }
-  StageContext context{stage.spec->name, stage.spec->plugin, index, stage.spec->replicas, replica->plugin_logger};
+  StageContext context{stage.spec->name, stage.spec->plugin, index, stage.spec->replicas, replica->plugin_logger,
+                       replica->stop.get_token()};
   runtime::StageLabelScope in_plugin(replica->label.c_str());
   if (stage.spec->factory) {
     try {
@@ -254,6 +256,7 @@ void Pipeline::Impl::launch(StageRuntime& stage, Replica& replica) {
         runtime::StageLabelScope in_plugin(replica.label.c_str());
         runtime::run_replica(*this, stage, replica);
       }
+      replica.left_at.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
       replica.done.store(true, std::memory_order_release);
       replica_done(stage);
     });
@@ -330,11 +333,10 @@ void Pipeline::Impl::abandon_stuck() {
 void Pipeline::Impl::drain_abandoned() {
   for (auto& stage : stages) {
     if (!stage->queue) continue;
-    while (auto item = stage->queue->try_recv())
-      if (!item->value.poison) {
-        stage->inputs[item->value.edge]->abandoned.fetch_add(1, std::memory_order_relaxed);
-        runtime::fail_copy(item->value.message, AckFailure::abandoned, "abandoned: the pipeline was forced to stop");
-      }
+    while (auto item = stage->queue->try_recv()) {
+      stage->inputs[item->value.edge]->abandoned.fetch_add(1, std::memory_order_relaxed);
+      runtime::fail_copy(item->value.message, AckFailure::abandoned, "abandoned: the pipeline was forced to stop");
+    }
   }
 }
 
@@ -387,7 +389,7 @@ void Pipeline::start() {
         try {
           replica->instance.stage->stop();
         } catch (...) {
-          spdlog::warn("{}: stop failed: {}", replica->label, runtime::current_exception_text());
+          weir::logger()->warn("{}: stop failed: {}", replica->label, runtime::current_exception_text());
         }
       }
     std::lock_guard final_lock(impl.final_mutex);
@@ -434,7 +436,7 @@ bool Pipeline::wait_for(std::chrono::nanoseconds timeout) {
       const auto now = Clock::now();
       if (impl.drain_deadline && !impl.forced && now >= *impl.drain_deadline) {
         lock.unlock();
-        spdlog::warn("pipeline '{}': drain_timeout ({}) ran out; forcing the stop", impl.spec.name,
+        weir::logger()->warn("pipeline '{}': drain_timeout ({}) ran out; forcing the stop", impl.spec.name,
                      format_duration(impl.spec.drain_timeout));
         impl.force();
         lock.lock();
@@ -506,11 +508,18 @@ void Pipeline::scale(std::string_view name, unsigned count) {
   auto& impl = *impl_;
   if (count == 0) throw std::invalid_argument(fmt::format("stage '{}': at least one replica must stay", name));
   auto& stage = impl.stage_named(name);
-  unsigned pills = 0;
+  bool asked_to_leave = false;
   {
     std::lock_guard lock(stage.replicas_mutex);
     if (stage.finished) throw std::logic_error(fmt::format("stage '{}' has already finished", name));
-    const unsigned current = stage.wanted;
+    unsigned current = stage.wanted;
+    // Replicas asked to leave that have not left yet stay instead of new
+    // ones being made.
+    for (unsigned pending = stage.leave_requests.load(std::memory_order_seq_cst); current < count && pending != 0;)
+      if (stage.leave_requests.compare_exchange_weak(pending, pending - 1, std::memory_order_seq_cst)) {
+        ++current;
+        stage.wanted = current;
+      }
     for (unsigned i = current; i < count; ++i) {
       auto replica = impl.make_replica(stage, static_cast<unsigned>(stage.replicas.size()));
       // Before the run starts, Pipeline::start() calls every start() hook.
@@ -525,21 +534,23 @@ void Pipeline::scale(std::string_view name, unsigned count) {
         unsigned left = current - count;
         for (auto it = stage.replicas.rbegin(); it != stage.replicas.rend() && left; ++it)
           if (!(*it)->stop.stop_requested()) {
+            (*it)->scaled_away.store(true, std::memory_order_relaxed);
             (*it)->stop.request_stop();
             --left;
           }
       } else {
-        pills = current - count;
+        // Out of band: the first replicas to look (between batches, or
+        // parked on the empty queue, woken below) take a request each and
+        // leave. Nothing is sent through the queue, so a full queue, or a
+        // host that reads the stage's output on this very thread, never
+        // holds this call.
+        stage.leave_requests.fetch_add(current - count, std::memory_order_seq_cst);
+        asked_to_leave = true;
       }
     }
     stage.wanted = count;
   }
-  // Outside the lock: a full queue makes the pill wait like any message.
-  for (unsigned i = 0; i < pills; ++i) {
-    Envelope pill;
-    pill.poison = true;
-    stage.queue->send(0, std::move(pill));
-  }
+  if (asked_to_leave) stage.queue->wake_receivers();
 }
 
 unsigned Pipeline::replicas(std::string_view name) const { return impl_->stage_named(name).wanted; }
@@ -587,6 +598,9 @@ RunReport Pipeline::Impl::report(RunStatus status) const {
         ReplicaReport r;
         r.received = replica->received.get();
         r.emitted = replica->emitted.get();
+        r.scaled_away = replica->scaled_away.load(std::memory_order_relaxed);
+        if (const auto left = replica->left_at.load(std::memory_order_relaxed); left != 0 && started)
+          r.left_s = std::chrono::duration<double>(Clock::time_point(Clock::duration(left)) - start_time).count();
         s.per_replica.push_back(r);
         if (replica->abandoned) ++s.stuck;
         s.abandoned_in_hand += replica->set_aside.get() + replica->stuck_in_hand;

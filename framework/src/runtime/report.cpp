@@ -65,7 +65,11 @@ std::string RunReport::to_json(int indent) const {
     j["blocked_ms"] = round3(s.blocked_ms);
     j["starved_ms"] = round3(s.starved_ms);
     auto& replicas_json = j["per_replica"] = nlohmann::ordered_json::array();
-    for (const auto& r : s.per_replica) replicas_json.push_back({{"received", r.received}, {"emitted", r.emitted}});
+    for (const auto& r : s.per_replica) {
+      auto& entry = replicas_json.emplace_back(nlohmann::ordered_json{{"received", r.received}, {"emitted", r.emitted}});
+      if (r.scaled_away) entry["scaled_away"] = true;
+      if (r.left_s) entry["left_s"] = *r.left_s;
+    }
     stages_json[s.name] = std::move(j);
   }
   auto& edges_json = root["edges"] = nlohmann::ordered_json::array();

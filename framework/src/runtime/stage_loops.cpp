@@ -2,6 +2,8 @@
 
 #include "exception_text.hpp"
 
+#include <weir/logging.hpp>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -11,7 +13,7 @@
 namespace weir::runtime {
 
 void RunState::record_error(std::string error) {
-  spdlog::error("{}", error);
+  weir::logger()->error("{}", error);
   std::lock_guard lock(errors_mutex);
   errors.push_back(std::move(error));
 }
@@ -94,7 +96,7 @@ class Sender {
     InputEdge& input = *target.inputs[edge];
     Queue& queue = *target.queue;
     counters.sent.add();
-    Envelope envelope{std::move(message), now, edge, false};
+    Envelope envelope{std::move(message), now, edge};
 
     switch (target.spec->when_full) {
       case WhenFull::block: {
@@ -126,13 +128,8 @@ class Sender {
           if (status == SendStatus::closed) break;
           auto oldest = queue.try_recv(lane);  // room in this message's own lane
           if (!oldest) continue;               // a receiver made room meanwhile
-          if (oldest->value.poison) {
-            queue.send(oldest->lane, std::move(oldest->value));  // pills are not ours to drop
-          } else {
-            target.inputs[oldest->value.edge]->dropped.fetch_add(1, std::memory_order_relaxed);
-            fail_copy(oldest->value.message, AckFailure::dropped,
-                      "dropped: the channel was full (when_full: drop_oldest)");
-          }
+          target.inputs[oldest->value.edge]->dropped.fetch_add(1, std::memory_order_relaxed);
+          fail_copy(oldest->value.message, AckFailure::dropped, "dropped: the channel was full (when_full: drop_oldest)");
         }
         break;
       }
@@ -240,8 +237,9 @@ class Consumer {
     batch_.reserve(max_batch);
   }
 
-  // Takes batches until the queue is closed and drained, a pill arrives or the
-  // stop is forced. With `whole_batches` (sinks), handle() gets every message
+  // Takes batches until the queue is closed and drained, scale() asks one
+  // replica of the stage to leave and this one takes the request, or the stop
+  // is forced. With `whole_batches` (sinks), handle() gets every message
   // of a batch at once; otherwise (processors) one at a time, and a forced
   // stop leaves the rest of the batch to be counted as abandoned (in hand) rather than
   // waiting for all of it to be processed.
@@ -250,14 +248,16 @@ class Consumer {
     Queue& queue = *stage_.queue;
     std::vector<Envelope*> accepted;
     accepted.reserve(max_batch);
+    // Asked between batches and while parked: the message in hand is
+    // finished first, and nothing queued is taken only to be handed back.
+    const auto asked_to_leave = [this]() noexcept { return claim_leave_request(); };
     for (;;) {
       batch_.clear();
       const auto parked = Clock::now();
-      const std::size_t n = queue.recv_batch(batch_, replica_.batch_limit);
+      const std::size_t n = queue.recv_batch(batch_, replica_.batch_limit, asked_to_leave);
       const auto taken = Clock::now();
       replica_.starved_ns.add(ns_between(parked, taken));
       if (n == 0) return;
-      bool leave = false;
       accepted.clear();
       // The whole batch is received (taken by this replica) before any of it
       // is handled: what the replica holds is then always received minus
@@ -268,7 +268,6 @@ class Consumer {
       const bool forced_before = run_.forced.load(std::memory_order_relaxed);
       for (auto& item : batch_) {
         Envelope& envelope = item.value;
-        if (envelope.poison) continue;
         if (forced_before) {
           stage_.inputs[envelope.edge]->abandoned.fetch_add(1, std::memory_order_relaxed);
           fail_copy(envelope.message, AckFailure::abandoned, abandoned_reason);
@@ -281,11 +280,6 @@ class Consumer {
       bool in_hand = false;  // a message of this batch has been handled: the rest waits on it
       for (auto& item : batch_) {
         Envelope& envelope = item.value;
-        if (envelope.poison) {
-          if (leave) queue.send(item.lane, std::move(envelope));  // one pill, one replica
-          leave = true;
-          continue;
-        }
         if (forced_before) continue;
         // A sink writes its batch whole; a processor finishes the message in
         // hand and sets the rest aside once the stop is forced.
@@ -309,7 +303,7 @@ class Consumer {
       // Done with these messages: let them go now, not at the next batch, so
       // an acknowledgement they carry fires as soon as they are handled.
       batch_.clear();
-      if (leave || run_.forced.load(std::memory_order_relaxed)) return;
+      if (run_.forced.load(std::memory_order_relaxed)) return;
     }
   }
 
@@ -343,6 +337,20 @@ class Consumer {
     std::unique_lock lock(run_.state_mutex);
     run_.state_cv.wait_for(lock, std::chrono::nanoseconds(jitter(random)),
                            [&] { return run_.forced.load(std::memory_order_relaxed); });
+  }
+
+  // Takes one of the stage's outstanding leave requests, if there is one.
+  // seq_cst: scale() adds requests with a seq_cst write and then wakes the
+  // parked receivers (see Lanes::recv_batch). When nothing is asked, a plain
+  // load of a line that only scale() writes.
+  bool claim_leave_request() noexcept {
+    auto& requests = stage_.leave_requests;
+    for (unsigned n = requests.load(std::memory_order_seq_cst); n != 0;)
+      if (requests.compare_exchange_weak(n, n - 1, std::memory_order_seq_cst)) {
+        replica_.scaled_away.store(true, std::memory_order_relaxed);
+        return true;
+      }
+    return false;
   }
 
   RunState& run_;

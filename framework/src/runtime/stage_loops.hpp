@@ -23,9 +23,9 @@ struct RunState {
 };
 
 // Runs one replica to its end: the source until exhausted or stopped; a
-// processor or sink until its queue is closed and drained, it takes a poison
-// pill, or the stop is forced. Then flush(), and stop() unless it is a
-// source.
+// processor or sink until its queue is closed and drained, it takes one of
+// its stage's leave requests (scale-down), or the stop is forced. Then
+// flush(), and stop() unless it is a source.
 void run_replica(RunState& run, StageRuntime& stage, Replica& replica);
 
 // stop() of one replica, its failure recorded. The pipeline stops its sources
