@@ -4,6 +4,9 @@
 //     callback, and asks questions through request/reply.
 // It checks what it gets and exits non-zero when something is off.
 
+// doc:begin complete
+#include "expect.hpp"
+
 #include <weir/host.hpp>
 
 #include <atomic>
@@ -17,14 +20,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-int failures = 0;
-
-void expect(bool ok, const std::string& what) {
-  if (!ok) {
-    std::cerr << "host_example: FAILED: " << what << "\n";
-    ++failures;
-  }
-}
+using example::expect;
 
 // 1. YAML: generate -> set -> host_output. The host reads `paid` like a queue.
 void run_yaml_pipeline() {
@@ -125,5 +121,6 @@ int main() {
     std::cerr << e.what() << "\n";
     return 2;
   }
-  return failures == 0 ? 0 : 1;
+  return example::exit_code();
 }
+// doc:end complete
