@@ -4,6 +4,7 @@
 #include "command.hpp"
 
 #include <weir/diagnostics.hpp>
+#include <weir/logging.hpp>
 #include <weir/pipeline.hpp>
 #include <weir/registry.hpp>
 #include <weir/version.hpp>
@@ -84,6 +85,7 @@ int main(int argc, char** argv) {
   // writes the JSON alone there).
   spdlog::set_default_logger(spdlog::stderr_color_mt("weir"));
   spdlog::set_level(spdlog::level::from_str(log_level));
+  weir::set_logger(spdlog::default_logger());  // the runtime's and the stages' lines too
 
   for (const auto& [command, run] : runners) {
     if (!command->parsed()) continue;
