@@ -13,6 +13,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <mutex>
 #include <regex>
 
 using namespace weir;
@@ -164,6 +165,45 @@ stages:
   CHECK_THAT(drawn, Catch::Contains("src -> mid"));
   CHECK_THAT(drawn, Catch::Contains("[beside] [info] scrape 19\nweir: 'beside' running"));
   test::Collected::instance().clear();
+}
+
+TEST_CASE("/health answers while the server runs and /ready says whether the pipeline takes work", "[cli]") {
+  MetricsServer server(Endpoint{"127.0.0.1", 0});
+  std::mutex mutex;
+  std::string not_ready = "starting";
+  server.serve([] { return RunReport{}; },
+               [&]() {
+                 std::lock_guard lock(mutex);
+                 return not_ready;
+               });
+  httplib::Client client("127.0.0.1", server.port());
+  auto health = client.Get("/health");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  auto ready = client.Get("/ready");
+  REQUIRE(ready);
+  CHECK(ready->status == 503);
+  CHECK(ready->body == "not ready: starting\n");
+  {
+    std::lock_guard lock(mutex);
+    not_ready.clear();
+  }
+  ready = client.Get("/ready");
+  REQUIRE(ready);
+  CHECK(ready->status == 200);
+  {
+    std::lock_guard lock(mutex);
+    not_ready = "stopping";
+  }
+  ready = client.Get("/ready");
+  REQUIRE(ready);
+  CHECK(ready->status == 503);
+  CHECK(ready->body == "not ready: stopping\n");
+  auto missing = client.Get("/nothing");
+  REQUIRE(missing);
+  CHECK(missing->status == 404);
+  server.stop();
+  CHECK_FALSE(client.Get("/health"));
 }
 
 TEST_CASE("stats() from another thread while wait() ends the run", "[cli][tsan]") {

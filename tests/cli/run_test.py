@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import urllib.error
 import urllib.request
 
 DEADLINE = 120  # seconds; only ends a case that hangs
@@ -94,6 +95,15 @@ class Running:
         self.reader.join(timeout=DEADLINE)
         check(code == expect, f"weir exited {code}, not {expect}", stdout, self.stderr())
         return stdout
+
+
+def probe(port, path):
+    """(status, body) of GET path; an HTTP error status is an answer too."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=DEADLINE) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
 
 
 def scrape(port):
@@ -206,6 +216,8 @@ def case_metrics():
     ]
     for key in expected:
         check(key in first, f"/metrics lacks {key}", "\n".join(first))
+    check(probe(port, "/health") == (200, "ok\n"), f"/health: {probe(port, '/health')}")
+    check(probe(port, "/ready") == (200, "ready\n"), f"/ready while running: {probe(port, '/ready')}")
     check(first['weir_channel_capacity{stage="work",lane="normal"}'] == 8, "capacity 8")
     check(first['weir_pipeline_running{pipeline="cli-endless"}'] == 1, "not running")
     for key, value in first.items():

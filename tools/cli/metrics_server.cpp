@@ -231,8 +231,9 @@ void MetricsServer::stop() {
   thread_.join();
 }
 
-void MetricsServer::serve(std::function<RunReport()> snapshot) {
+void MetricsServer::serve(std::function<RunReport()> snapshot, Readiness readiness) {
   snapshot_ = std::move(snapshot);
+  readiness_ = std::move(readiness);
   epoll_event event{};
   event.events = EPOLLIN;
   event.data.ptr = nullptr;  // the listening socket
@@ -329,8 +330,14 @@ std::string MetricsServer::answer(const std::string& request) const {
   if (method != "GET" && !head) return response(405, "Method Not Allowed", "text/plain", "GET only\n", false);
   if (target == "/metrics")
     return response(200, "OK", "text/plain; version=0.0.4; charset=utf-8", prometheus_text(snapshot_()), head);
-  if (target == "/") return response(200, "OK", "text/plain", "weir: metrics are at /metrics\n", head);
-  return response(404, "Not Found", "text/plain", "not found; metrics are at /metrics\n", head);
+  if (target == "/health") return response(200, "OK", "text/plain", "ok\n", head);
+  if (target == "/ready") {
+    const std::string not_ready = readiness_ ? readiness_() : std::string();
+    if (not_ready.empty()) return response(200, "OK", "text/plain", "ready\n", head);
+    return response(503, "Service Unavailable", "text/plain", "not ready: " + not_ready + "\n", head);
+  }
+  if (target == "/") return response(200, "OK", "text/plain", "weir: metrics are at /metrics, /health, /ready\n", head);
+  return response(404, "Not Found", "text/plain", "not found; try /metrics, /health or /ready\n", head);
 }
 
 }  // namespace weir::cli

@@ -1,6 +1,8 @@
 #pragma once
 // `weir run --metrics HOST:PORT`: the live run report in Prometheus text
-// format at /metrics, served while the pipeline runs.
+// format at /metrics, served while the pipeline runs; /health (the process
+// answers: 200) and /ready (200 while the pipeline runs and takes work, 503
+// while it starts or stops) for orchestrators' probes.
 
 #include <weir/report.hpp>
 
@@ -35,8 +37,12 @@ class MetricsServer {
   MetricsServer& operator=(const MetricsServer&) = delete;
 
   int port() const noexcept { return port_; }
-  // Starts answering on the server's one thread; `snapshot` is called there per scrape.
-  void serve(std::function<RunReport()> snapshot);
+  // Why the pipeline does not take work now ("starting", "stopping"), or
+  // empty when it does: /ready answers 503 with it, or 200.
+  using Readiness = std::function<std::string()>;
+  // Starts answering on the server's one thread; `snapshot` and `readiness`
+  // are called there, per request. Without `readiness`, /ready says 200.
+  void serve(std::function<RunReport()> snapshot, Readiness readiness = {});
   // Stops answering and joins the server's thread; later scrapes are refused.
   void stop();
 
@@ -50,6 +56,7 @@ class MetricsServer {
   int epoll_fd_ = -1;
   int port_ = 0;
   std::function<RunReport()> snapshot_;
+  Readiness readiness_;
   std::thread thread_;
 };
 

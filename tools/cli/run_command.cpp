@@ -121,16 +121,17 @@ bool fails_on(const RunOptions& options, const RunReport& report) {
 // pipeline is stopped from ordinary code, not from a signal handler.
 class SignalWatch {
  public:
-  explicit SignalWatch(Pipeline& pipeline) {
+  explicit SignalWatch(Pipeline& pipeline, std::atomic<bool>& stopping) {
     sigemptyset(&set_);
     sigaddset(&set_, SIGINT);
     sigaddset(&set_, SIGTERM);
     sigaddset(&set_, SIGUSR1);  // ours: the run is over
     pthread_sigmask(SIG_BLOCK, &set_, nullptr);
-    thread_ = std::thread([this, &pipeline] {
+    thread_ = std::thread([this, &pipeline, &stopping] {
       for (int received = 0;;) {
         int signal = 0;
         if (sigwait(&set_, &signal) != 0 || signal == SIGUSR1) return;
+        stopping = true;
         if (++received == 1) {
           spdlog::warn("{}: stopping; draining every channel (again to force)", strsignal(signal));
           pipeline.stop();
@@ -229,16 +230,23 @@ int run(const RunOptions& options) {
   Pipeline pipeline(std::move(spec), registry);
   running = &pipeline;
   MetricsStop metrics_stop{metrics.get()};
+  std::atomic<bool> started{false}, stopping{false};
   if (metrics) {
-    metrics->serve([&pipeline] { return pipeline.stats(); });
+    metrics->serve([&pipeline] { return pipeline.stats(); },
+                   [&pipeline, &started, &stopping]() -> std::string {
+                     if (!started) return "starting";
+                     if (stopping || pipeline.finished()) return "stopping";
+                     return {};
+                   });
     const bool v6 = endpoint->host.find(':') != std::string::npos;  // an IPv6 address goes in brackets in a URL
     spdlog::info("metrics: serving http://{}{}{}:{}/metrics", v6 ? "[" : "", endpoint->host, v6 ? "]" : "",
                  metrics->port());
   }
   RunReport report;
   {
-    SignalWatch watch(pipeline);
+    SignalWatch watch(pipeline, stopping);
     pipeline.start();
+    started = true;
     spdlog::info("pipeline '{}': running {} stages (Ctrl-C drains, twice forces)", pipeline.spec().name,
                  pipeline.spec().stages.size());
     std::optional<LiveView> view;
