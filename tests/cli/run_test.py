@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -104,6 +105,19 @@ def probe(port, path):
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
+
+
+def wait_until_ready(weir, port):
+    """Polls /ready (bounded) until the running weir says 200."""
+    give_up = time.monotonic() + DEADLINE
+    while time.monotonic() < give_up and weir.process.poll() is None:
+        try:
+            if probe(port, "/ready")[0] == 200:
+                return
+        except OSError:
+            pass  # not listening yet
+        time.sleep(0.02)
+    fail("/ready never said 200", weir.stderr())
 
 
 def scrape(port):
@@ -331,6 +345,24 @@ def case_progress_forced():
     check(re.search(r"^numbers -> tally +\[[#.]+\] +\d+/16 ", result.stderr, re.M),
           "--progress drew no channel bar on a pipe", result.stderr)
     check(result.stdout == "", "the live view went to stdout", result.stdout)
+
+
+def case_quiet():
+    result = run(f"{PIPELINES}/count.yaml", "--quiet", "--report", "-", expect=0)
+    check(result.stderr == "", "--quiet wrote to stderr on a good run", result.stderr)
+    books(json.loads(result.stdout), "drained")  # the report still goes where it was asked
+    # A run that does not drain still says so, and only that (no summary, no warnings).
+    # --quiet hides the line that says it runs: /ready tells instead.
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    weir = Running(f"{PIPELINES}/stuck.yaml", "--quiet", "--metrics", f"127.0.0.1:{port}")
+    wait_until_ready(weir, port)
+    weir.process.send_signal(signal.SIGINT)
+    weir.finish(expect=1)
+    lines = weir.stderr().splitlines()
+    check(len(lines) == 1 and re.search(r"\[error\] pipeline 'cli-stuck': forced after", lines[0]),
+          "--quiet: one error line for a forced run", weir.stderr())
 
 
 CASES = {name[len("case_"):].replace("_", "-"): f for name, f in globals().items() if name.startswith("case_")}

@@ -38,6 +38,7 @@ struct RunOptions {
   bool strict = false;
   bool progress = false;
   bool no_progress = false;
+  bool quiet = false;  // no live view, no summary, log records at error level only
 };
 
 // --report FILE is replaced whole or not at all: written to a temporary file
@@ -224,7 +225,8 @@ int run(const RunOptions& options) {
   }
   // With the live view on, log records go through it (see LiveViewLogSink);
   // set before the pipeline clones its stage loggers from the default one.
-  const bool show_view = live_view_wanted(options.progress, options.no_progress);
+  if (options.quiet && spdlog::get_level() < spdlog::level::err) spdlog::set_level(spdlog::level::err);
+  const bool show_view = !options.quiet && live_view_wanted(options.progress, options.no_progress);
   std::shared_ptr<LiveViewLogSink> log_sink;
   if (show_view) {
     log_sink = std::make_shared<LiveViewLogSink>(stderr);
@@ -273,7 +275,12 @@ int run(const RunOptions& options) {
     report = pipeline.wait();
     if (view) view->finish(report);
   }
-  std::cerr << report.to_table();
+  if (!options.quiet) {
+    std::cerr << report.to_table();
+  } else if (report.status != RunStatus::drained) {
+    // The summary is left out; a run that did not drain still says so.
+    spdlog::error("pipeline '{}': {} after {:.3f} s", report.pipeline, to_string(report.status), report.duration_s);
+  }
   publish(options, report);
   const int code = report.status == RunStatus::drained && !fails_on(options, report) ? exit_ok : exit_failed_run;
   bool left_behind = false;
@@ -298,6 +305,9 @@ std::pair<CLI::App*, Runner> setup(CLI::App& app) {
                                      "Show the live view on stderr even when it is not a terminal");
   auto* no_progress = command->add_flag("--no-progress", options->no_progress, "Never show the live view");
   progress->excludes(no_progress);
+  command->add_flag("--quiet", options->quiet,
+                    "Errors only: no live view, no summary, log records at error level and above")
+      ->excludes(progress);
   command->add_option("--fail-on", options->fail_on,
                       "Exit 1 when the run ends with messages in this outcome: failed, dead_lettered or dropped "
                       "(repeatable)")
