@@ -365,6 +365,23 @@ def case_quiet():
           "--quiet: one error line for a forced run", weir.stderr())
 
 
+def case_log_format_json():
+    result = run(f"{PIPELINES}/count.yaml", "--log-format", "json", "--no-progress", "--report", "-", expect=0)
+    books(json.loads(result.stdout), "drained")
+    records = []
+    for line in result.stderr.splitlines():
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            fail(f"a stderr line is not JSON: {line!r}", result.stderr)
+    for record in records:
+        check(set(record) == {"time", "level", "logger", "message"}, f"keys of {record}", result.stderr)
+        check(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", record["time"]), f"time {record['time']}")
+    messages = [r["message"] for r in records]
+    check(any("running 2 stages" in m for m in messages), "no 'running' record", result.stderr)
+    check(any(re.search(r"'cli-count': drained in", m) for m in messages), "no summary record", result.stderr)
+
+
 CASES = {name[len("case_"):].replace("_", "-"): f for name, f in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":

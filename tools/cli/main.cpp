@@ -2,6 +2,7 @@
 // itself from its own file in this folder (see command.hpp).
 
 #include "command.hpp"
+#include "log_format.hpp"
 
 #include <weir/diagnostics.hpp>
 #include <weir/logging.hpp>
@@ -65,6 +66,10 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
       ->capture_default_str();
+  std::string log_format = "text";
+  app.add_option("--log-format", log_format, "text, or json: one JSON object per log record")
+      ->check(CLI::IsMember(log_formats))
+      ->capture_default_str();
 
   auto commands = registered();
   std::sort(commands.begin(), commands.end(), [](auto& a, auto& b) { return a.first < b.first; });
@@ -85,6 +90,8 @@ int main(int argc, char** argv) {
   // writes the JSON alone there).
   spdlog::set_default_logger(spdlog::stderr_color_mt("weir"));
   spdlog::set_level(spdlog::level::from_str(log_level));
+  set_log_format(log_format);
+  spdlog::default_logger()->set_formatter(make_log_formatter());
   weir::set_logger(spdlog::default_logger());  // the runtime's and the stages' lines too
 
   for (const auto& [command, run] : runners) {

@@ -3,6 +3,7 @@
 #include "command.hpp"
 #include "crash_reporter.hpp"
 #include "live_view.hpp"
+#include "log_format.hpp"
 #include "metrics_server.hpp"
 #include "pipeline_arguments.hpp"
 
@@ -230,6 +231,7 @@ int run(const RunOptions& options) {
   std::shared_ptr<LiveViewLogSink> log_sink;
   if (show_view) {
     log_sink = std::make_shared<LiveViewLogSink>(stderr);
+    log_sink->set_formatter(make_log_formatter());
     spdlog::default_logger()->sinks().assign(1, log_sink);
   }
   Pipeline pipeline(std::move(spec), registry);
@@ -275,8 +277,11 @@ int run(const RunOptions& options) {
     report = pipeline.wait();
     if (view) view->finish(report);
   }
-  if (!options.quiet) {
+  if (!options.quiet && !json_logs()) {
     std::cerr << report.to_table();
+  } else if (json_logs() && !options.quiet) {
+    // Standard error carries JSON lines alone: the summary is one record.
+    spdlog::info("pipeline '{}': {} in {:.3f} s", report.pipeline, to_string(report.status), report.duration_s);
   } else if (report.status != RunStatus::drained) {
     // The summary is left out; a run that did not drain still says so.
     spdlog::error("pipeline '{}': {} after {:.3f} s", report.pipeline, to_string(report.status), report.duration_s);
