@@ -115,7 +115,7 @@ TEST_CASE("a constructor that throws is a PluginError naming plugin, library and
   registry.load_library(file);
   const weir::PluginEntry& entry = registry.require("test_throws", weir::Kind::sink);
   try {
-    entry.create({}, weir::StageContext{.stage = "out", .plugin = "test_throws", .logger = nullptr});
+    entry.create({}, weir::StageContext{.stage = "out", .plugin = "test_throws", .logger = nullptr, .stop = {}});
     FAIL("the constructor should have thrown");
   } catch (const weir::PluginError& e) {
     CHECK(std::string(e.what()) == "sink plugin 'test_throws' (" + file.string() +

@@ -7,10 +7,11 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace weir::cli {
 
-inline const char* const log_formats[] = {"text", "json"};
+inline const std::vector<std::string> log_formats{"text", "json"};
 
 // Chosen once by main, before any logger writes.
 void set_log_format(const std::string& format);
