@@ -152,7 +152,8 @@ TEST_CASE("an idle replica parked on its empty queue leaves when scaled down, an
   const auto give_up = std::chrono::steady_clock::now() + 30s;
   auto left = [&] {
     unsigned n = 0;
-    for (const auto& replica : pipeline.stats().stage("count")->per_replica) n += replica.left_s.has_value();
+    const weir::RunReport now = pipeline.stats();
+    for (const auto& replica : now.stage("count")->per_replica) n += replica.left_s.has_value();
     return n;
   };
   while (left() < 3 && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(1ms);
