@@ -155,7 +155,16 @@ void check_memory(const PipelineSpec& spec, const std::vector<StagePlaces>& plac
   }
   const long double bytes = slots * static_cast<long double>(limits.max_message_size);
   if (largest == spec.stages.size() || bytes <= static_cast<long double>(*limits.max_memory)) return;
-  reporter.warn(places[largest].capacity,
+  // At the capacity that weighs most: the largest lane's, or the stage's.
+  const StageSpec& heaviest = spec.stages[largest];
+  Place at = places[largest].capacity;
+  std::size_t heaviest_lane = 0;
+  for (std::size_t k = 0; k < heaviest.lanes.size() && k < places[largest].lane_items.size(); ++k) {
+    const std::size_t capacity = heaviest.lanes[k].capacity ? heaviest.lanes[k].capacity : heaviest.capacity;
+    if (capacity > heaviest_lane && heaviest.lanes[k].capacity) at = places[largest].lane_items[k];
+    heaviest_lane = std::max(heaviest_lane, capacity);
+  }
+  reporter.warn(at,
                 fmt::format("the channels can hold {} messages, {} at {} each, above --max-memory {}",
                             static_cast<std::uint64_t>(slots), in_units(bytes),
                             in_units(static_cast<long double>(limits.max_message_size)),

@@ -64,6 +64,7 @@ class Reporter {
     int line, first_column, last_column;
   };
   std::vector<Span> quiet_;
+  std::vector<std::string> quiet_overrides_;
   std::vector<Diagnostic> diagnostics_;
 };
 

@@ -84,6 +84,10 @@ std::string yaml_syntax_hint(std::string_view source, std::size_t error_offset) 
       at_value_start = true;
       continue;
     }
+    if (c == '$' && at_value_start && !flow.empty() && i + 1 < end && source[i + 1] == '{')
+      return fmt::format("the '${{' at line {}, column {} is read as the start of a map: inside {{ }} or [ ], put a "
+                         "value with ${{NAME}} in quotes: '${{NAME}}'",
+                         line, column);
     if (c == '{' || c == '[') {
       flow.push_back(Level{c == '{', false});
       at_value_start = true;
