@@ -13,9 +13,12 @@
 
 #include <nats/nats.h>
 
+#include <dlfcn.h>
+
 #include <fmt/format.h>
 #include <spdlog/logger.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -106,6 +109,7 @@ struct ConnectionSettings {
 // with how many repeats were left out.
 struct ConnectionEvents {
   std::shared_ptr<spdlog::logger> logger;
+  std::atomic<bool> closing{false};  // our own close is no disconnection to report
   RateLimited disconnected{std::chrono::seconds(10)};
   RateLimited reconnected{std::chrono::seconds(10)};
   RateLimited async_errors{std::chrono::seconds(10)};
@@ -121,6 +125,7 @@ struct ConnectionEvents {
 
   static void on_disconnected(natsConnection*, void* closure) {
     auto* self = static_cast<ConnectionEvents*>(closure);
+    if (self->closing.load(std::memory_order_relaxed)) return;
     self->disconnected([&](std::uint64_t left_out) {
       self->logger->warn("disconnected from NATS; reconnecting{}", left_out_text(left_out));
     });
@@ -139,12 +144,30 @@ struct ConnectionEvents {
   }
 };
 
+// cnats runs threads of its own for the life of the process (timers,
+// callbacks, message delivery), which outlive every connection: unloading
+// libnats, or a plugin whose callbacks it may still call, would leave them
+// running in unmapped code when weir exits. Both stay loaded once used.
+inline void keep_loaded() {
+  static const bool kept = [] {
+    for (void* symbol : {reinterpret_cast<void*>(&natsConnection_Connect), reinterpret_cast<void*>(&keep_loaded)}) {
+      Dl_info info{};
+      if (::dladdr(symbol, &info) != 0 && info.dli_fname)
+        ::dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+    }
+    return true;
+  }();
+  (void)kept;
+}
+
 // A connection and its JetStream context, closed and destroyed in the right
 // order. `events` must outlive it (the callbacks point at it).
 class Connection {
  public:
   Connection(const ConnectionSettings& settings, ConnectionEvents& events, const std::string& name,
-             const jsOptions* jetstream_options = nullptr, bool send_at_once = false) {
+             const jsOptions* jetstream_options = nullptr, bool send_at_once = false)
+      : events_(events) {
+    keep_loaded();
     natsOptions* raw = nullptr;
     check(natsOptions_Create(&raw), "creating NATS options");
     std::unique_ptr<natsOptions, decltype(&natsOptions_Destroy)> options(raw, natsOptions_Destroy);
@@ -198,6 +221,7 @@ class Connection {
   void close(std::int64_t flush_timeout_ms) noexcept {
     if (natsConnection_IsClosed(connection_)) return;
     natsConnection_FlushTimeout(connection_, flush_timeout_ms);
+    events_.closing.store(true, std::memory_order_relaxed);
     natsConnection_Close(connection_);
   }
 
@@ -206,9 +230,18 @@ class Connection {
   }
 
  private:
+  ConnectionEvents& events_;
   natsConnection* connection_ = nullptr;
   jsCtx* js_ = nullptr;
 };
+
+// Headers whose names start with `Nats-` are JetStream's controls
+// (Nats-Msg-Id, Nats-Expected-Stream, Nats-Rollup …): a message read from
+// one stream and published again must not carry them along, or the stream
+// would drop it as a duplicate of itself.
+inline bool is_control_header(std::string_view name) noexcept {
+  return name.size() >= 5 && (name.substr(0, 5) == "Nats-" || name.substr(0, 5) == "nats-");
+}
 
 // Headers become attributes and back: the first value of each header.
 inline void headers_to_attributes(natsMsg* msg, Attributes& attributes) {

@@ -40,7 +40,8 @@ const Option<Template> msg_id{
 const Option<bool> headers{
     .name = "headers",
     .description = "Send the message's attributes as NATS headers (the `nats` source turns headers back into "
-                   "attributes)",
+                   "attributes); attributes named `Nats-…` (JetStream's controls, such as a message read from a "
+                   "stream carries) are not sent: `msg_id` sets the id",
     .default_value = "true"};
 const Option<std::int64_t> max_in_flight{
     .name = "max_in_flight",
@@ -141,7 +142,7 @@ class NatsSink final : public Sink {
                                          static_cast<int>(message.payload.size()));
       if (status == NATS_OK && headers_)
         for (const auto& [key, value] : message.attributes)
-          if (!key.empty()) natsMsgHeader_Set(msg, key.c_str(), value.c_str());
+          if (!key.empty() && !is_control_header(key)) natsMsgHeader_Set(msg, key.c_str(), value.c_str());
       if (status == NATS_OK && !msg_id_.text().empty()) {
         id_text.clear();
         msg_id_.render_to(id_text, message);

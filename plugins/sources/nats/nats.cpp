@@ -31,8 +31,7 @@ const Option<std::string> stream{.name = "stream",
                                  .example = "ORDERS"};
 const Option<std::string> subject{
     .name = "subject",
-    .description = "Filter subject of the consumer (wildcards allowed); empty takes every subject of the stream. With "
-                   "`create_stream`, also the subject the new stream stores (default `STREAM.>`)",
+    .description = "Filter subject of the consumer (wildcards allowed); empty takes every subject of the stream",
     .default_value = "''",
     .example = "orders.>"};
 const Option<std::string> durable{
@@ -43,9 +42,15 @@ const Option<std::string> durable{
     .example = "weir-orders"};
 const Option<bool> create_stream{
     .name = "create_stream",
-    .description = "Create the stream (file storage, subjects from `subject`) when it does not exist; otherwise a "
-                   "missing stream is an error at start",
+    .description = "Create the stream (file storage, `stream_subjects`) when it does not exist; otherwise a missing "
+                   "stream is an error at start",
     .default_value = "false"};
+const Option<std::vector<std::string>> stream_subjects{
+    .name = "stream_subjects",
+    .description = "With `create_stream`: the subjects the new stream stores; empty: `subject`, or `STREAM.>` when "
+                   "that is empty too",
+    .default_value = "[]",
+    .example = "['orders.>']"};
 const Option<bool> create_consumer{
     .name = "create_consumer",
     .description = "Create the durable consumer with the settings below when it does not exist; an existing one is "
@@ -88,7 +93,7 @@ const Option<Value::Duration> fetch_wait{
 const Option<std::string> dead_letter_subject{
     .name = "dead_letter_subject",
     .description = "Where the last delivery of a message that failed `max_deliver` times is published (JetStream, "
-                   "with its headers and `stage`, `error`, `attempts`) before it is terminated; a stream must store "
+                   "with its headers and `source` (this stage), `error`, `attempts`) before it is terminated; a stream must store "
                    "that subject. Empty: it is only terminated, counted as nacked and logged",
     .default_value = "''",
     .example = "orders.dead"};
@@ -112,6 +117,16 @@ struct Consumer {
 
   ~Consumer() {
     if (subscription) natsSubscription_Destroy(subscription);
+  }
+
+  // JetStream's acknowledgement protocol: a reply to the message's
+  // `$JS.ACK…` subject (https://docs.nats.io/reference/reference-protocols/nats_api_reference).
+  natsStatus reply(natsMsg* msg, const char* verb) {
+    return natsConnection_PublishString(connection->get(), natsMsg_GetReply(msg), verb);
+  }
+  natsStatus nak_later(natsMsg* msg) {
+    const std::string verb = fmt::format("-NAK {{\"delay\": {}}}", nak_delay_ms * 1'000'000);
+    return reply(msg, verb.c_str());
   }
 
   void settled() {
@@ -143,16 +158,16 @@ class DeliveryAck final : public TrackedAcknowledgement {
     natsStatus status = NATS_OK;
     const char* verb = "ack";
     if (!failure) {
-      status = natsMsg_Ack(msg_, nullptr);
+      status = consumer_->reply(msg_, "+ACK");
     } else if (*failure == AckFailure::abandoned) {
       verb = "nak";
-      status = natsMsg_Nak(msg_, nullptr);
+      status = consumer_->reply(msg_, "-NAK");
     } else if (consumer_->max_deliver > 0 && delivered_ >= static_cast<std::uint64_t>(consumer_->max_deliver)) {
       verb = "term";
-      status = dead_letter() ? natsMsg_Term(msg_, nullptr) : natsMsg_NakWithDelay(msg_, consumer_->nak_delay_ms, nullptr);
+      status = dead_letter() ? consumer_->reply(msg_, "+TERM") : consumer_->nak_later(msg_);
     } else {
       verb = "nak";
-      status = natsMsg_NakWithDelay(msg_, consumer_->nak_delay_ms, nullptr);
+      status = consumer_->nak_later(msg_);
     }
     if (status != NATS_OK)
       consumer_->ack_errors([&](std::uint64_t left_out) {
@@ -183,8 +198,9 @@ class DeliveryAck final : public TrackedAcknowledgement {
       if (status == NATS_OK) {
         Attributes headers;
         headers_to_attributes(msg_, headers);
-        for (const auto& [key, value] : headers) natsMsgHeader_Set(copy, key.c_str(), value.c_str());
-        natsMsgHeader_Set(copy, "stage", consumer.stage.c_str());
+        for (const auto& [key, value] : headers)
+          if (!is_control_header(key)) natsMsgHeader_Set(copy, key.c_str(), value.c_str());
+        natsMsgHeader_Set(copy, "source", consumer.stage.c_str());
         natsMsgHeader_Set(copy, "error", reason.c_str());
         natsMsgHeader_Set(copy, "attempts", metadata_text(delivered_).c_str());
         natsMsgHeader_Set(copy, "nats_subject", natsMsg_GetSubject(msg_));
@@ -234,6 +250,7 @@ class NatsSource final : public Source {
         subject_(options[subject]),
         durable_(options[durable]),
         create_stream_(options[create_stream]),
+        stream_subjects_(options[stream_subjects]),
         create_consumer_(options[create_consumer]),
         ack_wait_(options[ack_wait]),
         max_deliver_(options[max_deliver]),
@@ -262,17 +279,19 @@ class NatsSource final : public Source {
     jsCtx* js = consumer_->connection->jetstream();
     if (create_stream_) ensure_stream(js);
     consumer_->max_deliver = ensure_consumer(js);
-    jsSubOptions bind;
-    jsSubOptions_Init(&bind);
-    bind.Stream = stream_.c_str();
-    bind.Consumer = durable_.c_str();
-    bind.ManualAck = true;
-    jsErrCode code = static_cast<jsErrCode>(0);
-    natsStatus status = js_PullSubscribe(&consumer_->subscription, js, filter_.empty() ? nullptr : filter_.c_str(),
-                                         durable_.c_str(), nullptr, &bind, &code);
-    if (status != NATS_OK)
-      throw PermanentError(fmt::format("subscribing to consumer '{}' of stream '{}': {}", durable_, stream_,
-                                       error_text(status)));
+    // Pull requests are sent by run() itself, to an inbox of ours, rather
+    // than through natsSubscription_Fetch: in cnats 3.4.1 (Debian 12) a
+    // fetch that finds more than half its batch already queued (messages of
+    // an earlier request that arrived late, as after a reconnection) writes
+    // past the end of its array.
+    natsInbox* inbox = nullptr;
+    Connection::check(natsInbox_Create(&inbox), "inbox");
+    inbox_ = inbox;
+    natsInbox_Destroy(inbox);
+    Connection::check(natsConnection_SubscribeSync(&consumer_->subscription, consumer_->connection->get(),
+                                                   inbox_.c_str()),
+                      "subscribing to the consumer's inbox");
+    next_subject_ = fmt::format("$JS.API.CONSUMER.MSG.NEXT.{}.{}", stream_, durable_);
     logger_->info("reading stream '{}' through durable consumer '{}'{}", stream_, durable_,
                   filter_.empty() ? "" : fmt::format(" (subject {})", filter_));
   }
@@ -280,6 +299,15 @@ class NatsSource final : public Source {
   void run(Emitter& out, std::stop_token stop) override {
     Consumer& consumer = *consumer_;
     RateLimited fetch_errors;
+    auto pause_after = [&](std::string_view what, const std::string& problem) {
+      fetch_errors([&](std::uint64_t left_out) {
+        logger_->warn("{} from stream '{}' failed: {}; trying again{}", what, stream_, problem,
+                      ConnectionEvents::left_out_text(left_out));
+      });
+      // The client reconnects on its own meanwhile; the pause keeps a dead
+      // connection from turning this loop into a spin.
+      return wait_until(stop, Clock::now() + std::chrono::milliseconds(settings_.reconnect_wait_ms));
+    };
     while (!stop.stop_requested()) {
       std::int64_t room = 0;
       {
@@ -287,40 +315,52 @@ class NatsSource final : public Source {
         if (!consumer.room.wait(lock, stop, [&] { return consumer.in_flight < max_ack_pending_; })) return;
         room = max_ack_pending_ - consumer.in_flight;
       }
-      natsMsgList list{nullptr, 0};
-      jsErrCode code = static_cast<jsErrCode>(0);
-      const natsStatus status = natsSubscription_Fetch(&list, consumer.subscription,
-                                                       static_cast<int>(std::min<std::int64_t>(batch_, room)),
-                                                       fetch_wait_ms_, &code);
-      if (status == NATS_TIMEOUT) continue;  // nothing new within fetch_wait
+      const std::int64_t wanted = std::min<std::int64_t>(batch_, room);
+      // The server answers with up to `wanted` messages, and ends the
+      // request with a status (408) when `fetch_wait` has passed.
+      const std::string request =
+          fmt::format("{{\"batch\": {}, \"expires\": {}}}", wanted, fetch_wait_ms_ * 1'000'000);
+      natsStatus status = natsConnection_PublishRequestString(consumer.connection->get(), next_subject_.c_str(),
+                                                              inbox_.c_str(), request.c_str());
       if (status != NATS_OK) {
-        natsMsgList_Destroy(&list);
-        fetch_errors([&](std::uint64_t left_out) {
-          logger_->warn("fetching from stream '{}' failed: {}; trying again{}", stream_, error_text(status),
-                        ConnectionEvents::left_out_text(left_out));
-        });
-        // The client reconnects on its own meanwhile; a pause keeps a dead
-        // connection from turning this loop into a spin.
-        if (!wait_until(stop, Clock::now() + std::chrono::milliseconds(settings_.reconnect_wait_ms))) return;
+        if (!pause_after("asking for messages", error_text(status))) return;
         continue;
       }
-      {
-        std::lock_guard lock(consumer.mutex);
-        consumer.in_flight += list.Count;
-      }
-      bool forced = false;
-      for (int i = 0; i < list.Count; ++i) {
-        natsMsg* msg = std::exchange(list.Msgs[i], nullptr);
-        if (forced) {  // the pipeline is being forced down: give it back at once
-          natsMsg_Nak(msg, nullptr);
+      const auto deadline = Clock::now() + std::chrono::milliseconds(fetch_wait_ms_ + request_margin_ms);
+      for (std::int64_t got = 0; got < wanted && !stop.stop_requested();) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        if (left <= 0) break;
+        natsMsg* msg = nullptr;
+        status = natsSubscription_NextMsg(&msg, consumer.subscription, left);
+        if (status == NATS_TIMEOUT) break;  // the request was lost (a reconnection): ask again
+        if (status != NATS_OK) {
+          if (!pause_after("receiving messages", error_text(status))) return;
+          break;
+        }
+        const char* code = nullptr;
+        if (natsMsgHeader_Get(msg, "Status", &code) == NATS_OK && code && !natsMsg_GetReply(msg)) {
+          // 100: a heartbeat; 404/408: no (more) messages for this request;
+          // 409: the server ended it (limits, a leader change): ask again.
+          const bool done = std::string_view(code) != "100";
+          if (std::string_view(code) == "409") {
+            const char* description = nullptr;
+            natsMsgHeader_Get(msg, "Description", &description);
+            fetch_errors([&](std::uint64_t left_out) {
+              logger_->warn("stream '{}': the server ended a pull request: {}{}", stream_,
+                            description ? description : code, ConnectionEvents::left_out_text(left_out));
+            });
+          }
           natsMsg_Destroy(msg);
-          consumer.settled();
+          if (done) break;
           continue;
         }
-        forced = !out.emit(message_of(msg));
+        ++got;
+        {
+          std::lock_guard lock(consumer.mutex);
+          ++consumer.in_flight;  // messages of a lost request count too: they are ours now
+        }
+        if (!out.emit(message_of(msg))) return;  // forced: its acknowledgement gives it back (Nak)
       }
-      natsMsgList_Destroy(&list);
-      if (forced) return;
     }
   }
 
@@ -364,17 +404,19 @@ class NatsSource final : public Source {
     }
     if (status != NATS_NOT_FOUND && code != JSStreamNotFoundErr)
       throw PermanentError(fmt::format("looking up stream '{}': {}", stream_, error_text(status)));
-    const std::string stored = subject_.empty() ? stream_ + ".>" : subject_;
-    const char* subjects[] = {stored.c_str()};
+    std::vector<std::string> stored = stream_subjects_;
+    if (stored.empty()) stored.push_back(subject_.empty() ? stream_ + ".>" : subject_);
+    std::vector<const char*> subjects;
+    for (const auto& one : stored) subjects.push_back(one.c_str());
     jsStreamConfig config;
     jsStreamConfig_Init(&config);
     config.Name = stream_.c_str();
-    config.Subjects = subjects;
-    config.SubjectsLen = 1;
+    config.Subjects = subjects.data();
+    config.SubjectsLen = static_cast<int>(subjects.size());
     config.Storage = js_FileStorage;
     status = js_AddStream(&info, js, &config, nullptr, &code);
     if (status == NATS_OK) {
-      logger_->info("created stream '{}' storing {}", stream_, stored);
+      logger_->info("created stream '{}' storing {}", stream_, fmt::join(stored, ", "));
       jsStreamInfo_Destroy(info);
     } else if (code != JSStreamNameExistErr) {  // another process made it first: fine
       throw PermanentError(fmt::format("creating stream '{}': {}", stream_, error_text(status)));
@@ -431,6 +473,7 @@ class NatsSource final : public Source {
   std::string subject_;
   std::string durable_;
   bool create_stream_;
+  std::vector<std::string> stream_subjects_;
   bool create_consumer_;
   Value::Duration ack_wait_;
   std::int64_t max_deliver_;
@@ -440,6 +483,11 @@ class NatsSource final : public Source {
   std::int64_t fetch_wait_ms_;
   std::string dead_letter_subject_;
   std::string filter_;  // the consumer's filter subject, as the server has it
+  std::string inbox_;         // where the server sends what we pull
+  std::string next_subject_;  // where pull requests go
+  // How long past `fetch_wait` a pull request is waited for before it is
+  // taken as lost (a reconnection) and asked again.
+  static constexpr std::int64_t request_margin_ms = 1000;
   std::shared_ptr<Consumer> consumer_;
 };
 
@@ -450,7 +498,7 @@ WEIR_PLUGIN(nats_source) {
     .kind = Kind::source,
     .description = "Messages of a NATS JetStream stream through a durable pull consumer that several weir processes "
                    "may share; each is acknowledged once the pipeline has finished with it (at-least-once)",
-    .options = {servers, stream, subject, durable, create_stream, create_consumer, ack_wait, max_deliver, nak_delay,
+    .options = {servers, stream, subject, durable, create_stream, stream_subjects, create_consumer, ack_wait, max_deliver, nak_delay,
                 batch, max_ack_pending, fetch_wait, dead_letter_subject, credentials, tls_ca, tls_cert, tls_key,
                 connect_timeout, reconnect_wait},
     .example = plugin_example,
