@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -228,6 +229,32 @@ TEST_CASE("a request that gets no reply ends in an error saying why", "[embed]")
 
   pipeline.stop(10s);
   CHECK(reason_of(in.request(weir::Message("after"))) == weir::RequestError::Reason::stopped);
+}
+
+TEST_CASE("a request that no consumer takes fails as lost at once and not at the stop", "[embed]") {
+  // `pick` emits every request, but its only consumer takes just "yes": a
+  // "no" is unrouted. The processor then waits for its next message, which
+  // never comes; the request must not wait for it (nor for stop()).
+  weir::PipelineBuilder b("unrouted");
+  b.host_input("in");
+  b.processor("pick", [](weir::Message& m, weir::Emitter& out) { out.emit(std::move(m)); }).input("in");
+  b.host_reply("answers").input("pick").when("payload == \"yes\"");
+  weir::HostPipeline pipeline(std::move(b));
+  auto in = pipeline.input("in");
+  pipeline.start();
+  CHECK(in.request(weir::Message("yes")).get_for(60s).has_value());
+
+  auto reply = in.request(weir::Message("no"));
+  std::optional<weir::RequestError::Reason> reason;
+  try {
+    if (reply.get_for(1s)) FAIL("a reply arrived");
+  } catch (const weir::RequestError& e) {
+    reason = e.reason();
+  }
+  INFO("get_for(1s) must fail as lost before the stop, not time out");
+  CHECK(reason == weir::RequestError::Reason::lost);
+  CHECK(pipeline.stats().stage("pick")->unrouted == 1);
+  CHECK(pipeline.stop(10s).balanced());
 }
 
 TEST_CASE("requests need a reply stage", "[embed]") {

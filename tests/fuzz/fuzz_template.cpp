@@ -1,10 +1,11 @@
-// Fuzzes the template language of the standard plugins: any text compiles
-// (a template has no syntax errors, only literals and fields), renders in
-// time linear in its length, and a template without fields renders as its
-// text with {{ and }} unescaped.
+// Fuzzes the template language (weir/template.hpp): any text either compiles
+// or is refused with a TemplateError whose column lies inside the text (or
+// just past its end, where a missing '}' was due); what
+// compiles renders in time linear in its length, and a template without
+// fields renders as its text with {{ and }} unescaped.
 //   input: TEMPLATE
 
-#include <weir_std/template.hpp>
+#include <weir/template.hpp>
 
 #include <cstdint>
 #include <cstdlib>
@@ -12,7 +13,13 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  const auto compiled = weir::stdp::Template::compile(text, {"seq", "replica"});
+  weir::Template compiled;
+  try {
+    compiled = weir::Template::compile(text, {"seq", "replica"});
+  } catch (const weir::TemplateError& error) {
+    if (error.column() < 1 || static_cast<std::size_t>(error.column()) > size + 1) std::abort();
+    return 0;
+  }
   weir::Message message{"the payload"};
   message.attributes.set("kind", "email");
   message.attributes.set("a.b-c:d", "dotted");

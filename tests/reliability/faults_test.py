@@ -192,6 +192,26 @@ def case_blocked_hooks():
                 print(f"{name}, {signals} SIGINT(s): ended {took:.2f}s after the first")
 
 
+def case_source_stuck_in_stop():
+    """A source whose stop() (its commit and close) never returns, at the end
+    of a run that drained on its own: the process still ends, stop_grace
+    after stop() was called, exit 1, the source named in the report."""
+    with tempfile.TemporaryDirectory() as folder:
+        report = os.path.join(folder, "report.json")
+        path = pipeline(folder, "{plugin: test_fault, input: ticks}",
+                        source="{plugin: test_fault, config: {count: 20, fault: block, hook: stop}}")
+        began = time.monotonic()
+        weir([path], 1, report)
+        took = time.monotonic() - began
+        r = read_report(report)
+        books(r, "failed")
+        check(r["stages"]["out"]["received"] == 20, "not every message reached the sink", json.dumps(r["stages"]))
+        check(r["stages"]["ticks"].get("stuck") == 1, "the source is not reported stuck", json.dumps(r["stages"]))
+        pattern = r"^stage 'ticks' replica 0 \(plugin 'test_fault'\) is stuck in stop\(\) 2s after it was called"
+        check(any(re.search(pattern, e) for e in r["errors"]), f"no /{pattern}/", json.dumps(r["errors"]))
+        print(f"a source stuck in stop(): ended {took:.2f}s after it began")
+
+
 def crash_run(folder, broken, expect_signal, report_expected=True, source="{plugin: test_fault, config: {count: 100}}"):
     report = os.path.join(folder, "report.json")
     with open(report, "w") as f:

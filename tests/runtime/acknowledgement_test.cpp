@@ -1,34 +1,17 @@
 // End-to-end acknowledgement: each message of an acknowledging source settles
 // exactly once, after every copy is finished, and the report's books agree.
 
-#include "test_stages.hpp"
+#include "run_yaml.hpp"
 
-#include <weir/config.hpp>
-#include <weir/pipeline.hpp>
-
-#include <catch2/catch.hpp>
-
-#include <thread>
+#include <functional>
+#include <vector>
 
 using namespace weir;
 using test::AckLedger;
+using test::run_yaml;
 using Outcome = AckLedger::Outcome;
 
 namespace {
-
-RunReport run_acked(const std::string& yaml, const std::function<void(Pipeline&)>& during = {}) {
-  test::Collected::instance().clear();
-  AckLedger::instance().take();
-  PluginRegistry registry;
-  test::register_test_stages(registry);
-  Pipeline pipeline(load_pipeline_string(yaml, registry), registry);
-  pipeline.start();
-  if (during) during(pipeline);
-  RunReport report = pipeline.wait();
-  INFO(report.to_json());
-  CHECK(report.balanced());
-  return report;
-}
 
 // Names every message that did not settle exactly once with `expected`.
 void check_each_settled_once(std::int64_t count, const std::function<Outcome(std::int64_t)>& expected) {
@@ -48,7 +31,7 @@ void check_each_settled_once(std::int64_t count, const std::function<Outcome(std
 
 TEST_CASE("acknowledgements settle once per message across fan-out, filters, retries and routing",
           "[runtime][ack]") {
-  auto report = run_acked(R"(
+  auto report = run_yaml(R"(
 pipeline: acked
 stages:
   src: {plugin: ack_seq, config: {count: 20000}}
@@ -74,7 +57,7 @@ stages:
 }
 
 TEST_CASE("a failed copy makes a negative acknowledgement, a dead-lettered one is acknowledged", "[runtime][ack]") {
-  auto report = run_acked(R"(
+  auto report = run_yaml(R"(
 pipeline: failing
 stages:
   src: {plugin: ack_seq, config: {count: 3000}}
@@ -86,7 +69,7 @@ stages:
   CHECK(report.stage("src")->pending_acks == 0);
   check_each_settled_once(3000, [](std::int64_t n) { return n % 3 == 0 ? Outcome::failed : Outcome::acked; });
 
-  report = run_acked(R"(
+  report = run_yaml(R"(
 pipeline: dead-lettered
 stages:
   src: {plugin: ack_seq, config: {count: 3000}}
@@ -100,7 +83,7 @@ stages:
 }
 
 TEST_CASE("a buffering sink's acknowledgements wait for its flush", "[runtime][ack]") {
-  auto report = run_acked(R"(
+  auto report = run_yaml(R"(
 pipeline: buffered
 stages:
   src: {plugin: ack_seq, config: {count: 5000}}
@@ -112,17 +95,7 @@ stages:
 }
 
 TEST_CASE("a forced stop settles what it abandons as abandoned, and leaves nothing pending", "[runtime][ack]") {
-  test::GateSink::set(false);
-  std::thread opener;
-  auto report = run_acked(R"(
-pipeline: stuck
-defaults: {drain_timeout: 50ms}
-stages:
-  src: {plugin: ack_seq, config: {count: 0}}
-  out: {plugin: gate, input: src, capacity: 8}
-)",
-                          [&opener](Pipeline& p) { test::stop_at_the_gate(p, opener); });
-  opener.join();
+  auto report = test::run_stuck_at_the_gate("ack_seq");
   CHECK(report.status == RunStatus::forced);
   const auto* src = report.stage("src");
   CHECK(src->pending_acks == 0);
@@ -138,7 +111,7 @@ stages:
 }
 
 TEST_CASE("a source without acknowledgements reports no acknowledgement fields", "[runtime][ack]") {
-  auto report = run_acked(R"(
+  auto report = run_yaml(R"(
 pipeline: plain
 stages:
   src: {plugin: seq, config: {count: 10}}

@@ -1,32 +1,15 @@
 // Graph shapes end to end, each with its books checked from the run report.
 
-#include "test_stages.hpp"
-
-#include <weir/config.hpp>
-#include <weir/pipeline.hpp>
-
-#include <catch2/catch.hpp>
+#include "run_yaml.hpp"
 
 #include <functional>
 #include <set>
 
 using namespace weir;
 using test::Collected;
+using test::run_yaml;
 
 namespace {
-
-RunReport run_yaml(const std::string& yaml, const std::function<void(Pipeline&)>& during = {}) {
-  Collected::instance().clear();
-  PluginRegistry registry;
-  test::register_test_stages(registry);
-  Pipeline pipeline(load_pipeline_string(yaml, registry), registry);
-  pipeline.start();
-  if (during) during(pipeline);
-  RunReport report = pipeline.wait();
-  INFO(report.to_json());
-  CHECK(report.balanced());
-  return report;
-}
 
 std::set<std::string> payloads(const std::vector<Message>& messages) {
   std::set<std::string> out;
@@ -290,17 +273,7 @@ stages:
 }
 
 TEST_CASE("a forced stop counts what was queued as abandoned", "[runtime]") {
-  test::GateSink::set(false);
-  std::thread opener;
-  auto report = run_yaml(R"(
-pipeline: stuck
-defaults: {drain_timeout: 50ms}
-stages:
-  src: {plugin: seq, config: {count: 0}}
-  out: {plugin: gate, input: src, capacity: 8}
-)",
-                         [&opener](Pipeline& p) { test::stop_at_the_gate(p, opener); });
-  opener.join();
+  auto report = test::run_stuck_at_the_gate("seq");
   CHECK(report.status == RunStatus::forced);
   CHECK(stage(report, "out").abandoned == 9);
 }

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <array>
 #include <cerrno>
@@ -15,6 +16,7 @@
 #include <stdexcept>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -150,7 +152,8 @@ std::string prometheus_text(const RunReport& report) {
 // cost a file descriptor each and hold nothing up: a scrape is answered while
 // hundreds of others sit open. A connection sends one request and gets one
 // response (Connection: close); one that has not sent a whole request within
-// `idle_timeout` is closed; past `max_connections` new ones get 503 at once.
+// `idle_timeout` is closed; past `max_connections` (or half the open-file
+// limit, if lower) new ones get 503 at once.
 
 namespace {
 
@@ -165,6 +168,21 @@ std::string response(int status, std::string_view reason, std::string_view type,
 }
 
 void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
+
+// Idle connections may take at most half of the process's file descriptors,
+// so the plugins keep theirs.
+std::size_t connection_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return max_connections;
+  return std::clamp<std::size_t>(limit.rlim_cur / 2, 1, max_connections);
+}
+
+// Answers 503 on a connection that will not be served, and closes it.
+void turn_away(int fd) {
+  const std::string busy = response(503, "Service Unavailable", "text/plain", "too many connections\n", false);
+  static_cast<void>(::send(fd, busy.data(), busy.size(), MSG_NOSIGNAL));
+  ::close(fd);
+}
 
 }  // namespace
 
@@ -243,6 +261,11 @@ void MetricsServer::serve(std::function<RunReport()> snapshot) {
 }
 
 void MetricsServer::loop() {
+  const std::size_t limit = connection_limit();
+  // A descriptor kept in reserve: when the process has none left (EMFILE), it
+  // is given up for a moment to accept the waiting connection and turn it
+  // away, or the listening socket would stay ready and the loop would spin.
+  int spare = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   std::vector<std::unique_ptr<Connection>> connections;
   std::array<epoll_event, 64> events;
   const auto close_connection = [&](Connection* c) {
@@ -258,6 +281,7 @@ void MetricsServer::loop() {
       void* tag = events[i].data.ptr;
       if (tag == &wake_fd_) {
         for (auto& c : connections) ::close(c->fd);
+        if (spare >= 0) ::close(spare);
         ::close(listen_fd_);
         listen_fd_ = -1;
         return;
@@ -265,11 +289,17 @@ void MetricsServer::loop() {
       if (tag == nullptr) {
         for (;;) {
           const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-          if (fd < 0) break;
-          if (connections.size() >= max_connections) {
-            const std::string busy = response(503, "Service Unavailable", "text/plain", "too many connections\n", false);
-            static_cast<void>(::send(fd, busy.data(), busy.size(), MSG_NOSIGNAL));
-            ::close(fd);
+          if (fd < 0) {
+            if ((errno != EMFILE && errno != ENFILE) || spare < 0) break;
+            ::close(spare);
+            const int refused = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+            if (refused >= 0) turn_away(refused);
+            spare = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+            if (refused < 0) break;  // none was waiting (EMFILE comes before EAGAIN)
+            continue;
+          }
+          if (connections.size() >= limit) {
+            turn_away(fd);
             continue;
           }
           auto c = std::make_unique<Connection>();

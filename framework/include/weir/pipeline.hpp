@@ -66,9 +66,10 @@ class Pipeline {
   // A live snapshot: status `running` (or `forced` once a stop is forced) until the end.
   RunReport stats() const;
   // What is known when a plugin has crashed the process: a snapshot with
-  // status `crashed` and `error` first among the errors. Takes no lock a
-  // replica thread holds while in plugin code, so a crash handler's helper
-  // thread can call it while the crashed thread waits.
+  // status `crashed` and `error` first among the errors, for a crash handler's
+  // helper thread while the crashed thread waits. It takes each stage's
+  // replica lock, which plugin code holds only inside scale() (constructing
+  // and starting new replicas): a crash there leaves this call waiting.
   RunReport crash_report(std::string error) const;
 
   // Scale a stage while running: up adds replicas (new stage instances), down

@@ -11,7 +11,9 @@
 // A replica that does not leave within stop_grace is inside plugin code that
 // ignores the stop (a sink blocked in write, a source that never returns):
 // C++ cannot end a thread, so it is left behind (detached, never joined) and
-// the run ends without it.
+// the run ends without it. A source's stop() (its commit and close) gets the
+// same grace, on a thread of its own, so a commit that hangs cannot hold the
+// process either.
 
 #include "crash_context.hpp"
 #include "exception_text.hpp"
@@ -26,8 +28,10 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 namespace weir {
@@ -88,8 +92,10 @@ struct Pipeline::Impl : runtime::RunState {
   bool leave(StageRuntime& stage);
   void stage_finished(StageRuntime& stage);
   void force() noexcept;
+  static void request_stop_all(StageRuntime& stage);
   void drain_abandoned();
   void abandon_stuck();
+  bool stop_sources();
   RunReport report(RunStatus status) const;
 };
 
@@ -291,6 +297,18 @@ void Pipeline::Impl::stage_finished(StageRuntime& stage) {
   state_cv.notify_all();
 }
 
+// Asks every replica of `stage` to stop. The stop callbacks a plugin has
+// registered run here, so this happens outside the replica lock (see
+// crash_report).
+void Pipeline::Impl::request_stop_all(StageRuntime& stage) {
+  std::vector<std::stop_source> replicas;
+  {
+    std::lock_guard lock(stage.replicas_mutex);
+    for (auto& replica : stage.replicas) replicas.push_back(replica->stop);
+  }
+  for (auto& stop : replicas) stop.request_stop();
+}
+
 void Pipeline::Impl::force() noexcept {
   {
     std::lock_guard lock(state_mutex);
@@ -298,10 +316,7 @@ void Pipeline::Impl::force() noexcept {
     forced_at = Clock::now();
     state_cv.notify_all();  // wakes replicas waiting out a retry backoff, and wait_for's grace
   }
-  for (auto& stage : stages) {
-    std::lock_guard lock(stage->replicas_mutex);
-    for (auto& replica : stage->replicas) replica->stop.request_stop();
-  }
+  for (auto& stage : stages) request_stop_all(*stage);
   for (auto& stage : stages)
     if (stage->queue) stage->queue->close();
 }
@@ -325,6 +340,56 @@ void Pipeline::Impl::abandon_stuck() {
                                format_duration(spec.stop_grace), replica->stuck_in_hand));
     }
   }
+}
+
+// Calls every source replica's stop() (a stuck one is still in run() and is
+// skipped), each on a thread of its own, and waits stop_grace for them. One
+// that has not returned by then is left behind and named; true if any was.
+bool Pipeline::Impl::stop_sources() {
+  std::vector<std::pair<StageRuntime*, Replica*>> sources;
+  for (auto& stage : stages) {
+    if (stage->spec->kind != Kind::source) continue;
+    std::lock_guard lock(stage->replicas_mutex);
+    for (auto& replica : stage->replicas)
+      if (!replica->abandoned) sources.emplace_back(stage.get(), replica.get());
+  }
+  if (sources.empty()) return false;
+  struct Stopping {
+    std::mutex mutex;
+    std::condition_variable done_cv;
+    std::vector<bool> done;
+    std::size_t left;
+  };
+  auto stopping = std::make_shared<Stopping>();
+  stopping->done.assign(sources.size(), false);
+  stopping->left = sources.size();
+  auto stop_one = [this, stopping, sources](std::size_t i) {
+    runtime::stop_replica(*this, *sources[i].first, *sources[i].second);
+    std::lock_guard lock(stopping->mutex);
+    stopping->done[i] = true;
+    if (--stopping->left == 0) stopping->done_cv.notify_all();
+  };
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    try {
+      std::thread(stop_one, i).detach();
+    } catch (const std::system_error&) {
+      stop_one(i);  // no thread to be had: stop it here, unbounded
+    }
+  }
+  std::unique_lock lock(stopping->mutex);
+  if (stopping->done_cv.wait_for(lock, spec.stop_grace, [&] { return stopping->left == 0; })) return false;
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    if (stopping->done[i]) continue;
+    {
+      std::lock_guard replicas_lock(sources[i].first->replicas_mutex);
+      sources[i].second->abandoned = true;  // reported as stuck, like a replica stuck in run()
+    }
+    record_error(fmt::format("{} (plugin '{}') is stuck in stop() {} after it was called; it is left behind, "
+                               "and what it had not committed is read again by the next run",
+                               sources[i].second->label, sources[i].first->spec->plugin,
+                               format_duration(spec.stop_grace)));
+  }
+  return true;
 }
 
 void Pipeline::Impl::drain_abandoned() {
@@ -407,11 +472,8 @@ void Pipeline::stop() noexcept {
     impl.drain_deadline = Clock::now() + impl.spec.drain_timeout;
     impl.state_cv.notify_all();
   }
-  for (auto& stage : impl.stages) {
-    if (stage->spec->kind != Kind::source) continue;
-    std::lock_guard lock(stage->replicas_mutex);
-    for (auto& replica : stage->replicas) replica->stop.request_stop();
-  }
+  for (auto& stage : impl.stages)
+    if (stage->spec->kind == Kind::source) Impl::request_stop_all(*stage);
 }
 
 void Pipeline::force_stop() noexcept { impl_->force(); }
@@ -462,24 +524,23 @@ RunReport Pipeline::wait() {
     gave_up = impl.gave_up;
   }
   if (gave_up) impl.abandon_stuck();
+  // Joined without the lock: a replica that has just finished still takes it
+  // on its way out (replica_done).
+  std::vector<std::jthread*> threads;
   for (auto& stage : impl.stages) {
     std::lock_guard lock(stage->replicas_mutex);
     for (auto& replica : stage->replicas)
-      if (replica->thread.joinable()) replica->thread.join();
+      if (replica->thread.joinable()) threads.push_back(&replica->thread);
   }
+  for (auto* thread : threads) thread->join();
   // What a forced stop left queued settles as abandoned; then every
   // acknowledgement is settled and the sources may commit and close.
   impl.drain_abandoned();
-  for (auto& stage : impl.stages) {
-    if (stage->spec->kind != Kind::source) continue;
-    std::lock_guard lock(stage->replicas_mutex);
-    for (auto& replica : stage->replicas)
-      if (!replica->abandoned) runtime::stop_replica(impl, *stage, *replica);  // a stuck one is still in run()
-  }
+  const bool stop_left_behind = impl.stop_sources();
   std::lock_guard final_lock(impl.final_mutex);
   impl.end_time = Clock::now();
   impl.joined = true;
-  impl.left_behind = gave_up;
+  impl.left_behind = gave_up || stop_left_behind;
   RunStatus status = RunStatus::drained;
   {
     std::lock_guard lock(impl.errors_mutex);

@@ -76,6 +76,9 @@ class Sender {
     }
     if (targets.empty()) {
       replica_.unrouted.add();
+      // This copy ends here, not when the caller reuses its storage: an
+      // acknowledgement (a request waiting for its reply) learns it now.
+      message.ack.reset();
       return;
     }
     replica_.outputs.add(targets.size());
@@ -385,6 +388,7 @@ void run_processor(RunState& run, StageRuntime& stage, Replica& replica) {
     if (!ok) return;
     if (collector.outputs.empty()) {
       replica.filtered.add();
+      envelope.message.ack.reset();
       return;
     }
     replica.emitted.add();
@@ -397,6 +401,11 @@ void run_processor(RunState& run, StageRuntime& stage, Replica& replica) {
       consumer.sender().stamp(output, finished);
       consumer.sender().route(std::move(output), finished);
     }
+    // The input and its outputs are finished with: their acknowledgements
+    // must not wait in the collector and the batch for the next message,
+    // which may never come.
+    collector.outputs.clear();
+    envelope.message.ack.reset();
   });
 }
 
