@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """At-least-once across processes and a broker: the nats source and sink.
 
-usage: nats_jetstream.py WEIR competing|poison|restart
+usage: nats_jetstream.py WEIR competing|poison|restart|cluster
 
 Each mode starts its own nats-server (-js, 127.0.0.1, free ports, a temporary
 store; killed at the end whatever happens) and drives weir as subprocesses:
@@ -17,6 +17,11 @@ competing  Two weir processes read one stream as the same durable consumer,
 poison     One message that a stage always fails: delivered max_deliver
            times, then published to the dead-letter subject and terminated;
            the others flow. A second consumer reads the dead letter back.
+cluster    The worked example of docs/delivery.md as it stands in
+           pipelines/nats/: three nats-servers from n1.conf … n3.conf (moved to
+           127.0.0.1 and free ports), three weir processes running orders.yaml,
+           3,000 orders from publish-orders.yaml; one server is killed (kill -9)
+           mid-run. Every order is archived, none lost, SIGTERM ends all three.
 restart    The nats-server is killed (kill -9) and started again (same port,
            same store) in the middle of a run: the source and the sink
            reconnect, nothing is lost, the books of both runs balance.
@@ -34,7 +39,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nats_server import NatsServer, wait_for  # noqa: E402
+from nats_server import NatsCluster, NatsServer, wait_for  # noqa: E402
 
 IDS = 20_000
 MAX_ACK_PENDING = 256
@@ -376,10 +381,74 @@ def restart(weir: str) -> None:
         print("PASS")
 
 
+def archived_orders(path: str) -> list[int]:
+    orders = []
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                try:
+                    orders.append(json.loads(json.loads(line)["payload"])["order"])
+                except (ValueError, KeyError):
+                    pass  # a line being written
+    return orders
+
+
+def cluster(weir: str) -> None:
+    examples = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "pipelines", "nats")
+    configs = [os.path.join(examples, f"n{i}.conf") for i in (1, 2, 3)]
+    with NatsCluster(configs) as nats, work_folder() as folder:
+        def example(name: str) -> str:
+            with open(os.path.join(examples, name)) as f:
+                return nats.urls(f.read())
+        orders = example("orders.yaml")
+        if "nats://n" in orders:
+            raise SystemExit("FAIL: orders.yaml names a server the test does not run")
+        archives = [os.path.join(folder, f"orders-{i}.jsonl") for i in (1, 2, 3)]
+        publisher = Weir(weir, folder, "publish-orders", example("publish-orders.yaml"))
+        total = int(re.search(r"count: (\d+)", example("publish-orders.yaml")).group(1))
+        processes = []
+        try:
+            for i in (1, 2, 3):
+                w = Weir(weir, folder, f"orders-{i}", orders.replace("/var/lib/weir/orders.jsonl", archives[i - 1]))
+                processes.append(w.start())
+                if i == 1:
+                    wait_for("the stream and the consumer exist",
+                             lambda: nats.servers[0].consumer("ORDERS", "weir-orders"), 30)
+            publisher.start()
+            wait_for("a third of the orders archived",
+                     lambda: sum(len(archived_orders(a)) for a in archives) >= total // 3, RUN_LIMIT_S)
+            nats.servers[1].kill()
+            print(f"nats-server n2 killed (kill -9) after "
+                  f"{sum(len(archived_orders(a)) for a in archives)} orders were archived")
+            if publisher.wait(RUN_LIMIT_S) != 0:
+                raise SystemExit(f"FAIL: the publisher failed\n{publisher.log_text()}")
+            wait_for("every order archived and the consumer settled",
+                     lambda: len(set().union(*(archived_orders(a) for a in archives))) >= total and
+                     nats.settled("ORDERS", "weir-orders", total), RUN_LIMIT_S, 0.2)
+            took = [stop_consumer(w) for w in processes]
+        finally:
+            for w in processes + [publisher]:
+                w.ensure_dead()
+        for w in processes:
+            check_books(w.read_report(), w.name, "orders")
+        check_books(publisher.read_report(), "publisher", "orders")
+        per_process = [len(archived_orders(a)) for a in archives]
+        union = set().union(*(archived_orders(a) for a in archives))
+        lost = total - len(union)
+        print(f"published {total}, archived {sum(per_process)} (per process {per_process}), duplicated "
+              f"{sum(per_process) - len(union)}, lost {lost}; SIGTERM to exit "
+              f"{', '.join(f'{t:.2f}s' for t in took)}")
+        if lost:
+            raise SystemExit(f"FAIL: {lost} orders lost")
+        if min(per_process) == 0:
+            raise SystemExit("FAIL: a process got no work")
+        print("PASS")
+
+
 def main() -> int:
     weir, mode = sys.argv[1], sys.argv[2]
     try:
-        {"competing": competing, "poison": poison, "restart": restart}[mode](weir)
+        {"competing": competing, "poison": poison, "restart": restart, "cluster": cluster}[mode](weir)
     except SystemExit:
         for w in STARTED:
             if w.process:

@@ -25,11 +25,6 @@ const std::vector<std::pair<Kind, std::string>> expected_plugins = {
     {Kind::sink, "stdout"},             {Kind::sink, "file"},           {Kind::sink, "count"},
     {Kind::sink, "null"},               {Kind::source, "nats"},         {Kind::sink, "nats"}};
 
-// Plugins whose start() connects to a server that the example names and no
-// unit test runs (tests/integration/ runs them against a real one): start()
-// must fail with a clear std::exception instead.
-const std::set<std::pair<Kind, std::string>> needs_a_server = {{Kind::source, "nats"}, {Kind::sink, "nats"}};
-
 // Values of the wrong type (or out of range) for an option.
 std::vector<std::string> bad_values(const weir::OptionSpec& option) {
   std::vector<std::string> bad;
@@ -180,7 +175,7 @@ TEST_CASE("compliance: start, work, flush and stop, what a plugin throws is a st
     REQUIRE(it != spec.stages.end());
     weir::StageInstance instance = entry.create(it->options, context_for(name));
     CapturedStdout quiet(dir / "stdout.txt");  // the stdout sink writes there
-    if (needs_a_server.count({kind, name})) {
+    if (needs_a_server(entry)) {  // start() must fail with a clear std::exception
       CHECK_THROWS_WITH(instance.stage->start(), Catch::Contains("cannot connect"));
       instance.stage->stop();
       continue;

@@ -51,6 +51,13 @@ const Option<std::vector<std::string>> stream_subjects{
                    "that is empty too",
     .default_value = "[]",
     .example = "['orders.>']"};
+const Option<std::int64_t> stream_replicas{
+    .name = "stream_replicas",
+    .description = "With `create_stream`: copies of the new stream (and of its consumers) in a JetStream cluster; 3 "
+                   "survives the loss of one server",
+    .default_value = "1",
+    .min = 1,
+    .max = 5};
 const Option<bool> create_consumer{
     .name = "create_consumer",
     .description = "Create the durable consumer with the settings below when it does not exist; an existing one is "
@@ -81,7 +88,8 @@ const Option<std::int64_t> batch{.name = "batch",
 const Option<std::int64_t> max_ack_pending{
     .name = "max_ack_pending",
     .description = "Messages fetched and not yet acknowledged, at most, by this stage (and the consumer's setting "
-                   "when it is created): the bound on what a crash delivers again",
+                   "when it is created): the bound on what a crash delivers again. Messages of a pull request lost "
+                   "in a reconnection may add one `batch`",
     .default_value = "1024",
     .min = 1};
 const Option<Value::Duration> fetch_wait{
@@ -251,6 +259,7 @@ class NatsSource final : public Source {
         durable_(options[durable]),
         create_stream_(options[create_stream]),
         stream_subjects_(options[stream_subjects]),
+        stream_replicas_(options[stream_replicas]),
         create_consumer_(options[create_consumer]),
         ack_wait_(options[ack_wait]),
         max_deliver_(options[max_deliver]),
@@ -414,6 +423,7 @@ class NatsSource final : public Source {
     config.Subjects = subjects.data();
     config.SubjectsLen = static_cast<int>(subjects.size());
     config.Storage = js_FileStorage;
+    config.Replicas = stream_replicas_;
     status = js_AddStream(&info, js, &config, nullptr, &code);
     if (status == NATS_OK) {
       logger_->info("created stream '{}' storing {}", stream_, fmt::join(stored, ", "));
@@ -474,6 +484,7 @@ class NatsSource final : public Source {
   std::string durable_;
   bool create_stream_;
   std::vector<std::string> stream_subjects_;
+  std::int64_t stream_replicas_;
   bool create_consumer_;
   Value::Duration ack_wait_;
   std::int64_t max_deliver_;
@@ -498,7 +509,8 @@ WEIR_PLUGIN(nats_source) {
     .kind = Kind::source,
     .description = "Messages of a NATS JetStream stream through a durable pull consumer that several weir processes "
                    "may share; each is acknowledged once the pipeline has finished with it (at-least-once)",
-    .options = {servers, stream, subject, durable, create_stream, stream_subjects, create_consumer, ack_wait, max_deliver, nak_delay,
+    .options = {servers, stream, subject, durable, create_stream, stream_subjects, stream_replicas,
+                create_consumer, ack_wait, max_deliver, nak_delay,
                 batch, max_ack_pending, fetch_wait, dead_letter_subject, credentials, tls_ca, tls_cert, tls_key,
                 connect_timeout, reconnect_wait},
     .example = plugin_example,
