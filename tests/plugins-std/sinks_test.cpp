@@ -7,9 +7,13 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <cstdio>
+#include <memory>
 #include <sstream>
 #include <thread>
+
+#include <sys/resource.h>
 
 using namespace weir_test;
 using weir::Kind;
@@ -142,6 +146,57 @@ TEST_CASE("file sink: `flush: stop` holds lines until flush, `batch` writes each
   CHECK(read_file(eager) == "first\nsecond \"quoted\"\n");
 }
 
+namespace {
+
+// Remembers which messages were failed, by payload.
+struct FailureLog final : weir::Acknowledgement {
+  explicit FailureLog(std::string name, std::vector<std::string>& log) : name_(std::move(name)), log_(&log) {}
+  void fail(weir::AckFailure, std::string_view) noexcept override { log_->push_back(name_); }
+  std::string name_;
+  std::vector<std::string>* log_;
+};
+
+}  // namespace
+
+TEST_CASE("file sink: a write that fails after part of a batch was written fails only the earlier calls' messages",
+          "[plugins][file]") {
+  // The file may not grow past 1.5 MiB (writes past it fail with EFBIG), so a
+  // batch of 2.5 MiB under `flush: stop` writes at its first 1 MiB and fails
+  // at its second.
+  TempDir dir;
+  auto path = dir / "limited.txt";
+  auto stage = make_stage("file", Kind::sink, "{flush: stop, path: " + quoted(path) + "}");
+  stage.stage->start();
+  std::vector<std::string> failed;
+  auto acked = [&failed](std::string name, std::string payload) {
+    auto m = message(std::move(payload));
+    m.ack = std::make_shared<FailureLog>(std::move(name), failed);
+    return m;
+  };
+  as<weir::Sink>(stage).write(acked("earlier", "a line of an earlier call"));
+  std::vector<weir::Message> batch;
+  for (int i = 0; i < 10; ++i) batch.push_back(acked("batch-" + std::to_string(i), std::string(256 * 1024, 'x')));
+  rlimit before{};
+  ::getrlimit(RLIMIT_FSIZE, &before);
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit limited = before;
+  limited.rlim_cur = 3 * 512 * 1024;
+  ::setrlimit(RLIMIT_FSIZE, &limited);
+  bool threw = false;
+  try {
+    as<weir::Sink>(stage).write_batch(batch);
+  } catch (const weir::StageError&) {
+    threw = true;
+  }
+  ::setrlimit(RLIMIT_FSIZE, &before);
+  std::signal(SIGXFSZ, old_handler);
+  CHECK(threw);
+  // The earlier call's line went out with the first write; this batch's
+  // messages are the runtime's to retry, so none of them is failed here.
+  INFO("failed: " << failed.size());
+  CHECK(failed.empty());
+}
+
 TEST_CASE("file sink: rotates by size and keeps N old files", "[plugins][file]") {
   TempDir dir;
   auto path = dir / "log.txt";
@@ -185,6 +240,8 @@ TEST_CASE("file sink: an unwritable path is refused by start(), naming the optio
   TempDir dir;
   append_file(dir / "plain", "x");
   auto stage = make_stage("file", Kind::sink, "{path: " + quoted(dir / "plain/inside.txt") + "}");
-  CHECK_FALSE(std::filesystem::exists(dir / "plain/inside.txt"));
   CHECK_THROWS_WITH(stage.stage->start(), Catch::Contains("option 'path'"));
+  // Constructing opens and creates nothing: a path that could be made is not.
+  auto later = make_stage("file", Kind::sink, "{path: " + quoted(dir / "new/out.txt") + "}");
+  CHECK_FALSE(std::filesystem::exists(dir / "new"));
 }

@@ -230,11 +230,11 @@ def case_metrics_out_of_descriptors():
     ended a scrape is answered again."""
     process = run_test.Running(os.path.join(PIPELINES, "endless.yaml"), "--metrics", "127.0.0.1:0", "--no-progress",
                                "--report", "-")
-    port = int(process.wait_for_line(SERVING).group(1))
-    process.wait_for_line(RUNNING)
-    resource.prlimit(process.process.pid, resource.RLIMIT_NOFILE, (64, 64))
     held, refused = [], 0
     try:
+        port = int(process.wait_for_line(SERVING).group(1))
+        process.wait_for_line(RUNNING)
+        resource.prlimit(process.process.pid, resource.RLIMIT_NOFILE, (64, 64))
         for _ in range(100):
             held.append(socket.create_connection(("127.0.0.1", port), timeout=run_test.DEADLINE))
         # Every connection gets a verdict: 503 at once when it was turned away,
@@ -252,12 +252,14 @@ def case_metrics_out_of_descriptors():
                 waiting.remove(s)
         print(f"100 connections with the descriptor limit at 64: {refused} answered 503, {100 - refused} held")
         check(refused >= 100 - 64, f"only {refused} of 100 connections were answered 503")
+        run_test.scrape(port)  # every connection has ended, and its descriptor is free again
+        process.process.send_signal(signal.SIGINT)
+        books(json.loads(process.finish(expect=0)), "drained")
     finally:
         for s in held:
             s.close()
-    run_test.scrape(port)  # every connection has ended, and its descriptor is free again
-    process.process.send_signal(signal.SIGINT)
-    books(json.loads(process.finish(expect=0)), "drained")
+        if process.process.poll() is None:  # a failed check: leave no server behind
+            process.process.kill()
 
 
 CASES = {name[len("case_"):].replace("_", "-"): f for name, f in globals().items() if name.startswith("case_")}

@@ -69,9 +69,11 @@ new_state() {
 
 # Runs weir_install_packages in a child shell with the stand-in PATH, under
 # the same `set -euo pipefail` as tools/weir; sets $out (stderr) and $rc.
+# Arguments are passed on (tools/test passes WEIR_TEST_PACKAGES).
 install_packages() {
   out=$(env -i PATH="$bin" STATE="$STATE" FAKE_UID="${FAKE_UID:-0}" HOME="$work" \
-    bash -c 'set -euo pipefail; source "$1/tools/lib/setup.sh"; weir_install_packages' _ "$root" 2>&1 >/dev/null)
+    bash -c 'set -euo pipefail; source "$1/tools/lib/setup.sh"; shift; weir_install_packages "$@"' _ "$root" "$@" \
+    2>&1 >/dev/null)
   rc=$?
 }
 
@@ -106,6 +108,20 @@ grep -qxF "weir: installing 3 Debian packages: $want" <<<"$out" || fail "no 'ins
 asked=$(grep '^install' "$STATE/apt-get.calls" | tr ' ' '\n' | grep -v -e '^-' -e '^install$' | sort | tr '\n' ' ' | sed 's/ $//')
 [ "$asked" = "$want" ] || fail "apt-get install was asked for '$asked', want '$want'"
 grep -qx 'update -qq' "$STATE/apt-get.calls" || fail "apt-get update was not run before install"
+
+echo "-- the tests' own packages: asked for only when tools/test passes them"
+mapfile -t for_tests < <(bash -c 'source "$1/tools/lib/setup.sh"; printf "%s\n" "${WEIR_TEST_PACKAGES[@]}"' _ "$root")
+[ "${#for_tests[@]}" -ge 1 ] || fail "read no test packages from setup.sh"
+for p in "${for_tests[@]}"; do
+  case " $everything " in *" $p "*) fail "$p is in both lists: tools/weir would install what only the tests need" ;; esac
+done
+new_state tests "$everything" ""
+install_packages
+[ "$rc" -eq 0 ] && [ ! -e "$STATE/apt-get.calls" ] || fail "tools/weir's set-up asked for more than the build needs: $out"
+install_packages "${for_tests[@]}"
+want=$(printf '%s\n' "${for_tests[@]}" | sort | tr '\n' ' ' | sed 's/ $//')
+asked=$(grep '^install' "$STATE/apt-get.calls" | tr ' ' '\n' | grep -v -e '^-' -e '^install$' | sort | tr '\n' ' ' | sed 's/ $//')
+[ "$rc" -eq 0 ] && [ "$asked" = "$want" ] || fail "with the test packages passed, apt-get was asked for '$asked', want '$want': $out"
 
 echo "-- nothing installed at all (a bare machine): all asked for"
 new_state bare "" ""

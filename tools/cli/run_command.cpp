@@ -19,6 +19,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <pthread.h>
@@ -94,14 +95,16 @@ void publish(const RunOptions& options, const RunReport& report) {
   }
 }
 
+// The outcomes --fail-on takes, by their report key.
+const std::map<std::string, std::uint64_t StageReport::*> fail_on_outcomes = {
+    {"failed", &StageReport::failed}, {"dead_lettered", &StageReport::dead_lettered}, {"dropped", &StageReport::dropped}};
+
 // --fail-on OUTCOME: a run that ended with messages in that outcome fails;
 // --strict: so does one whose plugins logged warnings.
 bool fails_on(const RunOptions& options, const RunReport& report) {
   for (const std::string& outcome : options.fail_on)
     for (const auto& s : report.stages) {
-      const std::uint64_t count = outcome == "failed"          ? s.failed
-                                  : outcome == "dead_lettered" ? s.dead_lettered
-                                                               : s.dropped;
+      const std::uint64_t count = s.*fail_on_outcomes.at(outcome);
       if (count > 0) {
         spdlog::error("--fail-on {}: stage '{}' has {} {} message(s)", outcome, s.name, count, outcome);
         return true;
@@ -290,7 +293,7 @@ std::pair<CLI::App*, Runner> setup(CLI::App& app) {
   command->add_option("--fail-on", options->fail_on,
                       "Exit 1 when the run ends with messages in this outcome: failed, dead_lettered or dropped "
                       "(repeatable)")
-      ->check(CLI::IsMember({"failed", "dead_lettered", "dropped"}));
+      ->check(CLI::IsMember(fail_on_outcomes));
   command->add_flag("--strict", options->strict,
                     "Exit 1 when a plugin logged a warning (a file it could not read, a line cut short, ...)");
   command->add_option("--metrics", options->metrics,

@@ -6,33 +6,41 @@
 
 WEIR_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
-# Debian 12 packages the build and the tests need.
+# Debian 12 packages the build needs (tools/weir installs these).
 WEIR_PACKAGES=(
   cmake ninja-build g++ pkg-config
   libyaml-cpp-dev libtbb-dev libspdlog-dev libfmt-dev libboost-dev libboost-filesystem-dev
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev catch2
   libatomic-queue-dev libconcurrentqueue-dev python3
-  libre2-dev clang-14 libfuzzer-14-dev libclang-rt-14-dev
-  libnats-dev nats-server
+  libre2-dev libnats-dev
+)
+# Only the tests need these (tools/test adds them): the fuzzing toolchain and
+# the servers the integration tests start on 127.0.0.1.
+WEIR_TEST_PACKAGES=(
+  clang-14 libfuzzer-14-dev libclang-rt-14-dev
+  nats-server
 )
 
 weir_fail() {
   echo "weir: $*" >&2
 }
 
-# The packages of WEIR_PACKAGES that dpkg does not have installed, one per
+# weir_missing_packages PACKAGE...: those dpkg does not have installed, one per
 # line. dpkg-query exits 1 when it knows a package not at all (never
 # installed); that is an answer here, not a failure, so its status is ignored.
 weir_missing_packages() {
-  { dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${WEIR_PACKAGES[@]}" 2>&1 || true; } |
+  { dpkg-query -W -f='${Package} ${db:Status-Status}\n' "$@" 2>&1 || true; } |
     awk '/no packages found matching/ {print $NF; next}
          NF >= 2 && $2 != "installed" {print $1}' | sort -u
 }
 
+# weir_install_packages [EXTRA_PACKAGE...]: installs what is missing of
+# WEIR_PACKAGES and the extra ones.
 weir_install_packages() {
+  local wanted=("${WEIR_PACKAGES[@]}" "$@")
   local missing
   # One dpkg-query for all of them keeps the no-op path well under a second.
-  missing=$(weir_missing_packages)
+  missing=$(weir_missing_packages "${wanted[@]}")
   [ -z "$missing" ] && return 0
   local count
   count=$(wc -w <<<"$missing")
@@ -60,7 +68,7 @@ weir_install_packages() {
     weir_fail "apt-get install failed (see above: disk space, network, package sources); then run: $by_hand"; return 1
   fi
   rm -f "$log"
-  missing=$(weir_missing_packages)
+  missing=$(weir_missing_packages "${wanted[@]}")
   [ -z "$missing" ] || {
     weir_fail "apt-get did not install: $(echo $missing); run: apt-get install -y $(echo $missing)"; return 1; }
 }

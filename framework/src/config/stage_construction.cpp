@@ -6,8 +6,10 @@
 #include <weir/options.hpp>
 
 #include <fmt/format.h>
+#include <spdlog/logger.h>
 
 #include <charconv>
+#include <memory>
 #include <optional>
 
 namespace weir::config {
@@ -66,7 +68,10 @@ void check_construction(const StageSpec& stage, const PluginEntry& plugin, const
                         const Place& stage_place, Reporter& reporter) {
   // A host program's stages are made by the host; there is nothing to try.
   if (detail::is_host_plugin(plugin.name())) return;
-  const StageContext context{stage.name, stage.plugin, 0, stage.replicas, nullptr};
+  // A logger named after the stage, as the run gives, but with no sinks: what a
+  // constructor says is said again when the run constructs it.
+  const StageContext context{stage.name, stage.plugin, 0, stage.replicas,
+                             std::make_shared<spdlog::logger>(stage.name)};
   const std::string who = fmt::format("stage '{}'", stage.name);
   // Named as the runtime names the replica it constructs, so a crash in the
   // constructor (reported by the crash handler) and a throw read the same.

@@ -55,6 +55,9 @@ class CountedAck final : public Acknowledgement {
   std::atomic<bool> failed_{false};
 };
 
+// Why a copy that a forced stop left unhandled failed.
+inline constexpr std::string_view abandoned_reason = "abandoned: the pipeline was forced to stop";
+
 // A copy that will not finish well: tell the source, if it listens.
 inline void fail_copy(const Message& message, AckFailure why, std::string_view reason) noexcept {
   if (message.ack) message.ack->fail(why, reason);

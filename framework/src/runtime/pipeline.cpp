@@ -398,7 +398,7 @@ void Pipeline::Impl::drain_abandoned() {
     while (auto item = stage->queue->try_recv())
       if (!item->value.poison) {
         stage->inputs[item->value.edge]->abandoned.fetch_add(1, std::memory_order_relaxed);
-        runtime::fail_copy(item->value.message, AckFailure::abandoned, "abandoned: the pipeline was forced to stop");
+        runtime::fail_copy(item->value.message, AckFailure::abandoned, runtime::abandoned_reason);
       }
   }
 }

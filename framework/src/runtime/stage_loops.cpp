@@ -23,7 +23,6 @@ constexpr std::size_t max_batch = 64;
 // peers get their share and urgent lanes are not stuck behind a batch.
 constexpr auto slow_message = std::chrono::microseconds(20);
 constexpr std::uint64_t ids_per_block = 4096;
-constexpr std::string_view abandoned_reason = "abandoned: the pipeline was forced to stop";
 
 std::uint64_t ns_between(Clock::time_point from, Clock::time_point to) noexcept {
   return static_cast<std::uint64_t>(std::max<std::int64_t>(0, (to - from).count()));

@@ -83,30 +83,15 @@ class JsonProcessor final : public Processor {
   }
 
   bool parse(Message& message) {
-    std::string problem;
+    // Parsed without exceptions: with on_invalid `filter` or `pass`, an
+    // invalid payload costs no throw and no message text.
+    const std::size_t deep = json_too_deep_at(message.payload);
     Json parsed;
-    if (const std::size_t deep = json_too_deep_at(message.payload); deep != std::string_view::npos) {
-      // Bytes are counted from 1, as nlohmann's parse errors count them.
-      problem = fmt::format("payload nests deeper than {} levels of JSON (at byte {})", max_json_depth, deep + 1);
-    } else {
-      try {
-        parsed = Json::parse(message.payload);
-        if (!parsed.is_object()) problem = "payload is JSON but not an object";
-      } catch (const Json::parse_error& e) {
-        problem = fmt::format("payload is not valid JSON (at byte {})", e.byte);
-      } catch (const Json::exception& e) {
-        // Valid syntax nlohmann cannot hold, such as 1e999 (out_of_range):
-        // invalid here too, so on_invalid decides, not the stage's on_error.
-        const std::string_view what = e.what();
-        const std::size_t tag_end = what.find("] ");
-        problem = fmt::format("payload is not usable JSON: {}",
-                              tag_end == std::string_view::npos ? what : what.substr(tag_end + 2));
-      }
-    }
-    if (!problem.empty()) {
+    if (deep == std::string_view::npos) parsed = Json::parse(message.payload, nullptr, /*allow_exceptions=*/false);
+    if (deep != std::string_view::npos || parsed.is_discarded() || !parsed.is_object()) {
       if (on_invalid_ == OnInvalid::pass) return true;
       if (on_invalid_ == OnInvalid::filter) return false;
-      throw PermanentError(problem);
+      throw PermanentError(why_invalid(message.payload, deep));
     }
     for (const auto& [name, value] : parsed.items()) {
       if (value.is_null()) continue;
@@ -125,6 +110,26 @@ class JsonProcessor final : public Processor {
       }
     }
     return true;
+  }
+
+  // Why a payload that parse() refused is not a JSON object: parsed again,
+  // with exceptions, for the position of the error.
+  static std::string why_invalid(const std::string& payload, std::size_t deep) {
+    // Bytes are counted from 1, as nlohmann's parse errors count them.
+    if (deep != std::string_view::npos)
+      return fmt::format("payload nests deeper than {} levels of JSON (at byte {})", max_json_depth, deep + 1);
+    try {
+      const Json parsed = Json::parse(payload);
+      return parsed.is_object() ? "payload is not valid JSON" : "payload is JSON but not an object";
+    } catch (const Json::parse_error& e) {
+      return fmt::format("payload is not valid JSON (at byte {})", e.byte);
+    } catch (const Json::exception& e) {
+      // Valid syntax nlohmann cannot hold, such as 1e999 (out_of_range).
+      const std::string_view what = e.what();
+      const std::size_t tag_end = what.find("] ");
+      return fmt::format("payload is not usable JSON: {}",
+                         tag_end == std::string_view::npos ? what : what.substr(tag_end + 2));
+    }
   }
 
   // The bytes of a NAME_base64 field, which render mode and the JSON sinks

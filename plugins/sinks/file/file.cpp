@@ -146,11 +146,14 @@ class FileSink final : public Sink {
   }
 
   void write_batch(std::span<const Message> batch) override {
-    const std::size_t earlier = held_.size();
+    std::size_t earlier = held_.size();
     for (const Message& message : batch) {
       append_line(buffer_, message, json_);
       hold(message);
-      if (policy_ == FlushPolicy::message || buffer_.size() >= buffer_limit) write_out(earlier);
+      if (policy_ == FlushPolicy::message || buffer_.size() >= buffer_limit) {
+        write_out(earlier);
+        earlier = 0;  // all held so far is written; what is held next is this batch's
+      }
     }
     if (policy_ == FlushPolicy::batch) write_out(earlier);
   }

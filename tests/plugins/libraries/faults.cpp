@@ -56,7 +56,9 @@ class Fault {
  public:
   Fault(const weir::Options& options, const weir::StageContext& context)
       : fault_(options[fault]), hook_(options[hook]), after_(options[after]),
-        stage_(context.stage), logger_(context.logger ? context.logger : spdlog::default_logger()) {
+        stage_(context.stage), logger_(context.logger) {
+    // The context's logger is always there, when validating too.
+    logger_->debug("test_fault: {} in {}", options[fault], options[hook]);
     const auto one_of = [](const std::string& value, std::initializer_list<const char*> names) {
       for (const char* name : names)
         if (value == name) return true;

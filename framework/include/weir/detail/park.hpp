@@ -52,8 +52,6 @@ inline constexpr SteadyTime no_deadline = SteadyTime::max();
 
 #if defined(WEIR_PORTABLE_PARKING)
 
-inline constexpr bool portable_parking = true;
-
 // One bucket per cache line so threads parked on different words rarely
 // contend; words that share a bucket only see spurious wake-ups.
 struct alignas(64) ParkingBucket {
@@ -93,8 +91,6 @@ inline void park_wake(std::atomic<std::uint32_t>& word, int /*count*/) noexcept 
 }
 
 #else
-
-inline constexpr bool portable_parking = false;
 
 static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t),
               "the futex syscall needs std::atomic<uint32_t> to be a plain 32-bit word");
