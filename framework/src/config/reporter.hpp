@@ -38,13 +38,21 @@ class Reporter {
     error(place(at), std::move(message), std::move(hint));
   }
 
+  // Something that runs, but not as the author probably meant.
+  void warn(const Place& at, std::string message, std::string hint = {});
+
   void add(Diagnostic diagnostic) { diagnostics_.push_back(std::move(diagnostic)); }
+
+  // Problems found later inside `scalar` (already reported as the cause)
+  // are left out.
+  void quiet(const YAML::Node& scalar);
 
   bool from_override(const YAML::Node& node) const;
   // `node` and everything below it came from this override.
   void mark_override(const YAML::Node& node, const std::string& override_text);
 
   bool empty() const noexcept { return diagnostics_.empty(); }
+  bool has_errors() const noexcept;
   std::size_t count() const noexcept { return diagnostics_.size(); }
   // File positions in order, override problems first.
   std::vector<Diagnostic> take_sorted();
@@ -52,6 +60,11 @@ class Reporter {
  private:
   std::string file_;
   std::vector<std::pair<YAML::Node, std::string>> override_nodes_;
+  struct Span {
+    int line, first_column, last_column;
+  };
+  std::vector<Span> quiet_;
+  std::vector<std::string> quiet_overrides_;
   std::vector<Diagnostic> diagnostics_;
 };
 

@@ -3,6 +3,7 @@
 
 #include "config/option_values.hpp"
 #include "config/reporter.hpp"
+#include "config/stage_construction.hpp"
 #include "embed/builder_impl.hpp"
 #include "embed/host_stages.hpp"
 
@@ -336,6 +337,8 @@ void PipelineBuilder::Impl::resolve_plugin(StageSpec& stage, const detail::Stage
     }
   }
   stage.options = config::validate_options(config, *entry, stage.name, config::Place{label, 0, 0}, reporter);
+  // As the YAML loader does: the plugin's own checks, on options the schema accepted.
+  if (reporter.empty()) config::check_construction(stage, *entry, config, config::Place{label, 0, 0}, reporter);
   for (Diagnostic& d : reporter.take_sorted()) out.push_back(std::move(d));
 }
 
@@ -363,7 +366,16 @@ const PipelineSpec& PipelineBuilder::build() {
   } catch (const ConfigError& e) {
     for (const Diagnostic& d : e.diagnostics()) problems.push_back(d);
   }
-  if (!problems.empty()) throw ConfigError(std::move(problems));
+  // The YAML loader's warnings too; a pipeline loaded from YAML brings its own.
+  std::vector<Diagnostic> warnings = impl.spec.warnings;
+  for (Diagnostic& d : pipeline_warnings(impl.spec))
+    if (std::none_of(warnings.begin(), warnings.end(), [&](const Diagnostic& w) { return w.message == d.message; }))
+      warnings.push_back(std::move(d));
+  if (!problems.empty()) {
+    problems.insert(problems.end(), warnings.begin(), warnings.end());
+    throw ConfigError(std::move(problems));
+  }
+  impl.spec.warnings = std::move(warnings);
   return impl.spec;
 }
 
