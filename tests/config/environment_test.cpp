@@ -163,3 +163,26 @@ TEST_CASE("constant conditions: what does not read the message", "[config][condi
   CHECK_FALSE(parts[1].value);
   CHECK(weir::Condition().constants().empty());
 }
+
+TEST_CASE("interpolation: a mistake inside a replaced value is placed at the value", "[config][environment]") {
+  // The column inside the text no longer matches the file once a variable
+  // of another length was replaced in it: the value's start is what is true.
+  ScopedVariable kind("WEIR_TEST_KIND", "a-much-longer-kind");
+  auto registry = weir::test::test_registry();
+  try {
+    weir::load_pipeline_string("pipeline: p\n"
+                               "stages:\n"
+                               "  jobs: {plugin: generate}\n"
+                               "  out:\n"
+                               "    plugin: stdout\n"
+                               "    input: jobs\n"
+                               "    when: 'kind == \"${WEIR_TEST_KIND}\" && priority >'\n"
+                               "  rest: {plugin: stdout, input: jobs.unmatched}\n",
+                               registry, {}, "p.yaml");
+    FAIL("accepted");
+  } catch (const weir::ConfigError& e) {
+    REQUIRE(e.diagnostics().size() == 1);
+    CHECK(e.diagnostics()[0].to_string() ==
+          "p.yaml:7:11: error: stage 'out': when: expected a value after '>', found the end of the expression");
+  }
+}

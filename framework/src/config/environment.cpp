@@ -151,7 +151,10 @@ void interpolate_environment(YAML::Node& root, std::string_view source, const Lo
     if (!problems.empty()) reporter.quiet(scalar);
     if (problems.empty() && value != text) replacements.push_back({scalar, std::move(value)});
   }
-  for (Replacement& replacement : replacements) replacement.node = replacement.value;
+  for (Replacement& replacement : replacements) {
+    replacement.node = replacement.value;
+    reporter.mark_rewritten(replacement.node);
+  }
 }
 
 }  // namespace weir::config

@@ -23,6 +23,8 @@ Place Reporter::place(const YAML::Node& node, int offset) const {
 }
 
 Place Reporter::place_inside(const YAML::Node& scalar, int column) const {
+  for (const YAML::Node& changed : rewritten_)
+    if (changed.is(scalar)) return place(scalar);
   const int quote = scalar.Tag() == "!" ? 1 : 0;
   return place(scalar, quote + std::max(column, 1) - 1);
 }

@@ -30,8 +30,11 @@ class Reporter {
   // Column `column` (1-based) of a scalar's text: past the opening quote when
   // the scalar is quoted. (Escapes in a double-quoted scalar would shift it
   // further; conditions and patterns rarely need them, since single quotes
-  // keep double quotes plain.)
+  // keep double quotes plain.) Where the text is no longer what the file
+  // says (an environment variable was replaced in it), the scalar's start.
   Place place_inside(const YAML::Node& scalar, int column) const;
+  // `scalar`'s text was changed after parsing (see place_inside).
+  void mark_rewritten(const YAML::Node& scalar) { rewritten_.push_back(scalar); }
 
   void error(const Place& at, std::string message, std::string hint = {});
   void error(const YAML::Node& at, std::string message, std::string hint = {}) {
@@ -65,6 +68,7 @@ class Reporter {
   };
   std::vector<Span> quiet_;
   std::vector<std::string> quiet_overrides_;
+  std::vector<YAML::Node> rewritten_;
   std::vector<Diagnostic> diagnostics_;
 };
 
