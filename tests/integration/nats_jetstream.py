@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """At-least-once across processes and a broker: the nats source and sink.
 
-usage: nats_jetstream.py WEIR competing|poison|restart|cluster
+usage: nats_jetstream.py WEIR competing|poison|unstored|restart|cluster
 
 Each mode starts its own nats-server (-js, 127.0.0.1, free ports, a temporary
 store; killed at the end whatever happens) and drives weir as subprocesses:
@@ -17,6 +17,9 @@ competing  Two weir processes read one stream as the same durable consumer,
 poison     One message that a stage always fails: delivered max_deliver
            times, then published to the dead-letter subject and terminated;
            the others flow. A second consumer reads the dead letter back.
+unstored   The sink publishes to a subject no stream stores: JetStream
+           refuses every publish, and each follows the stage's on_error
+           (retried, then dead-lettered with the reason).
 cluster    The worked example of docs/delivery.md as it stands in
            pipelines/nats/: three nats-servers from n1.conf … n3.conf (moved to
            127.0.0.1 and free ports), three weir processes running orders.yaml,
@@ -341,6 +344,50 @@ stages:
         print("PASS")
 
 
+def unstored(weir: str) -> None:
+    """A publish that JetStream refuses (no stream stores the subject) follows
+    the sink stage's on_error: retried, then dead-lettered with the reason."""
+    count, retries = 10, 2
+    with NatsServer() as server, work_folder() as folder:
+        dead = os.path.join(folder, "dead.jsonl")
+        publisher = Weir(weir, folder, "publisher", f"""
+pipeline: unstored
+stages:
+  ids:
+    plugin: generate
+    config: {{count: {count}, payload: 'id-{{seq}}'}}
+  publish:
+    plugin: nats
+    input: ids
+    on_error: {{retries: {retries}, backoff: 10ms, dead_letter: dead}}
+    config: {{servers: ['{server.url}'], subject: nowhere.stored, timeout: 2s}}
+  dead:
+    plugin: file
+    config: {{path: '{dead}', format: json}}
+""")
+        try:
+            publisher.start()
+            code = publisher.wait(RUN_LIMIT_S)
+        finally:
+            publisher.ensure_dead()
+        report = publisher.read_report()
+        check_books(report, "publisher", "ids")
+        publish = report["stages"]["publish"]
+        with open(dead) as f:
+            letters = [json.loads(line) for line in f]
+        errors = {letter["attributes"].get("error", "") for letter in letters}
+        print(f"exit {code}; sink received {publish['received']}, dead-lettered {publish['dead_lettered']}, retried "
+              f"{publish['retried']}, emitted {publish['emitted']}; dead letters {len(letters)}, errors {sorted(errors)}")
+        if code != 0 or publish["dead_lettered"] != count or publish["emitted"] != 0 or len(letters) != count:
+            raise SystemExit("FAIL: every refused publish was to be dead-lettered")
+        if publish["retried"] != count * retries:
+            raise SystemExit(f"FAIL: each publish was to be retried {retries} times")
+        if not all(letter["attributes"].get("attempts") == str(retries + 1) for letter in letters) or \
+                not all("publishing to JetStream failed" in e for e in errors):
+            raise SystemExit("FAIL: the dead letters do not say why")
+        print("PASS")
+
+
 def restart(weir: str) -> None:
     with NatsServer() as server, work_folder() as folder:
         out = os.path.join(folder, "out.txt")
@@ -448,7 +495,8 @@ def cluster(weir: str) -> None:
 def main() -> int:
     weir, mode = sys.argv[1], sys.argv[2]
     try:
-        {"competing": competing, "poison": poison, "restart": restart, "cluster": cluster}[mode](weir)
+        {"competing": competing, "poison": poison, "unstored": unstored, "restart": restart,
+         "cluster": cluster}[mode](weir)
     except SystemExit:
         for w in STARTED:
             if w.process:
