@@ -8,10 +8,13 @@
 #include "test_plugins.hpp"
 
 #include <weir/config.hpp>
+#include <weir/pipeline.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <set>
 
 namespace {
@@ -24,6 +27,12 @@ struct Case {
   std::vector<std::string> expected;  // each prefixed with the file name when it names a line
   Plugins plugins = Plugins::test;
 };
+
+// --max-memory for the cases that need it.
+std::optional<std::size_t> max_memory(const std::string& file) {
+  if (file == "45-warn-memory.yaml") return std::size_t{1} << 30;
+  return std::nullopt;
+}
 
 const std::vector<Case>& catalogue() {
   static const std::vector<Case> cases{
@@ -80,10 +89,12 @@ const std::vector<Case>& catalogue() {
        {"17-unknown-option.yaml:6:7: error: stage 'jobs': unknown option 'cuont' for source plugin 'generate' (did you mean 'count'?)"}},
       {"18-bad-condition-syntax.yaml",
        {},
-       {"18-bad-condition-syntax.yaml:8:17: error: stage 'reports': when: '=' is not an operator (use '==' to compare)"}},
+       {"18-bad-condition-syntax.yaml:3:3: warning: stage 'jobs': every stage that reads it has a when: ('reports') and none reads 'jobs.unmatched': a message that matches no condition is only counted as unrouted (add a stage with input: jobs.unmatched to catch them)",
+        "18-bad-condition-syntax.yaml:8:17: error: stage 'reports': when: '=' is not an operator (use '==' to compare)"}},
       {"19-bad-regex.yaml",
        {},
-       {"19-bad-regex.yaml:8:32: error: stage 'tests': when: bad regular expression \"^test-([\": missing ]: ["}},
+       {"19-bad-regex.yaml:3:3: warning: stage 'jobs': every stage that reads it has a when: ('tests') and none reads 'jobs.unmatched': a message that matches no condition is only counted as unrouted (add a stage with input: jobs.unmatched to catch them)",
+        "19-bad-regex.yaml:8:32: error: stage 'tests': when: bad regular expression \"^test-([\": missing ]: ["}},
       {"20-replicas-zero.yaml",
        {},
        {"20-replicas-zero.yaml:8:15: error: stage 'workers': replicas must be at least 1"}},
@@ -116,6 +127,7 @@ const std::vector<Case>& catalogue() {
        {"29-many-mistakes.yaml:3:13: error: defaults.capacity must be a whole number of at least 1, found '0'",
        "29-many-mistakes.yaml:7:21: error: stage 'jobs': option 'count': expected an integer, found 'lots' (a whole number such as 10)",
        "29-many-mistakes.yaml:7:37: error: stage 'jobs': option 'interval': expected a duration, found '5' (a duration such as 250ms, 30s or 2m)",
+       "29-many-mistakes.yaml:8:3: warning: stage 'workers': every stage that reads it has a when: ('out') and none reads 'workers.unmatched': a message that matches no condition is only counted as unrouted (add a stage with input: workers.unmatched to catch them)",
        "29-many-mistakes.yaml:9:13: error: stage 'workers': unknown plugin 'simulate_wrok' (did you mean 'simulate_work'?)",
        "29-many-mistakes.yaml:10:19: error: stage 'workers': unknown input 'nowhere'",
        "29-many-mistakes.yaml:11:15: error: stage 'workers': replicas must be at least 1",
@@ -123,11 +135,13 @@ const std::vector<Case>& catalogue() {
        "29-many-mistakes.yaml:16:29: error: stage 'out': dead-letter stage 'failed' does not exist"}},
       {"30-unsupported-regex.yaml",
        {},
-       {"30-unsupported-regex.yaml:8:27: error: stage 'tests': when: bad regular expression \"^(?!test-)\": lookahead (?= and (?! is not supported (RE2 syntax: matching must stay linear in the text)",
+       {"30-unsupported-regex.yaml:3:3: warning: stage 'jobs': every stage that reads it has a when: ('tests') and none reads 'jobs.unmatched': a message that matches no condition is only counted as unrouted (add a stage with input: jobs.unmatched to catch them)",
+        "30-unsupported-regex.yaml:8:27: error: stage 'tests': when: bad regular expression \"^(?!test-)\": lookahead (?= and (?! is not supported (RE2 syntax: matching must stay linear in the text)",
         "30-unsupported-regex.yaml:10:57: error: stage 'tests': lane when: bad regular expression \"(\\w+) \\1\": backreferences such as \\1 are not supported (RE2 syntax: matching must stay linear in the text)"}},
       {"31-deep-condition.yaml",
        {},
-       {"31-deep-condition.yaml:8:112: error: stage 'bangs': when: nested deeper than 100 levels of '!' and parentheses",
+       {"31-deep-condition.yaml:3:3: warning: stage 'jobs': every stage that reads it has a when: ('bangs' or 'parentheses') and none reads 'jobs.unmatched': a message that matches no condition is only counted as unrouted (add a stage with input: jobs.unmatched to catch them)",
+        "31-deep-condition.yaml:8:112: error: stage 'bangs': when: nested deeper than 100 levels of '!' and parentheses",
         "31-deep-condition.yaml:12:112: error: stage 'parentheses': when: nested deeper than 100 levels of '!' and parentheses"}},
       {"32-control-characters-in-keys.yaml",
        {},
@@ -139,6 +153,59 @@ const std::vector<Case>& catalogue() {
       {"34-alias-expansion.yaml",
        {},
        {"34-alias-expansion.yaml:11:51: error: the file stands for more than 1000000 values once its aliases are expanded (anchors (&name) and aliases (*name) may repeat a value, but not multiply it without bound)"}},
+      // Environment variables, --set defaults, YAML hints, then warnings (which
+      // list with the errors, or alone when the pipeline is otherwise valid).
+      {"35-env-unset.yaml",
+       {},
+       {"35-env-unset.yaml:3:13: error: environment variable 'WEIR_CATALOGUE_UNSET_CAPACITY' is not set (set it, or give a default: ${WEIR_CATALOGUE_UNSET_CAPACITY:-VALUE})",
+       "35-env-unset.yaml:7:36: error: environment variable 'WEIR_CATALOGUE_UNSET_INTERVAL' is not set (set it, or give a default: ${WEIR_CATALOGUE_UNSET_INTERVAL:-VALUE})",
+       "35-env-unset.yaml:11:54: error: environment variable 'WEIR_CATALOGUE_UNSET_NAME' is not set (set it, or give a default: ${WEIR_CATALOGUE_UNSET_NAME:-VALUE})"}},
+      {"36-env-malformed.yaml",
+       {},
+       {"36-env-malformed.yaml:9:25: error: '${1st}' does not name an environment variable (a name is letters, digits and _, not starting with a digit: ${NAME} or ${NAME:-default})",
+       "36-env-malformed.yaml:9:49: error: '${' is not closed with '}' (write ${NAME} or ${NAME:-default}; $${ is a literal ${)"}},
+      {"37-env-default-typed.yaml",
+       {},
+       {"37-env-default-typed.yaml:3:3: warning: stage 'jobs': every stage that reads it has a when: ('out') and none reads 'jobs.unmatched': a message that matches no condition is only counted as unrouted (add a stage with input: jobs.unmatched to catch them)",
+       "37-env-default-typed.yaml:5:21: error: stage 'jobs': option 'count': expected an integer, found 'ten' (a whole number such as 10)",
+       "37-env-default-typed.yaml:9:15: error: stage 'out': capacity must be at least 1",
+       "37-env-default-typed.yaml:10:11: error: stage 'out': when: unexpected character '$'"}},
+      {"38-set-defaults.yaml",
+       {"defaults.when_full=drop_everything", "defaults.capacity=16", "stages.out.replicas=0"},
+       {"--set defaults.when_full=drop_everything: error: defaults.when_full must be block, drop_newest or drop_oldest, found 'drop_everything' (use block, drop_newest or drop_oldest)",
+       "--set stages.out.replicas=0: error: stage 'out': replicas must be at least 1"}},
+      {"39-yaml-unquoted-hash.yaml",
+       {},
+       {"39-yaml-unquoted-hash.yaml:6:3: error: YAML syntax: end of map flow not found (the ' #' at line 5, column 40 starts a comment, even inside { } or [ ], and hides the '}' after it; put the value in quotes)"}},
+      {"40-yaml-unquoted-colon-in-flow.yaml",
+       {},
+       {"40-yaml-unquoted-colon-in-flow.yaml:5:38: error: YAML syntax: end of map flow not found (the ': ' at line 5, column 38 starts a second key in one entry of { }; put a value that holds ': ' in quotes)"}},
+      {"41-yaml-unquoted-colon.yaml",
+       {},
+       {"41-yaml-unquoted-colon.yaml:2:24: error: YAML syntax: illegal map value (the ': ' at line 2, column 24 starts a second key on one line; put a value that holds ': ' in quotes)"}},
+      {"46-yaml-unquoted-variable-in-flow.yaml",
+       {},
+       {"46-yaml-unquoted-variable-in-flow.yaml:5:22: error: YAML syntax: end of map flow not found (the '${' at line 5, column 21 is read as the start of a map: inside { } or [ ], put a value with ${NAME} in quotes: '${NAME}')"}},
+      {"42-warn-unrouted.yaml",
+       {},
+       {"42-warn-unrouted.yaml:3:3: warning: stage 'jobs': every stage that reads it has a when: ('reports' or 'emails') and none reads 'jobs.unmatched': a message that matches no condition is only counted as unrouted (add a stage with input: jobs.unmatched to catch them)"}},
+      {"43-warn-dead-letter-drop.yaml",
+       {},
+       {"43-warn-dead-letter-drop.yaml:3:14: warning: stage 'failed_store' is on the way of the dead letters that 'failed' takes, and when_full: drop_oldest drops them when its channel is full (use when_full: block (the default) where dead letters pass, so none is lost)",
+       "43-warn-dead-letter-drop.yaml:18:16: warning: stage 'failed' takes the dead letters of 'workers', and when_full: drop_newest drops them when its channel is full (use when_full: block (the default) where dead letters pass, so none is lost)"}},
+      {"44-warn-constant-conditions.yaml",
+       {},
+       {"44-warn-constant-conditions.yaml:8:12: warning: stage 'errors': when: the condition is never true: it reads nothing of the message (no message passes it; name an attribute without quotes: level == \"error\")",
+       "44-warn-constant-conditions.yaml:12:28: warning: stage 'urgent': when: this part is always true: it reads nothing of the message (name an attribute without quotes: level == \"error\")",
+       "44-warn-constant-conditions.yaml:15:30: warning: stage 'urgent': lane 'again' has the same when: as lane 'first', which takes those messages first: it never receives any (give it a condition of its own, or remove it)",
+       "44-warn-constant-conditions.yaml:16:28: warning: stage 'urgent': lane 'all' when: the condition is always true: it reads nothing of the message (it takes every message, and the lanes after it get none)"}},
+      {"45-warn-memory.yaml",
+       {},
+       {"45-warn-memory.yaml:11:9: warning: the channels can hold 108192 messages, 6.6 GiB at 64.0 KiB each, above --max-memory 1.0 GiB (the largest is stage 'workers' with 104096; lower capacity: there or in defaults, or raise --max-memory)"}},
+      {"47-warn-plugin-condition.yaml",
+       {},
+       {"47-warn-plugin-condition.yaml:8:21: warning: stage 'errors': option 'when': the condition is never true: it reads nothing of the message (no message passes it; name an attribute without quotes: level == \"error\")"},
+       Plugins::standard},
       // Mistakes only the plugin's own constructor (or the kind's inner
       // parser) finds, each at the option and, inside a string, the column.
       {"60-filter-condition.yaml",
@@ -229,16 +296,20 @@ std::vector<std::string> diagnose(const Case& c) {
   weir::PluginRegistry registry;
   if (c.plugins == Plugins::test) weir::test::register_test_plugins(registry);
   else registry.load_folders({WEIR_TEST_PLUGIN_DIR});
-  std::vector<std::string> lines;
+  weir::WarningLimits limits;
+  limits.max_memory = max_memory(c.file);
+  std::vector<weir::Diagnostic> diagnostics;
   try {
-    weir::load_pipeline_file(path, registry, overrides);
+    diagnostics = weir::load_pipeline_file(path, registry, overrides, limits).warnings;
   } catch (const weir::ConfigError& e) {
-    const std::string prefix = std::string(WEIR_BROKEN_PIPELINES) + "/";
-    for (const auto& d : e.diagnostics()) {
-      std::string line = d.to_string();
-      if (line.rfind(prefix, 0) == 0) line = line.substr(prefix.size());
-      lines.push_back(line);
-    }
+    diagnostics = e.diagnostics();
+  }
+  const std::string prefix = std::string(WEIR_BROKEN_PIPELINES) + "/";
+  std::vector<std::string> lines;
+  for (const auto& d : diagnostics) {
+    std::string line = d.to_string();
+    if (line.rfind(prefix, 0) == 0) line = line.substr(prefix.size());
+    lines.push_back(line);
   }
   return lines;
 }
@@ -249,6 +320,70 @@ TEST_CASE("every broken pipeline gives exactly its diagnostics", "[config][catal
   for (const Case& c : catalogue()) {
     DYNAMIC_SECTION(c.file) { CHECK(diagnose(c) == c.expected); }
   }
+}
+
+namespace {
+
+// Runs `check` with the repository's root as the working folder (the example
+// pipelines name their files relative to it), and puts the old one back.
+template <class F>
+void from_repository_root(F check) {
+  const auto before = std::filesystem::current_path();
+  std::filesystem::current_path(std::filesystem::path(WEIR_BROKEN_PIPELINES) / "../../..");
+  try {
+    check();
+  } catch (...) {
+    std::filesystem::current_path(before);
+    throw;
+  }
+  std::filesystem::current_path(before);
+}
+
+// What `weir run` does before anything starts: load (as validate does), then
+// build the pipeline, which constructs every replica of every stage.
+void builds_for_run(const std::filesystem::path& file, weir::PluginRegistry& registry) {
+  INFO(file.string());
+  weir::PipelineSpec spec;
+  try {
+    spec = weir::load_pipeline_file(file, registry);
+  } catch (const weir::ConfigError& e) {
+    FAIL_CHECK("validation rejects it: " << e.what());
+    return;
+  }
+  CHECK_NOTHROW(weir::Pipeline(std::move(spec), registry));
+}
+
+}  // namespace
+
+TEST_CASE("whatever validation accepts is not rejected by run at configuration time", "[config][catalogue]") {
+  from_repository_root([] {
+    std::size_t accepted = 0;
+    for (const Case& c : catalogue()) {
+      if (!c.overrides.empty()) continue;
+      const auto lines = diagnose(c);
+      if (std::any_of(lines.begin(), lines.end(), [](const std::string& l) { return l.find(": error: ") != std::string::npos; }))
+        continue;
+      weir::PluginRegistry registry;
+      if (c.plugins == Plugins::test) weir::test::register_test_plugins(registry);
+      else registry.load_folders({WEIR_TEST_PLUGIN_DIR});
+      builds_for_run(std::filesystem::path(WEIR_BROKEN_PIPELINES) / c.file, registry);
+      ++accepted;
+    }
+    CHECK(accepted >= 4);  // the files that only warn
+    // The example pipelines and the command's own test pipelines, with the
+    // standard plugins: each must validate, and then build for a run.
+    std::size_t examples = 0;
+    for (const char* folder : {"pipelines", "tests/cli/run", "tests/cli/pipelines"})
+      for (const auto& entry : std::filesystem::recursive_directory_iterator(folder)) {
+        if (entry.path().extension() != ".yaml") continue;
+        if (entry.path().filename() == "bad-regex.yaml") continue;  // run_test.py's case of a rejected pipeline
+        weir::PluginRegistry registry;
+        registry.load_folders({WEIR_TEST_PLUGIN_DIR});
+        builds_for_run(entry.path(), registry);
+        ++examples;
+      }
+    CHECK(examples >= 10);
+  });
 }
 
 TEST_CASE("the catalogue covers every file under broken/ and at least 40 mistakes", "[config][catalogue]") {

@@ -225,8 +225,8 @@ TEST_CASE("overrides (--set) are applied before validation", "[config][loader][o
       } catch (const weir::ConfigError& e) {
         CHECK(e.diagnostics().at(0).to_string() ==
               std::string("--set ") + bad +
-                  ": error: expected STAGE.KEY=VALUE (for example --set workers.config.count=10 or --set "
-                  "workers.replicas=2)");
+                  ": error: expected STAGE.KEY=VALUE or defaults.KEY=VALUE (for example --set "
+                  "workers.config.count=10, --set workers.replicas=2 or --set defaults.capacity=64)");
       }
     }
   }

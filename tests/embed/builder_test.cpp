@@ -167,3 +167,32 @@ TEST_CASE("a host_input stage cannot be scaled, other stages can", "[embed]") {
   CHECK(report.status == weir::RunStatus::drained);
   CHECK(report.stage("s")->emitted == 100);
 }
+
+TEST_CASE("a plugin's own checks and the warnings come from the builder as from weir validate", "[embed]") {
+  // The standard filter's constructor finds the bad condition inside its
+  // option, at the column inside the config text.
+  weir::PipelineBuilder b("checked");
+  b.plugin("ticks", "generate", "{count: 3}");
+  b.plugin("errors", "filter", "{when: 'level = \"error\"'}").input("ticks");
+  b.plugin("out", "null").input("errors");
+  try {
+    b.build();
+    FAIL("a filter with a bad condition was accepted");
+  } catch (const weir::ConfigError& e) {
+    REQUIRE(e.diagnostics().size() == 1);
+    CHECK(e.diagnostics()[0].to_string() ==
+          "<stage 'errors' config>:1:15: error: stage 'errors': option 'when': '=' is not an operator (use '==' to "
+          "compare)");
+  }
+
+  // What only warns: the pipeline builds, and the spec carries the warnings.
+  weir::PipelineBuilder w("warned");
+  w.plugin("ticks", "generate", "{count: 3}");
+  w.plugin("reports", "null").input("ticks").when("\"kind\" == \"report\"");
+  const weir::PipelineSpec& spec = w.build();
+  REQUIRE(spec.warnings.size() == 2);
+  CHECK(spec.warnings[0].severity == weir::Severity::warning);
+  CHECK_THAT(spec.warnings[0].message, Catch::Contains("stage 'ticks': every stage that reads it has a when:"));
+  CHECK(spec.warnings[1].message ==
+        "stage 'reports': when: the condition is never true: it reads nothing of the message");
+}

@@ -61,6 +61,12 @@ const std::vector<Refusal>& refusals() {
        "option 'path': folder '/nonexistent-weir' does not exist"},
       {"file", Kind::source, "      path: /nonexistent-weir/app.log\n", 8, 13,
        "option 'path': cannot read '/nonexistent-weir/app.log'"},
+      {"nats", Kind::source, "      stream: 'A.B'\n      durable: d\n", 8, 15,
+       "option 'stream': 'A.B' is not a valid name"},
+      {"nats", Kind::source, "      stream: S\n      durable: d\n      max_deliver: 0\n", 10, 20,
+       "option 'max_deliver': 0 deliveries would deliver nothing"},
+      {"nats", Kind::sink, "      subject: x\n      tls_cert: /nonexistent-weir.pem\n", 10, 17,
+       "option 'tls_cert': '/nonexistent-weir.pem' is not a readable file"},
   };
   return list;
 }

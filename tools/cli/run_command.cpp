@@ -205,6 +205,10 @@ int run(const RunOptions& options) {
   PluginRegistry registry;
   PipelineSpec spec = options.pipeline.load(registry);
   pipeline_name = spec.name;
+  // The configuration's warnings, as `weir validate` gives them: the run goes
+  // ahead, unless --strict makes them errors.
+  if (options.strict && !spec.warnings.empty()) throw ConfigError(as_errors(spec.warnings));
+  for (const Diagnostic& warning : spec.warnings) std::cerr << warning.to_string() << '\n';
   // Checked now, so a report that could not be written stops us before the run.
   if (!options.report.empty() && options.report != "-") {
     try {
@@ -318,7 +322,8 @@ std::pair<CLI::App*, Runner> setup(CLI::App& app) {
                       "(repeatable)")
       ->check(CLI::IsMember(fail_on_outcomes));
   command->add_flag("--strict", options->strict,
-                    "Exit 1 when a plugin logged a warning (a file it could not read, a line cut short, ...)");
+                    "Exit 2 when the configuration has warnings (as weir validate --strict), and 1 when a plugin "
+                    "logged a warning (a file it could not read, a line cut short, ...)");
   command->add_option("--metrics", options->metrics,
                       "Serve Prometheus metrics at http://HOST:PORT/metrics while running (port 0: any free port)");
   return {command, [options] { return run(*options); }};

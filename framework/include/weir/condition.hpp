@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace weir {
 
@@ -39,6 +40,17 @@ class Condition {
   bool matches(const Message& message) const noexcept;
   bool operator()(const Message& message) const noexcept { return matches(message); }
   const std::string& text() const noexcept;
+
+  // A part of the expression whose value does not depend on the message: a
+  // literal compared with a literal (`"a" == "b"`), a lone literal (`true`),
+  // `exists(payload)`. Validation warns about them: they are mistakes.
+  struct Constant {
+    int column;  // 1-based in the expression, where the part starts
+    bool value;  // what it always is
+    bool whole;  // the part is the whole expression
+  };
+  // The whole expression when it is constant; else its outermost constant parts.
+  std::vector<Constant> constants() const;
 
   Condition(const Condition&);
   Condition& operator=(const Condition&);

@@ -9,19 +9,33 @@
 
 namespace weir {
 
+// An error stops the pipeline from running; a warning does not (unless the
+// user asks for --strict), but says where messages could be lost or memory
+// outgrow what was meant.
+enum class Severity { error, warning };
+
 struct Diagnostic {
   std::string file;     // the YAML file or plugin library; may be empty
   int line = 0;         // 1-based; 0 when there is no position
   int column = 0;       // 1-based
   std::string message;  // what is wrong
   std::string hint;     // what would be right (did you mean …); may be empty
+  Severity severity = Severity::error;
 
-  // `FILE:LINE:COL: error: message (hint)`, leaving out what is unknown;
-  // always one line, every part passed through printable().
+  // `FILE:LINE:COL: error: message (hint)` (or `warning:`), leaving out what
+  // is unknown; always one line, every part passed through printable().
   std::string to_string() const;
+  // One JSON object: {"file", "line", "column", "severity", "message", "hint"}
+  // (line and column 0 when unknown); the text as given, JSON-escaped, with
+  // bytes that are not UTF-8 replaced by U+FFFD.
+  std::string to_json() const;
 };
 
+std::string_view to_string(Severity severity) noexcept;
+
 // Thrown once every problem has been collected; what() joins them, one a line.
+// The list holds the errors and, in position order among them, the warnings
+// found in the same pass.
 class ConfigError : public std::runtime_error {
  public:
   explicit ConfigError(std::vector<Diagnostic> diagnostics);

@@ -3,6 +3,7 @@
 // what a host program builds in code. The runtime reads only this.
 
 #include <weir/condition.hpp>
+#include <weir/diagnostics.hpp>
 #include <weir/status.hpp>
 #include <weir/options.hpp>
 #include <weir/plugin.hpp>
@@ -84,6 +85,9 @@ struct PipelineSpec {
   // long replicas get to leave plugin code before they are abandoned.
   std::chrono::nanoseconds stop_grace = std::chrono::seconds(2);
   std::vector<StageSpec> stages;
+  // What validation warned about (see pipeline_warnings in config.hpp): the
+  // pipeline runs, but may not do what its author meant.
+  std::vector<Diagnostic> warnings;
 
   const StageSpec* stage(std::string_view name) const noexcept {
     for (const auto& s : stages)

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdint>
@@ -35,6 +36,7 @@ enum class Op { always, all, any, negate, truthy, exists, equal, not_equal, less
 
 struct Node {
   Op op = Op::always;
+  int column = 1;                     // where it starts in the expression
   std::vector<std::size_t> children;  // all / any / negate
   Operand left;
   Operand right;                      // comparisons, contains
@@ -213,6 +215,8 @@ struct Condition::Program {
   std::vector<Node> nodes;
   std::size_t root = 0;
   bool evaluate(std::size_t index, const Message& message) const noexcept;
+  bool constant(std::size_t index) const noexcept;
+  void collect_constants(std::size_t index, std::vector<Condition::Constant>& out) const;
 };
 
 namespace {
@@ -259,6 +263,7 @@ class Parser {
     if (!at_symbol(symbol)) return first;
     Node node;
     node.op = op;
+    node.column = nodes_[first].column;
     node.children.push_back(first);
     while (at_symbol(symbol)) {
       advance();
@@ -289,8 +294,9 @@ class Parser {
   std::size_t parse_unary() {
     if (at_symbol("!")) {
       Nesting nesting(*this);
-      advance();
       Node node;
+      node.column = current_.column;
+      advance();
       node.op = Op::negate;
       node.children.push_back(parse_unary());
       return add(std::move(node));
@@ -308,6 +314,7 @@ class Parser {
       return inner;
     }
     if (at_word("exists")) {
+      const int column = current_.column;
       advance();
       expect_symbol("(", "after exists");
       if (current_.type != Token::identifier && current_.type != Token::string)
@@ -315,6 +322,7 @@ class Parser {
                              current_.column);
       Node node;
       node.op = Op::exists;
+      node.column = column;
       node.left = field_operand(current_.text);
       advance();
       expect_symbol(")", "to close exists(");
@@ -371,6 +379,7 @@ class Parser {
   std::size_t parse_comparison() {
     const Token first = current_;
     Node node;
+    node.column = first.column;
     node.left = parse_operand("at the start of a comparison");
     static constexpr std::pair<std::string_view, Op> comparisons[] = {
         {"==", Op::equal}, {"!=", Op::not_equal}, {"<", Op::less}, {"<=", Op::less_equal},
@@ -488,6 +497,39 @@ bool Condition::Program::evaluate(std::size_t index, const Message& message) con
     case Op::greater_equal: return compare(left, right) >= 0;
     default: return false;
   }
+}
+
+bool Condition::Program::constant(std::size_t index) const noexcept {
+  const Node& node = nodes[index];
+  switch (node.op) {
+    case Op::always: return true;
+    case Op::all:
+    case Op::any:
+    case Op::negate:
+      return std::all_of(node.children.begin(), node.children.end(), [this](std::size_t c) { return constant(c); });
+    case Op::exists: return node.left.field != Field::attribute;  // payload, priority and id always exist
+    case Op::truthy:
+    case Op::in:
+    case Op::matches: return node.left.field == Field::literal;
+    default: return node.left.field == Field::literal && node.right.field == Field::literal;
+  }
+}
+
+void Condition::Program::collect_constants(std::size_t index, std::vector<Condition::Constant>& out) const {
+  const Node& node = nodes[index];
+  if (constant(index)) {
+    // A constant part reads nothing of the message, so any message will do.
+    static const Message nothing;
+    out.push_back(Condition::Constant{node.column, evaluate(index, nothing), index == root});
+    return;
+  }
+  for (std::size_t child : node.children) collect_constants(child, out);
+}
+
+std::vector<Condition::Constant> Condition::constants() const {
+  std::vector<Constant> out;
+  if (program_) program_->collect_constants(program_->root, out);
+  return out;
 }
 
 Condition::Condition() = default;

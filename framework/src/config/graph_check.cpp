@@ -14,9 +14,10 @@ std::vector<StagePlaces> places_from_spec(const PipelineSpec& spec, const std::s
   std::vector<StagePlaces> out;
   for (const StageSpec& stage : spec.stages) {
     const Place at{file, stage.position.line, stage.position.column};
-    StagePlaces places{at, at, at, at, at, at, at, at, {}, {}};
+    StagePlaces places{at, at, at, at, at, at, at, at, {}, {}, at, at, {}};
     places.inputs.assign(stage.inputs.size(), at);
     places.lane_items.assign(stage.lanes.size(), at);
+    places.lane_when_texts.assign(stage.lanes.size(), at);
     out.push_back(std::move(places));
   }
   return out;

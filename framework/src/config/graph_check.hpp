@@ -22,6 +22,9 @@ struct StagePlaces {
   Place dead_letter;
   std::vector<Place> inputs;      // one per input
   std::vector<Place> lane_items;  // one per lane
+  Place when_full;                // the stage's, or the defaults' it took
+  Place when_text;                // the first character inside when:'s quotes
+  std::vector<Place> lane_when_texts;  // the same for each lane's when:
 };
 
 // Places for a spec built in code: each stage's SourcePosition.

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 namespace weir {
 
@@ -29,30 +30,63 @@ Override parse_override(const std::string& text) {
   const auto parts = split_path(path);
   const bool has_empty_part = std::any_of(parts.begin(), parts.end(), [](const std::string& p) { return p.empty(); });
   if (equals == std::string::npos || parts.size() < 2 || has_empty_part)
-    throw ConfigError({Diagnostic{"--set " + text, 0, 0, "expected STAGE.KEY=VALUE",
-                                  "for example --set workers.config.count=10 or --set workers.replicas=2"}});
+    throw ConfigError({Diagnostic{"--set " + text, 0, 0, "expected STAGE.KEY=VALUE or defaults.KEY=VALUE",
+                                  "for example --set workers.config.count=10, --set workers.replicas=2 or --set "
+                                  "defaults.capacity=64"}});
   return Override{path, text.substr(equals + 1)};
 }
 
 namespace config {
 
+namespace {
+
+// The map an override writes into and the path below it: `defaults.KEY` the
+// defaults, `stages.NAME.KEY` and `NAME.KEY` a stage. None (reported) when the
+// stage does not exist.
+std::optional<std::pair<YAML::Node, std::vector<std::string>>> override_target(YAML::Node& root,
+                                                                              std::vector<std::string> parts,
+                                                                              const Place& here, Reporter& reporter) {
+  if (!root.IsMap()) {
+    reporter.error(here, "the pipeline has no stages to override");
+    return std::nullopt;
+  }
+  if (parts.front() == "defaults") {
+    if (!root["defaults"].IsDefined() || root["defaults"].IsNull()) root["defaults"] = YAML::Node(YAML::NodeType::Map);
+    return std::pair{root["defaults"], std::vector<std::string>(parts.begin() + 1, parts.end())};
+  }
+  if (parts.front() == "stages") {
+    if (parts.size() < 3) {
+      reporter.error(here, "expected stages.STAGE.KEY=VALUE", "for example --set stages.workers.replicas=2");
+      return std::nullopt;
+    }
+    parts.erase(parts.begin());
+  }
+  YAML::Node stages;
+  stages.reset(root["stages"]);
+  if (!stages.IsMap()) {
+    reporter.error(here, "the pipeline has no stages to override");
+    return std::nullopt;
+  }
+  std::vector<std::string> stage_names;
+  for (const auto& entry : stages) stage_names.push_back(entry.first.Scalar());
+  if (std::find(stage_names.begin(), stage_names.end(), parts.front()) == stage_names.end()) {
+    reporter.error(here, fmt::format("no stage named '{}'", parts.front()), did_you_mean(parts.front(), stage_names));
+    return std::nullopt;
+  }
+  YAML::Node stage = stages[parts.front()];
+  if (stage.IsNull()) stage = YAML::Node(YAML::NodeType::Map);
+  return std::pair{stage, std::vector<std::string>(parts.begin() + 1, parts.end())};
+}
+
+}  // namespace
+
 void apply_overrides(YAML::Node& root, const std::vector<Override>& overrides, Reporter& reporter) {
   for (const Override& override_ : overrides) {
     const std::string text = override_.path + "=" + override_.value;
     const Place here{"--set " + text, 0, 0};
-    const auto parts = split_path(override_.path);
-    YAML::Node stages;
-    if (root.IsMap()) stages.reset(root["stages"]);
-    if (!stages.IsMap()) {
-      reporter.error(here, "the pipeline has no stages to override");
-      continue;
-    }
-    std::vector<std::string> stage_names;
-    for (const auto& entry : stages) stage_names.push_back(entry.first.Scalar());
-    if (std::find(stage_names.begin(), stage_names.end(), parts.front()) == stage_names.end()) {
-      reporter.error(here, fmt::format("no stage named '{}'", parts.front()), did_you_mean(parts.front(), stage_names));
-      continue;
-    }
+    auto target = override_target(root, split_path(override_.path), here, reporter);
+    if (!target) continue;
+    auto& [parent, parts] = *target;
     YAML::Node value;
     try {
       if (auto over = check_yaml_limits(override_.value, {})) {
@@ -65,10 +99,8 @@ void apply_overrides(YAML::Node& root, const std::vector<Override>& overrides, R
       continue;
     }
     // Walk down, creating the maps on the way (`config:` is often absent).
-    YAML::Node parent = stages[parts.front()];
-    if (parent.IsNull()) parent = YAML::Node(YAML::NodeType::Map);
     bool reachable = true;
-    for (std::size_t i = 1; i + 1 < parts.size() && reachable; ++i) {
+    for (std::size_t i = 0; i + 1 < parts.size() && reachable; ++i) {
       if (!parent.IsMap()) {
         reachable = false;
         break;

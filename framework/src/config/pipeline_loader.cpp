@@ -2,12 +2,15 @@
 // then thrown together; nothing stops at the first one except YAML that does
 // not parse at all.
 
+#include "config/environment.hpp"
 #include "config/graph_check.hpp"
 #include "config/option_values.hpp"
 #include "config/overrides.hpp"
+#include "config/pipeline_warnings.hpp"
 #include "config/reporter.hpp"
 #include "config/stage_construction.hpp"
 #include "config/yaml_limits.hpp"
+#include "config/yaml_syntax_hint.hpp"
 
 #include <weir/config.hpp>
 
@@ -66,8 +69,9 @@ struct StageDraft {
 
 class Loader {
  public:
-  Loader(Reporter& reporter, PluginRegistry& registry, fs::path base_dir, std::string_view source)
-      : reporter_(reporter), registry_(registry), base_dir_(std::move(base_dir)), source_(source) {}
+  Loader(Reporter& reporter, PluginRegistry& registry, fs::path base_dir, std::string_view source,
+         const WarningLimits& limits)
+      : reporter_(reporter), registry_(registry), base_dir_(std::move(base_dir)), source_(source), limits_(limits) {}
 
   PipelineSpec load(const YAML::Node& root) {
     PipelineSpec spec;
@@ -117,6 +121,7 @@ class Loader {
       spec.stages.push_back(std::move(draft.spec));
     }
     check_graph(spec, places, reporter_);
+    check_warnings(spec, places, limits_, reporter_);
     for (const Diagnostic& problem : registry_.problems()) reporter_.add(problem);
     return spec;
   }
@@ -270,8 +275,10 @@ class Loader {
   void read_defaults(const YAML::Node& node, PipelineSpec& spec) {
     walk_map(node, default_keys, "defaults", [&](const std::string& key, const YAML::Node& value, const YAML::Node&) {
       if (key == "capacity") {
+        default_capacity_ = reporter_.place(value);
         if (auto n = read_count(value, "defaults.capacity", 1)) defaults_.capacity = *n;
       } else if (key == "when_full") {
+        default_when_full_ = reporter_.place(value);
         if (auto policy = read_when_full(value, "defaults.when_full")) defaults_.when_full = *policy;
       } else if (key == "drain_timeout") {
         if (auto d = read_duration(value, "defaults.drain_timeout")) spec.drain_timeout = *d;
@@ -350,11 +357,13 @@ class Loader {
     }
     for (const YAML::Node& item : node) {
       LaneSpec lane;
+      Place lane_when_text = reporter_.place(item);
       const std::string where = fmt::format("a lane of stage '{}'", draft.spec.name);
       walk_map(item, lane_keys, where, [&](const std::string& key, const YAML::Node& value, const YAML::Node&) {
         if (key == "name") {
           if (auto name = read_string(value, who + ": lane name")) lane.name = *name;
         } else if (key == "when") {
+          lane_when_text = reporter_.place_inside(value, 1);
           lane.when = read_condition(value, fmt::format("{}: lane when", who));
         } else if (key == "capacity") {
           if (auto n = read_count(value, who + ": lane capacity", 1)) lane.capacity = *n;
@@ -366,6 +375,7 @@ class Loader {
         reporter_.error(item, fmt::format("{}: every lane needs a name", who), "for example {name: urgent}");
       draft.spec.lanes.push_back(std::move(lane));
       draft.places.lane_items.push_back(reporter_.place(item));
+      draft.places.lane_when_texts.push_back(lane_when_text);
     }
   }
 
@@ -380,7 +390,9 @@ class Loader {
     stage.on_error = defaults_.on_error;
     const Place at = reporter_.place(key);
     stage.position = SourcePosition{at.line, at.column};
-    draft.places = StagePlaces{at, at, at, at, at, at, at, default_dead_letter_.line ? default_dead_letter_ : at, {}, {}};
+    draft.places = StagePlaces{at, at, at, default_capacity_.line ? default_capacity_ : at, at, at, at,
+                               default_dead_letter_.line ? default_dead_letter_ : at,
+                               {}, {}, default_when_full_.line ? default_when_full_ : at, at, {}};
     const std::string who = fmt::format("stage '{}'", name);
 
     if (name.find('.') != std::string::npos)
@@ -403,6 +415,7 @@ class Loader {
         read_input(value, draft);
       } else if (k == "when") {
         draft.places.when = reporter_.place(value);
+        draft.places.when_text = reporter_.place_inside(value, 1);
         stage.when = read_condition(value, who + ": when");
       } else if (k == "replicas") {
         draft.places.replicas = reporter_.place(value);
@@ -413,6 +426,7 @@ class Loader {
         draft.places.capacity = reporter_.place(value);
         if (auto n = read_count(value, who + ": capacity", 1, 0)) stage.capacity = *n;
       } else if (k == "when_full") {
+        draft.places.when_full = reporter_.place(value);
         if (auto policy = read_when_full(value, who + ": when_full")) stage.when_full = *policy;
       } else if (k == "lanes") {
         draft.places.lanes = reporter_.place(value);
@@ -496,10 +510,10 @@ class Loader {
       return;
     }
     const Place options_place = draft.has_config ? reporter_.place(draft.config_key) : draft.places.stage;
-    const std::size_t problems_before = reporter_.count();
+    const std::size_t problems_before = reporter_.error_count();
     stage.options = validate_options(draft.config, *entry, stage.name, options_place, reporter_);
     // The plugin's own checks run only on options the schema accepted.
-    if (reporter_.count() == problems_before)
+    if (reporter_.error_count() == problems_before)
       check_construction(stage, *entry, draft.config, draft.places.stage, reporter_);
   }
 
@@ -525,22 +539,28 @@ class Loader {
   fs::path base_dir_;
   Defaults defaults_;
   Place default_dead_letter_;
+  Place default_when_full_;
+  Place default_capacity_;
   std::string_view source_;
+  WarningLimits limits_;
 };
 
 PipelineSpec load(const std::string& yaml, PluginRegistry& registry, const std::vector<Override>& overrides,
-                  const std::string& name, const fs::path& base_dir) {
+                  const std::string& name, const fs::path& base_dir, const WarningLimits& limits) {
   Reporter reporter(name);
   YAML::Node root;
   try {
     if (auto over = check_yaml_limits(yaml, name)) throw ConfigError({std::move(*over)});
     root = YAML::Load(yaml);
   } catch (const YAML::ParserException& e) {
-    throw ConfigError({Diagnostic{name, e.mark.line + 1, e.mark.column + 1, "YAML syntax: " + e.msg, {}}});
+    throw ConfigError({Diagnostic{name, e.mark.line + 1, e.mark.column + 1, "YAML syntax: " + e.msg,
+                                  yaml_syntax_hint(yaml, static_cast<std::size_t>(std::max(e.mark.pos, 0)))}});
   }
   apply_overrides(root, overrides, reporter);
-  PipelineSpec spec = Loader(reporter, registry, base_dir, yaml).load(root);
-  if (!reporter.empty()) throw ConfigError(reporter.take_sorted());
+  interpolate_environment(root, yaml, process_environment(), reporter);
+  PipelineSpec spec = Loader(reporter, registry, base_dir, yaml, limits).load(root);
+  if (reporter.has_errors()) throw ConfigError(reporter.take_sorted());
+  spec.warnings = reporter.take_sorted();
   return spec;
 }
 
@@ -549,19 +569,19 @@ PipelineSpec load(const std::string& yaml, PluginRegistry& registry, const std::
 
 PipelineSpec load_pipeline_string(const std::string& yaml, PluginRegistry& registry,
                                   const std::vector<Override>& overrides, const std::string& name,
-                                  const std::filesystem::path& base_dir) {
-  return config::load(yaml, registry, overrides, name, base_dir);
+                                  const std::filesystem::path& base_dir, const WarningLimits& limits) {
+  return config::load(yaml, registry, overrides, name, base_dir, limits);
 }
 
 PipelineSpec load_pipeline_file(const std::filesystem::path& file, PluginRegistry& registry,
-                                const std::vector<Override>& overrides) {
+                                const std::vector<Override>& overrides, const WarningLimits& limits) {
   std::ifstream in(file, std::ios::binary);
   if (!in)
     throw ConfigError({Diagnostic{file.string(), 0, 0, fmt::format("cannot read the file: {}", std::strerror(errno)), {}}});
   std::ostringstream text;
   text << in.rdbuf();
   const std::filesystem::path base_dir = std::filesystem::absolute(file).parent_path();
-  PipelineSpec spec = config::load(text.str(), registry, overrides, file.string(), base_dir);
+  PipelineSpec spec = config::load(text.str(), registry, overrides, file.string(), base_dir, limits);
   spec.file = file;
   return spec;
 }

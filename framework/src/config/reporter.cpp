@@ -23,12 +23,40 @@ Place Reporter::place(const YAML::Node& node, int offset) const {
 }
 
 Place Reporter::place_inside(const YAML::Node& scalar, int column) const {
+  for (const YAML::Node& changed : rewritten_)
+    if (changed.is(scalar)) return place(scalar);
   const int quote = scalar.Tag() == "!" ? 1 : 0;
   return place(scalar, quote + std::max(column, 1) - 1);
 }
 
+void Reporter::quiet(const YAML::Node& scalar) {
+  const Place at = place(scalar);
+  if (at.file != file_) {
+    quiet_overrides_.push_back(at.file);  // the override's text stands for its whole value
+    return;
+  }
+  if (at.line == 0) return;
+  // A quoted scalar's text is two quotes longer in the file; one on a single
+  // line is all this needs to cover.
+  quiet_.push_back(Span{at.line, at.column, at.column + static_cast<int>(scalar.Scalar().size()) + 1});
+}
+
 void Reporter::error(const Place& at, std::string message, std::string hint) {
+  for (const Span& span : quiet_)
+    if (at.file == file_ && at.line == span.line && at.column >= span.first_column && at.column <= span.last_column)
+      return;
+  if (std::find(quiet_overrides_.begin(), quiet_overrides_.end(), at.file) != quiet_overrides_.end()) return;
   diagnostics_.push_back(Diagnostic{at.file, at.line, at.column, std::move(message), std::move(hint)});
+}
+
+void Reporter::warn(const Place& at, std::string message, std::string hint) {
+  diagnostics_.push_back(
+      Diagnostic{at.file, at.line, at.column, std::move(message), std::move(hint), Severity::warning});
+}
+
+std::size_t Reporter::error_count() const noexcept {
+  return static_cast<std::size_t>(std::count_if(diagnostics_.begin(), diagnostics_.end(),
+                                                [](const Diagnostic& d) { return d.severity == Severity::error; }));
 }
 
 void Reporter::mark_override(const YAML::Node& node, const std::string& override_text) {

@@ -30,21 +30,33 @@ class Reporter {
   // Column `column` (1-based) of a scalar's text: past the opening quote when
   // the scalar is quoted. (Escapes in a double-quoted scalar would shift it
   // further; conditions and patterns rarely need them, since single quotes
-  // keep double quotes plain.)
+  // keep double quotes plain.) Where the text is no longer what the file
+  // says (an environment variable was replaced in it), the scalar's start.
   Place place_inside(const YAML::Node& scalar, int column) const;
+  // `scalar`'s text was changed after parsing (see place_inside).
+  void mark_rewritten(const YAML::Node& scalar) { rewritten_.push_back(scalar); }
 
   void error(const Place& at, std::string message, std::string hint = {});
   void error(const YAML::Node& at, std::string message, std::string hint = {}) {
     error(place(at), std::move(message), std::move(hint));
   }
 
+  // Something that runs, but not as the author probably meant.
+  void warn(const Place& at, std::string message, std::string hint = {});
+
   void add(Diagnostic diagnostic) { diagnostics_.push_back(std::move(diagnostic)); }
+
+  // Problems found later inside `scalar` (already reported as the cause)
+  // are left out.
+  void quiet(const YAML::Node& scalar);
 
   bool from_override(const YAML::Node& node) const;
   // `node` and everything below it came from this override.
   void mark_override(const YAML::Node& node, const std::string& override_text);
 
   bool empty() const noexcept { return diagnostics_.empty(); }
+  bool has_errors() const noexcept { return error_count() > 0; }
+  std::size_t error_count() const noexcept;
   std::size_t count() const noexcept { return diagnostics_.size(); }
   // File positions in order, override problems first.
   std::vector<Diagnostic> take_sorted();
@@ -52,6 +64,12 @@ class Reporter {
  private:
   std::string file_;
   std::vector<std::pair<YAML::Node, std::string>> override_nodes_;
+  struct Span {
+    int line, first_column, last_column;
+  };
+  std::vector<Span> quiet_;
+  std::vector<std::string> quiet_overrides_;
+  std::vector<YAML::Node> rewritten_;
   std::vector<Diagnostic> diagnostics_;
 };
 

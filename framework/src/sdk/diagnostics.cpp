@@ -2,6 +2,7 @@
 #include <weir/utf8.hpp>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 
@@ -53,9 +54,24 @@ std::string Diagnostic::to_string() const {
     if (line > 0) out += fmt::format(":{}:{}", line, std::max(column, 1));
     out += ": ";
   }
-  out += "error: " + printable(message);
+  out += fmt::format("{}: {}", weir::to_string(severity), printable(message));
   if (!hint.empty()) out += " (" + printable(hint) + ")";
   return out;
+}
+
+std::string Diagnostic::to_json() const {
+  nlohmann::ordered_json object;
+  object["file"] = file;
+  object["line"] = line;
+  object["column"] = line > 0 ? std::max(column, 1) : 0;
+  object["severity"] = weir::to_string(severity);
+  object["message"] = message;
+  object["hint"] = hint;
+  return object.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+std::string_view to_string(Severity severity) noexcept {
+  return severity == Severity::warning ? "warning" : "error";
 }
 
 static std::string join(const std::vector<Diagnostic>& diagnostics) {

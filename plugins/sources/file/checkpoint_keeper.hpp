@@ -81,18 +81,16 @@ class CheckpointKeeper {
     return &state_->ledgers.back();
   }
 
-  // Waits while `max_in_flight` lines are read and not yet covered by the
-  // saved checkpoint; false when `stop` was requested first.
-  bool wait_for_room(std::stop_token stop) {
-    std::unique_lock lock(state_->mutex);
-    return state_->room.wait(lock, stop, [&] { return state_->read - state_->saved < state_->max_in_flight; });
-  }
-
-  // The acknowledgement of the line of `ledger` that ends at `end_offset`.
-  std::shared_ptr<Acknowledgement> track(Ledger& ledger, std::uint64_t end_offset) {
+  // The acknowledgement of the line of `ledger` that ends at `end_offset`,
+  // once fewer than `max_in_flight` lines are read and not yet covered by the
+  // saved checkpoint (it waits for that); null when `stop` was requested
+  // first. One lock round per line, and no wait set up when there is room.
+  std::shared_ptr<Acknowledgement> track(Ledger& ledger, std::uint64_t end_offset, std::stop_token stop) {
     std::uint64_t sequence = 0;
     {
-      std::lock_guard lock(state_->mutex);
+      std::unique_lock lock(state_->mutex);
+      const auto has_room = [&] { return state_->read - state_->saved < state_->max_in_flight; };
+      if (!has_room() && !state_->room.wait(lock, stop, has_room)) return nullptr;
       sequence = ledger.next++;
       ledger.lines.push_back({end_offset, false});
       ++state_->read;

@@ -261,10 +261,10 @@ class FileSource final : public Source {
     std::array<char, 64 * 1024> buffer;
     auto emit_line = [&](std::string line, std::size_t consumed) {
       if (stop_.stop_requested()) return false;
-      if (keeper_ && !keeper_->wait_for_room(stop_)) return false;
       Message message(std::move(line));
+      if (keeper_ && !(message.ack = keeper_->track(*file.ledger, file.position.offset + consumed, stop_)))
+        return false;
       if (!path_attribute_.empty()) message.attributes.set(path_attribute_, file.path);
-      if (keeper_) message.ack = keeper_->track(*file.ledger, file.position.offset + consumed);
       // Counted as read even if the emit fails: its acknowledgement then
       // settles as abandoned and the checkpoint stays before it.
       file.position.offset += consumed;

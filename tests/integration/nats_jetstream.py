@@ -1,0 +1,509 @@
+#!/usr/bin/env python3
+"""At-least-once across processes and a broker: the nats source and sink.
+
+usage: nats_jetstream.py WEIR competing|poison|unstored|restart|cluster
+
+Each mode starts its own nats-server (-js, 127.0.0.1, free ports, a temporary
+store; killed at the end whatever happens) and drives weir as subprocesses:
+
+competing  Two weir processes read one stream as the same durable consumer,
+           each writing what it gets to its own file; a third weir publishes
+           20,000 unique ids with the nats sink. When the first consumer has
+           written a quarter, it is killed with kill -9 and started again.
+           In the end every id is in the union of the files, duplicates are
+           at most the in-flight bound (max_ack_pending of the killed process),
+           the consumer has nothing pending or unacknowledged, and SIGTERM
+           ends both consumers with exit 0 within drain_timeout.
+poison     One message that a stage always fails: delivered max_deliver
+           times, then published to the dead-letter subject and terminated;
+           the others flow. A second consumer reads the dead letter back.
+unstored   The sink publishes to a subject no stream stores: JetStream
+           refuses every publish, and each follows the stage's on_error
+           (retried, then dead-lettered with the reason).
+cluster    The worked example of docs/delivery.md as it stands in
+           pipelines/nats/: three nats-servers from n1.conf … n3.conf (moved to
+           127.0.0.1 and free ports), three weir processes running orders.yaml,
+           3,000 orders from publish-orders.yaml; one server is killed (kill -9)
+           mid-run. Every order is archived, none lost, SIGTERM ends all three.
+restart    The nats-server is killed (kill -9) and started again (same port,
+           same store) in the middle of a run: the source and the sink
+           reconnect, nothing is lost, the books of both runs balance.
+
+Prints the figures. Every wait is bounded.
+"""
+import contextlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nats_server import NatsCluster, NatsServer, wait_for  # noqa: E402
+
+IDS = 20_000
+MAX_ACK_PENDING = 256
+DRAIN_TIMEOUT_S = 10
+STOP_GRACE_S = 5  # weir's documented grace after drain_timeout
+RUN_LIMIT_S = 120
+ID_LINE = re.compile(r"^id-(\d+)$")
+
+
+STARTED = []  # every Weir, so that a failure shows their logs
+
+
+class Weir:
+    """One `weir run` of a pipeline written to `folder/name.yaml`."""
+
+    def __init__(self, weir: str, folder: str, name: str, yaml: str):
+        STARTED.append(self)
+        self.weir, self.folder, self.name = weir, folder, name
+        self.pipeline = os.path.join(folder, f"{name}.yaml")
+        with open(self.pipeline, "w") as f:
+            f.write(yaml)
+        self.process = None
+        self.runs = 0
+
+    def start(self):
+        self.runs += 1
+        self.report = os.path.join(self.folder, f"{self.name}-{self.runs}.report.json")
+        self.log = open(os.path.join(self.folder, f"{self.name}-{self.runs}.log"), "w")
+        self.process = subprocess.Popen(
+            [self.weir, "run", self.pipeline, "--no-progress", "--report", self.report, "--log-level", "info"],
+            stdout=subprocess.DEVNULL, stderr=self.log)
+        return self
+
+    def kill9(self):
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+    def terminate(self, limit_s: float) -> tuple[int, float]:
+        started = time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(timeout=limit_s)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            raise SystemExit(f"FAIL: {self.name} did not end within {limit_s}s of SIGTERM\n{self.log_text()}")
+        return code, time.monotonic() - started
+
+    def wait(self, limit_s: float) -> int:
+        try:
+            return self.process.wait(timeout=limit_s)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            raise SystemExit(f"FAIL: {self.name} did not end within {limit_s}s\n{self.log_text()}")
+
+    def ensure_dead(self):
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def log_text(self) -> str:
+        self.log.flush()
+        try:
+            with open(self.log.name) as f:
+                return f.read()[-3000:]
+        except OSError:
+            return "(no log)"
+
+    def read_report(self) -> dict:
+        with open(self.report) as f:
+            return json.load(f)
+
+
+def work_folder():
+    """A temporary folder; kept (and named) when WEIR_TEST_KEEP is set, to read the logs."""
+    if os.environ.get("WEIR_TEST_KEEP"):
+        folder = tempfile.mkdtemp(prefix="weir-nats-")
+        print(f"keeping {folder}")
+        return contextlib.nullcontext(folder)
+    return tempfile.TemporaryDirectory(prefix="weir-nats-")
+
+
+def consumer_yaml(server: NatsServer, out: str, stream: str, durable: str, extra: str = "") -> str:
+    return f"""
+pipeline: {durable}-consumer
+defaults: {{capacity: 256, drain_timeout: {DRAIN_TIMEOUT_S}s}}
+stages:
+  ids:
+    plugin: nats
+    config:
+      servers: ['{server.url}']
+      stream: {stream}
+      subject: '{stream.lower()}.>'
+      durable: {durable}
+      create_stream: true
+      ack_wait: 3s
+      batch: 64
+      max_ack_pending: {MAX_ACK_PENDING}
+      fetch_wait: 200ms
+      reconnect_wait: 250ms{extra}
+  out:
+    plugin: file
+    input: ids
+    config: {{path: '{out}'}}
+"""
+
+
+def publisher_yaml(server: NatsServer, stream: str, count: int, rate: int = 0) -> str:
+    return f"""
+pipeline: publisher
+defaults: {{drain_timeout: 60s}}
+stages:
+  ids:
+    plugin: generate
+    config: {{count: {count}, rate: {rate}, payload: 'id-{{seq}}', attributes: {{shard: 's{{seq}}'}}}}
+  publish:
+    plugin: nats
+    input: ids
+    replicas: 4
+    on_error: {{retries: 60, backoff: 100ms, max_backoff: 1s}}
+    config:
+      servers: ['{server.url}']
+      subject: '{stream.lower()}.new'
+      msg_id: '{{payload}}'
+      timeout: 2s
+      reconnect_wait: 250ms
+"""
+
+
+def read_ids(path: str) -> tuple[list[int], int]:
+    """The ids in a file, and the lines that are not ids (torn by kill -9)."""
+    ids, torn = [], 0
+    if not os.path.exists(path):
+        return ids, torn
+    with open(path) as f:
+        for line in f:
+            m = ID_LINE.match(line.rstrip("\n"))
+            if m and line.endswith("\n"):
+                ids.append(int(m.group(1)))
+            else:
+                torn += 1
+    return ids, torn
+
+
+def line_count(path: str) -> int:
+    try:
+        with open(path, "rb") as f:
+            return f.read().count(b"\n")
+    except OSError:
+        return 0
+
+
+def check_books(report: dict, who: str, source: str):
+    if not report.get("balanced", False):
+        raise SystemExit(f"FAIL: {who}: the books do not balance: {json.dumps(report)[:2000]}")
+    stage = report["stages"][source]
+    if stage.get("pending_acks", 0) != 0:
+        raise SystemExit(f"FAIL: {who}: {stage['pending_acks']} acknowledgements still pending")
+
+
+def stop_consumer(consumer: Weir) -> float:
+    code, took = consumer.terminate(DRAIN_TIMEOUT_S + STOP_GRACE_S)
+    if code != 0:
+        raise SystemExit(f"FAIL: {consumer.name} exited {code} on SIGTERM\n{consumer.log_text()}")
+    return took
+
+
+def competing(weir: str) -> None:
+    with NatsServer() as server, work_folder() as folder:
+        outs = [os.path.join(folder, f"out-{i}.txt") for i in (0, 1)]
+        consumers = [Weir(weir, folder, f"consumer-{i}", consumer_yaml(server, outs[i], "IDS", "shared")) for i in (0, 1)]
+        publisher = Weir(weir, folder, "publisher", publisher_yaml(server, "IDS", IDS))
+        try:
+            for c in consumers:
+                c.start()
+            wait_for("the stream and the durable consumer exist", lambda: server.consumer("IDS", "shared"), 30)
+            publisher.start()
+            wait_for("consumer-0 wrote a quarter of the ids", lambda: line_count(outs[0]) >= IDS // 4, RUN_LIMIT_S)
+            consumers[0].kill9()
+            at_kill = line_count(outs[0])
+            print(f"kill -9 of consumer-0 after it wrote {at_kill} lines; started again")
+            consumers[0].start()
+            code = publisher.wait(RUN_LIMIT_S)
+            if code != 0:
+                raise SystemExit(f"FAIL: the publisher exited {code}\n{publisher.log_text()}")
+            pub = publisher.read_report()
+            check_books(pub, "publisher", "ids")
+            published = pub["stages"]["publish"]["emitted"]
+            final = wait_for("every id written and the consumer settled",
+                             lambda: len(set(read_ids(outs[0])[0]) | set(read_ids(outs[1])[0])) >= IDS and
+                             server.settled("IDS", "shared", IDS), RUN_LIMIT_S, 0.2)
+            stream_messages = server.stream("IDS")["state"]["messages"]
+            took = [stop_consumer(c) for c in consumers]
+            for c in consumers:
+                check_books(c.read_report(), c.name, "ids")
+        finally:
+            for w in consumers + [publisher]:
+                w.ensure_dead()
+        (ids0, torn0), (ids1, torn1) = read_ids(outs[0]), read_ids(outs[1])
+        union = set(ids0) | set(ids1)
+        written = len(ids0) + len(ids1)
+        lost = IDS - len(union & set(range(IDS)))
+        duplicated = written - len(union)
+        print(f"published {published} (stream holds {stream_messages}), written {written} "
+              f"(consumer-0 {len(ids0)}, consumer-1 {len(ids1)}), duplicated {duplicated}, lost {lost}, "
+              f"torn {torn0 + torn1}, in-flight bound {MAX_ACK_PENDING}; consumer num_pending "
+              f"{final['num_pending']}, num_ack_pending {final['num_ack_pending']}; SIGTERM to exit "
+              f"{took[0]:.2f}s and {took[1]:.2f}s (drain_timeout {DRAIN_TIMEOUT_S}s)")
+        if published != IDS or stream_messages != IDS:
+            raise SystemExit(f"FAIL: {IDS} ids were to be published once each")
+        if lost:
+            raise SystemExit(f"FAIL: {lost} ids lost, e.g. {sorted(set(range(IDS)) - union)[:10]}")
+        if duplicated > MAX_ACK_PENDING:
+            raise SystemExit(f"FAIL: {duplicated} duplicates, more than the {MAX_ACK_PENDING} in flight")
+        print("PASS")
+
+
+def poison(weir: str) -> None:
+    count, poisoned, max_deliver = 200, 57, 3
+    with NatsServer() as server, work_folder() as folder:
+        out = os.path.join(folder, "out.txt")
+        dead = os.path.join(folder, "dead.jsonl")
+        worker = Weir(weir, folder, "worker", f"""
+pipeline: poison
+defaults: {{drain_timeout: {DRAIN_TIMEOUT_S}s}}
+stages:
+  ids:
+    plugin: nats
+    config:
+      servers: ['{server.url}']
+      stream: JOBS
+      stream_subjects: ['jobs.>']
+      subject: jobs.new
+      durable: worker
+      create_stream: true
+      max_deliver: {max_deliver}
+      nak_delay: 100ms
+      fetch_wait: 200ms
+      dead_letter_subject: jobs.dead
+  reject:
+    plugin: fail
+    input: ids
+    when: 'payload == "id-{poisoned}"'
+    config: {{share: 1.0, error: permanent}}
+  out:
+    plugin: file
+    input: ids.unmatched
+    config: {{path: '{out}'}}
+""")
+        reader = Weir(weir, folder, "dead-reader", f"""
+pipeline: dead-letters
+stages:
+  dead:
+    plugin: nats
+    config: {{servers: ['{server.url}'], stream: JOBS, subject: jobs.dead, durable: dead-reader, fetch_wait: 200ms}}
+  out:
+    plugin: file
+    input: dead
+    config: {{path: '{dead}', format: json}}
+""")
+        publisher = Weir(weir, folder, "publisher", publisher_yaml(server, "JOBS", count))
+        try:
+            worker.start()
+            wait_for("the stream and the durable consumer exist", lambda: server.consumer("JOBS", "worker"), 30)
+            publisher.start()
+            if publisher.wait(RUN_LIMIT_S) != 0:
+                raise SystemExit(f"FAIL: the publisher failed\n{publisher.log_text()}")
+            wait_for("the others written, the poison settled",
+                     lambda: line_count(out) >= count - 1 and server.settled("JOBS", "worker", count + 1), 60, 0.1)
+            reader.start()
+            wait_for("the dead letter read back", lambda: line_count(dead) >= 1, 30)
+            stop_consumer(worker)
+            stop_consumer(reader)
+        finally:
+            for w in (worker, reader, publisher):
+                w.ensure_dead()
+        ids, _ = read_ids(out)
+        with open(dead) as f:
+            letters = [json.loads(line) for line in f]
+        report = worker.read_report()
+        check_books(report, "worker", "ids")
+        source, reject = report["stages"]["ids"], report["stages"]["reject"]
+        letter = letters[0]
+        attributes = letter.get("attributes", {})
+        print(f"published {count}, written {len(ids)} (unique {len(set(ids))}), poison delivered "
+              f"{reject['received']} times (max_deliver {max_deliver}), dead letters {len(letters)}: payload "
+              f"{letter.get('payload')!r} attempts {attributes.get('attempts')} source {attributes.get('source')} "
+              f"error {attributes.get('error')!r}; source acked {source['acked']}, nacked {source['nacked']}")
+        if sorted(set(ids)) != [n for n in range(count) if n != poisoned]:
+            raise SystemExit("FAIL: the other messages did not all flow")
+        if reject["received"] != max_deliver or reject["failed"] != max_deliver:
+            raise SystemExit(f"FAIL: the poison was to be delivered {max_deliver} times")
+        if len(letters) != 1 or letter.get("payload") != f"id-{poisoned}" or \
+                attributes.get("attempts") != str(max_deliver) or attributes.get("source") != "ids":
+            raise SystemExit(f"FAIL: dead letters: {letters}")
+        if source["nacked"] != max_deliver:
+            raise SystemExit(f"FAIL: nacked {source['nacked']}, expected {max_deliver}")
+        print("PASS")
+
+
+def unstored(weir: str) -> None:
+    """A publish that JetStream refuses (no stream stores the subject) follows
+    the sink stage's on_error: retried, then dead-lettered with the reason."""
+    count, retries = 10, 2
+    with NatsServer() as server, work_folder() as folder:
+        dead = os.path.join(folder, "dead.jsonl")
+        publisher = Weir(weir, folder, "publisher", f"""
+pipeline: unstored
+stages:
+  ids:
+    plugin: generate
+    config: {{count: {count}, payload: 'id-{{seq}}'}}
+  publish:
+    plugin: nats
+    input: ids
+    on_error: {{retries: {retries}, backoff: 10ms, dead_letter: dead}}
+    config: {{servers: ['{server.url}'], subject: nowhere.stored, timeout: 2s}}
+  dead:
+    plugin: file
+    config: {{path: '{dead}', format: json}}
+""")
+        try:
+            publisher.start()
+            code = publisher.wait(RUN_LIMIT_S)
+        finally:
+            publisher.ensure_dead()
+        report = publisher.read_report()
+        check_books(report, "publisher", "ids")
+        publish = report["stages"]["publish"]
+        with open(dead) as f:
+            letters = [json.loads(line) for line in f]
+        errors = {letter["attributes"].get("error", "") for letter in letters}
+        print(f"exit {code}; sink received {publish['received']}, dead-lettered {publish['dead_lettered']}, retried "
+              f"{publish['retried']}, emitted {publish['emitted']}; dead letters {len(letters)}, errors {sorted(errors)}")
+        if code != 0 or publish["dead_lettered"] != count or publish["emitted"] != 0 or len(letters) != count:
+            raise SystemExit("FAIL: every refused publish was to be dead-lettered")
+        if publish["retried"] != count * retries:
+            raise SystemExit(f"FAIL: each publish was to be retried {retries} times")
+        if not all(letter["attributes"].get("attempts") == str(retries + 1) for letter in letters) or \
+                not all("publishing to JetStream failed" in e for e in errors):
+            raise SystemExit("FAIL: the dead letters do not say why")
+        print("PASS")
+
+
+def restart(weir: str) -> None:
+    with NatsServer() as server, work_folder() as folder:
+        out = os.path.join(folder, "out.txt")
+        consumer = Weir(weir, folder, "consumer", consumer_yaml(server, out, "EVENTS", "events"))
+        publisher = Weir(weir, folder, "publisher", publisher_yaml(server, "EVENTS", IDS, rate=1000))
+        try:
+            consumer.start()
+            wait_for("the stream and the durable consumer exist", lambda: server.consumer("EVENTS", "events"), 30)
+            publisher.start()
+            wait_for("the consumer wrote a quarter", lambda: line_count(out) >= IDS // 4, RUN_LIMIT_S)
+            before = line_count(out)
+            server.restart(signal.SIGKILL, down_s=2.0)
+            print(f"nats-server killed (kill -9) and started again after the consumer wrote {before} lines")
+            if publisher.wait(RUN_LIMIT_S) != 0:
+                raise SystemExit(f"FAIL: the publisher failed\n{publisher.log_text()}")
+            wait_for("every id written and the consumer settled",
+                     lambda: len(set(read_ids(out)[0])) >= IDS and server.settled("EVENTS", "events", IDS),
+                     RUN_LIMIT_S, 0.2)
+            took = stop_consumer(consumer)
+        finally:
+            for w in (consumer, publisher):
+                w.ensure_dead()
+        pub, con = publisher.read_report(), consumer.read_report()
+        check_books(pub, "publisher", "ids")
+        check_books(con, "consumer", "ids")
+        ids, torn = read_ids(out)
+        lost = IDS - len(set(ids))
+        reconnected = "reconnected to NATS" in consumer.log_text()
+        publish = pub["stages"]["publish"]
+        print(f"published {publish['emitted']} (retried {publish['retried']}, failed {publish['failed']}), "
+              f"stream holds {server.stream('EVENTS')['state']['messages']}, written {len(ids)}, duplicated "
+              f"{len(ids) - len(set(ids))}, lost {lost}; consumer acked {con['stages']['ids']['acked']}, nacked "
+              f"{con['stages']['ids']['nacked']}; reconnection logged: {reconnected}; SIGTERM to exit {took:.2f}s")
+        if lost or publish["failed"] or publish["emitted"] != IDS:
+            raise SystemExit("FAIL: messages lost across the server restart")
+        if not reconnected:
+            raise SystemExit(f"FAIL: the source did not log its reconnection\n{consumer.log_text()}")
+        print("PASS")
+
+
+def archived_orders(path: str) -> list[int]:
+    orders = []
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                try:
+                    orders.append(json.loads(json.loads(line)["payload"])["order"])
+                except (ValueError, KeyError):
+                    pass  # a line being written
+    return orders
+
+
+def cluster(weir: str) -> None:
+    examples = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "pipelines", "nats")
+    configs = [os.path.join(examples, f"n{i}.conf") for i in (1, 2, 3)]
+    with NatsCluster(configs) as nats, work_folder() as folder:
+        def example(name: str) -> str:
+            with open(os.path.join(examples, name)) as f:
+                return nats.urls(f.read())
+        orders = example("orders.yaml")
+        if "nats://n" in orders:
+            raise SystemExit("FAIL: orders.yaml names a server the test does not run")
+        archives = [os.path.join(folder, f"orders-{i}.jsonl") for i in (1, 2, 3)]
+        publisher = Weir(weir, folder, "publish-orders", example("publish-orders.yaml"))
+        total = int(re.search(r"count: (\d+)", example("publish-orders.yaml")).group(1))
+        processes = []
+        try:
+            for i in (1, 2, 3):
+                w = Weir(weir, folder, f"orders-{i}", orders.replace("/var/lib/weir/orders.jsonl", archives[i - 1]))
+                processes.append(w.start())
+                if i == 1:
+                    wait_for("the stream and the consumer exist",
+                             lambda: nats.servers[0].consumer("ORDERS", "weir-orders"), 30)
+            publisher.start()
+            wait_for("a third of the orders archived",
+                     lambda: sum(len(archived_orders(a)) for a in archives) >= total // 3, RUN_LIMIT_S)
+            nats.servers[1].kill()
+            print(f"nats-server n2 killed (kill -9) after "
+                  f"{sum(len(archived_orders(a)) for a in archives)} orders were archived")
+            if publisher.wait(RUN_LIMIT_S) != 0:
+                raise SystemExit(f"FAIL: the publisher failed\n{publisher.log_text()}")
+            wait_for("every order archived and the consumer settled",
+                     lambda: len(set().union(*(archived_orders(a) for a in archives))) >= total and
+                     nats.settled("ORDERS", "weir-orders", total), RUN_LIMIT_S, 0.2)
+            took = [stop_consumer(w) for w in processes]
+        finally:
+            for w in processes + [publisher]:
+                w.ensure_dead()
+        for w in processes:
+            check_books(w.read_report(), w.name, "orders")
+        check_books(publisher.read_report(), "publisher", "orders")
+        per_process = [len(archived_orders(a)) for a in archives]
+        union = set().union(*(archived_orders(a) for a in archives))
+        lost = total - len(union)
+        print(f"published {total}, archived {sum(per_process)} (per process {per_process}), duplicated "
+              f"{sum(per_process) - len(union)}, lost {lost}; SIGTERM to exit "
+              f"{', '.join(f'{t:.2f}s' for t in took)}")
+        if lost:
+            raise SystemExit(f"FAIL: {lost} orders lost")
+        if min(per_process) == 0:
+            raise SystemExit("FAIL: a process got no work")
+        print("PASS")
+
+
+def main() -> int:
+    weir, mode = sys.argv[1], sys.argv[2]
+    try:
+        {"competing": competing, "poison": poison, "unstored": unstored, "restart": restart,
+         "cluster": cluster}[mode](weir)
+    except SystemExit:
+        for w in STARTED:
+            if w.process:
+                print(f"--- log of {w.name} (run {w.runs}) ---\n{w.log_text()}")
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
