@@ -202,6 +202,10 @@ const std::vector<Case>& catalogue() {
       {"45-warn-memory.yaml",
        {},
        {"45-warn-memory.yaml:11:9: warning: the channels can hold 108192 messages, 6.6 GiB at 64.0 KiB each, above --max-memory 1.0 GiB (the largest is stage 'workers' with 104096; lower capacity: there or in defaults, or raise --max-memory)"}},
+      {"47-warn-plugin-condition.yaml",
+       {},
+       {"47-warn-plugin-condition.yaml:8:21: warning: stage 'errors': option 'when': the condition is never true: it reads nothing of the message (no message passes it; name an attribute without quotes: level == \"error\")"},
+       Plugins::standard},
       // Mistakes only the plugin's own constructor (or the kind's inner
       // parser) finds, each at the option and, inside a string, the column.
       {"60-filter-condition.yaml",

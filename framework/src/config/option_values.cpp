@@ -1,4 +1,5 @@
 #include "config/option_values.hpp"
+#include "config/pipeline_warnings.hpp"
 
 #include <weir/condition.hpp>
 #include <weir/regex.hpp>
@@ -250,8 +251,18 @@ Options validate_options(const YAML::Node& config, const PluginEntry& plugin, co
         continue;
       }
       if (values.count(key)) continue;  // the duplicate key is reported by the stage walker
-      if (auto value = convert_option(entry.second, *option, problems)) values.emplace(key, std::move(*value));
-      else values.emplace(key, Value());  // reported; keeps "missing" quiet
+      if (auto value = convert_option(entry.second, *option, problems)) {
+        values.emplace(key, std::move(*value));
+        // A plugin's condition (the filter's `when`) is checked like a stage's.
+        if (option->type == OptionType::condition && entry.second.IsScalar())
+          warn_constant_parts(
+              Condition::parse(entry.second.Scalar()),
+              [&](int column) { return reporter.place_inside(entry.second, column); },
+              fmt::format("stage '{}': option '{}'", stage, key),
+              "every message passes it; name an attribute: level == \"error\"", reporter);
+      } else {
+        values.emplace(key, Value());  // reported; keeps "missing" quiet
+      }
     }
   }
   for (const auto& problem : problems)

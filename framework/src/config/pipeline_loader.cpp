@@ -510,10 +510,10 @@ class Loader {
       return;
     }
     const Place options_place = draft.has_config ? reporter_.place(draft.config_key) : draft.places.stage;
-    const std::size_t problems_before = reporter_.count();
+    const std::size_t problems_before = reporter_.error_count();
     stage.options = validate_options(draft.config, *entry, stage.name, options_place, reporter_);
     // The plugin's own checks run only on options the schema accepted.
-    if (reporter_.count() == problems_before)
+    if (reporter_.error_count() == problems_before)
       check_construction(stage, *entry, draft.config, draft.places.stage, reporter_);
   }
 

@@ -81,35 +81,21 @@ Place inside(const Place& start, int column) {
   return Place{start.file, start.line, start.column + column - 1};
 }
 
-void check_condition(const Condition& when, const Place& text_start, const std::string& what, const std::string& whole_true_hint,
-                     Reporter& reporter) {
-  for (const Condition::Constant& constant : when.constants()) {
-    const std::string never_or_always = constant.value ? "always true" : "never true";
-    if (constant.whole)
-      reporter.warn(inside(text_start, constant.column),
-                    fmt::format("{}: the condition is {}: it reads nothing of the message", what, never_or_always),
-                    constant.value ? whole_true_hint
-                                   : "no message passes it; name an attribute without quotes: level == \"error\"");
-    else
-      reporter.warn(inside(text_start, constant.column),
-                    fmt::format("{}: this part is {}: it reads nothing of the message", what, never_or_always),
-                    "name an attribute without quotes: level == \"error\"");
-  }
-}
-
 void check_conditions(const PipelineSpec& spec, const std::vector<StagePlaces>& places, Reporter& reporter) {
   for (std::size_t i = 0; i < spec.stages.size(); ++i) {
     const StageSpec& stage = spec.stages[i];
     const std::string who = fmt::format("stage '{}'", stage.name);
     if (stage.when)
-      check_condition(*stage.when, places[i].when_text, who + ": when",
-                      "every message passes it; leave when: out, or name an attribute: level == \"error\"", reporter);
+      warn_constant_parts(*stage.when, [&](int column) { return inside(places[i].when_text, column); }, who + ": when",
+                          "every message passes it; leave when: out, or name an attribute: level == \"error\"",
+                          reporter);
     for (std::size_t k = 0; k < stage.lanes.size(); ++k) {
       const LaneSpec& lane = stage.lanes[k];
       if (!lane.when) continue;
       const Place& text = k < places[i].lane_when_texts.size() ? places[i].lane_when_texts[k] : places[i].stage;
-      check_condition(*lane.when, text, fmt::format("{}: lane '{}' when", who, lane.name),
-                      "it takes every message, and the lanes after it get none", reporter);
+      warn_constant_parts(*lane.when, [&](int column) { return inside(text, column); },
+                          fmt::format("{}: lane '{}' when", who, lane.name),
+                          "it takes every message, and the lanes after it get none", reporter);
       for (std::size_t earlier = 0; earlier < k; ++earlier)
         if (stage.lanes[earlier].when && stage.lanes[earlier].when->text() == lane.when->text()) {
           reporter.warn(text,
@@ -175,6 +161,22 @@ void check_memory(const PipelineSpec& spec, const std::vector<StagePlaces>& plac
 }
 
 }  // namespace
+
+void warn_constant_parts(const Condition& condition, const std::function<Place(int column)>& at,
+                         const std::string& what, const std::string& whole_true_hint, Reporter& reporter) {
+  for (const Condition::Constant& constant : condition.constants()) {
+    const std::string never_or_always = constant.value ? "always true" : "never true";
+    if (constant.whole)
+      reporter.warn(at(constant.column),
+                    fmt::format("{}: the condition is {}: it reads nothing of the message", what, never_or_always),
+                    constant.value ? whole_true_hint
+                                   : "no message passes it; name an attribute without quotes: level == \"error\"");
+    else
+      reporter.warn(at(constant.column),
+                    fmt::format("{}: this part is {}: it reads nothing of the message", what, never_or_always),
+                    "name an attribute without quotes: level == \"error\"");
+  }
+}
 
 void check_warnings(const PipelineSpec& spec, const std::vector<StagePlaces>& places, const WarningLimits& limits,
                     Reporter& reporter) {

@@ -54,9 +54,9 @@ void Reporter::warn(const Place& at, std::string message, std::string hint) {
       Diagnostic{at.file, at.line, at.column, std::move(message), std::move(hint), Severity::warning});
 }
 
-bool Reporter::has_errors() const noexcept {
-  return std::any_of(diagnostics_.begin(), diagnostics_.end(),
-                     [](const Diagnostic& d) { return d.severity == Severity::error; });
+std::size_t Reporter::error_count() const noexcept {
+  return static_cast<std::size_t>(std::count_if(diagnostics_.begin(), diagnostics_.end(),
+                                                [](const Diagnostic& d) { return d.severity == Severity::error; }));
 }
 
 void Reporter::mark_override(const YAML::Node& node, const std::string& override_text) {

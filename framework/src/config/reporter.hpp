@@ -55,7 +55,8 @@ class Reporter {
   void mark_override(const YAML::Node& node, const std::string& override_text);
 
   bool empty() const noexcept { return diagnostics_.empty(); }
-  bool has_errors() const noexcept;
+  bool has_errors() const noexcept { return error_count() > 0; }
+  std::size_t error_count() const noexcept;
   std::size_t count() const noexcept { return diagnostics_.size(); }
   // File positions in order, override problems first.
   std::vector<Diagnostic> take_sorted();

@@ -338,8 +338,9 @@ void PipelineBuilder::Impl::resolve_plugin(StageSpec& stage, const detail::Stage
   }
   stage.options = config::validate_options(config, *entry, stage.name, config::Place{label, 0, 0}, reporter);
   // As the YAML loader does: the plugin's own checks, on options the schema accepted.
-  if (reporter.empty()) config::check_construction(stage, *entry, config, config::Place{label, 0, 0}, reporter);
-  for (Diagnostic& d : reporter.take_sorted()) out.push_back(std::move(d));
+  if (!reporter.has_errors()) config::check_construction(stage, *entry, config, config::Place{label, 0, 0}, reporter);
+  for (Diagnostic& d : reporter.take_sorted())
+    (d.severity == Severity::warning ? spec.warnings : out).push_back(std::move(d));
 }
 
 const PipelineSpec& PipelineBuilder::build() {
@@ -366,11 +367,16 @@ const PipelineSpec& PipelineBuilder::build() {
   } catch (const ConfigError& e) {
     for (const Diagnostic& d : e.diagnostics()) problems.push_back(d);
   }
-  // The YAML loader's warnings too; a pipeline loaded from YAML brings its own.
-  std::vector<Diagnostic> warnings = impl.spec.warnings;
-  for (Diagnostic& d : pipeline_warnings(impl.spec))
+  // The YAML loader's warnings too. A pipeline loaded from YAML brings its
+  // own (with better positions), and build() may run more than once: each
+  // warning once.
+  std::vector<Diagnostic> warnings;
+  const auto add = [&warnings](Diagnostic d) {
     if (std::none_of(warnings.begin(), warnings.end(), [&](const Diagnostic& w) { return w.message == d.message; }))
       warnings.push_back(std::move(d));
+  };
+  for (Diagnostic& d : impl.spec.warnings) add(std::move(d));
+  for (Diagnostic& d : pipeline_warnings(impl.spec)) add(std::move(d));
   if (!problems.empty()) {
     problems.insert(problems.end(), warnings.begin(), warnings.end());
     throw ConfigError(std::move(problems));
