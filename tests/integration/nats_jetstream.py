@@ -158,7 +158,9 @@ defaults: {{drain_timeout: 60s}}
 stages:
   ids:
     plugin: generate
-    config: {{count: {count}, rate: {rate}, payload: 'id-{{seq}}', attributes: {{shard: 's{{seq}}'}}}}
+    # Attributes that cannot be headers as they are: a line break, a name with ':' and a space.
+    config: {{count: {count}, rate: {rate}, payload: 'id-{{seq}}',
+              attributes: {{shard: 's{{seq}}', note: "two\\nlines", 'not: a header': x}}}}
   publish:
     plugin: nats
     input: ids

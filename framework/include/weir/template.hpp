@@ -27,6 +27,9 @@ namespace weir {
 // A template that does not compile; column() is 1-based inside the text.
 class TemplateError : public std::invalid_argument {
  public:
+  // What to tell whoever wrote the template, beside the error.
+  static constexpr const char* hint = "write {{ and }} for literal braces";
+
   TemplateError(const std::string& message, int column) : std::invalid_argument(message), column_(column) {}
   int column() const noexcept { return column_; }
 

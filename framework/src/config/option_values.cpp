@@ -1,9 +1,8 @@
 #include "config/option_values.hpp"
 #include "config/pipeline_warnings.hpp"
+#include "sdk/option_kinds.hpp"
 
 #include <weir/condition.hpp>
-#include <weir/regex.hpp>
-#include <weir/template.hpp>
 
 #include <fmt/format.h>
 
@@ -115,26 +114,10 @@ std::optional<Value> convert_scalar(const YAML::Node& node, OptionType type, con
       if (text.find('\0') != std::string::npos) return inside("a path cannot contain a NUL byte", 0);
       return Value::of_string(text);
     case OptionType::condition:
-      try {
-        (void)Condition::parse(text);
-      } catch (const ConditionError& e) {
-        return inside(e.what(), e.column());
-      }
-      return Value::of_string(text);
     case OptionType::regex:
-      try {
-        (void)Regex::compile(text);
-      } catch (const RegexError& e) {
-        return inside(fmt::format("'{}' is not a valid regular expression: {}", text, e.what()),
-                      static_cast<int>(e.offset()) + 1);
-      }
-      return Value::of_string(text);
     case OptionType::message_template:
-      try {
-        (void)Template::compile(text);
-      } catch (const TemplateError& e) {
-        return inside(e.what(), e.column(), "write {{ and }} for literal braces");
-      }
+      if (auto problem = detail::check_option_kind(type, text))
+        return inside(std::move(problem->message), problem->column, std::move(problem->hint));
       return Value::of_string(text);
     case OptionType::enumeration: {
       std::vector<std::string> allowed(option.allowed.begin(), option.allowed.end());

@@ -1,3 +1,5 @@
+#include "sdk/option_kinds.hpp"
+
 #include <weir/condition.hpp>
 #include <weir/options.hpp>
 #include <weir/plugin.hpp>
@@ -191,32 +193,52 @@ template <>
 std::filesystem::path Options::scalar<std::filesystem::path>(std::string_view, const Value& value) {
   return std::filesystem::path(value.scalar_text());
 }
+namespace detail {
+
+std::optional<OptionKindProblem> check_option_kind(OptionType type, std::string_view text) {
+  try {
+    switch (type) {
+      case OptionType::condition: static_cast<void>(Condition::parse(text)); break;
+      case OptionType::regex: static_cast<void>(Regex::compile(text)); break;
+      case OptionType::message_template: static_cast<void>(Template::compile(text)); break;
+      default: break;
+    }
+  } catch (const ConditionError& e) {
+    return OptionKindProblem{e.what(), e.column(), {}};
+  } catch (const RegexError& e) {
+    return OptionKindProblem{fmt::format("'{}' is not a valid regular expression: {}", text, e.what()),
+                             static_cast<int>(e.offset()) + 1, {}};
+  } catch (const TemplateError& e) {
+    return OptionKindProblem{e.what(), e.column(), TemplateError::hint};
+  }
+  return std::nullopt;
+}
+
+}  // namespace detail
+
 // Conditions, patterns and templates were checked when the pipeline loaded;
 // options built in code are checked here, with the same words.
+namespace {
+void check_kind(std::string_view name, OptionType type, const Value& value) {
+  if (auto problem = detail::check_option_kind(type, value.scalar_text()))
+    reject_option(name, problem->message, problem->hint, problem->column);
+}
+}  // namespace
+
 template <>
 Condition Options::scalar<Condition>(std::string_view name, const Value& value) {
-  try {
-    return Condition::parse(value.scalar_text());
-  } catch (const ConditionError& e) {
-    reject_option(name, e.what(), {}, e.column());
-  }
+  check_kind(name, OptionType::condition, value);
+  return Condition::parse(value.scalar_text());
 }
 template <>
 Pattern Options::scalar<Pattern>(std::string_view name, const Value& value) {
-  try {
-    (void)Regex::compile(value.scalar_text());
-  } catch (const RegexError& e) {
-    reject_option(name, e.what(), "RE2 syntax", static_cast<int>(e.offset()) + 1);
-  }
+  check_kind(name, OptionType::regex, value);
   return Pattern{value.scalar_text()};
 }
 template <>
 Template Options::scalar<Template>(std::string_view name, const Value& value) {
-  try {
-    return Template::compile(value.scalar_text());
-  } catch (const TemplateError& e) {
-    reject_option(name, e.what(), "write {{ for a literal brace", e.column());
-  }
+  check_kind(name, OptionType::message_template, value);
+  return Template::compile(value.scalar_text());
 }
 template <>
 Value::Map Options::scalar<Value::Map>(std::string_view name, const Value& value) {

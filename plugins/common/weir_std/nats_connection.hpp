@@ -243,6 +243,22 @@ inline bool is_control_header(std::string_view name) noexcept {
   return name.size() >= 5 && (name.substr(0, 5) == "Nats-" || name.substr(0, 5) == "nats-");
 }
 
+// A header name is a token: no spaces, controls or ':' (an attribute named
+// otherwise is not sent). A value is one line: CR and LF become spaces, so
+// no attribute can end the header block early.
+inline bool is_header_name(std::string_view name) noexcept {
+  if (name.empty()) return false;
+  for (unsigned char c : name)
+    if (c <= ' ' || c == ':' || c == 127) return false;
+  return true;
+}
+inline std::string header_value(std::string_view value) {
+  std::string out(value);
+  for (char& c : out)
+    if (c == '\r' || c == '\n') c = ' ';
+  return out;
+}
+
 // Headers become attributes and back: the first value of each header.
 inline void headers_to_attributes(natsMsg* msg, Attributes& attributes) {
   const char** keys = nullptr;

@@ -41,7 +41,8 @@ const Option<bool> headers{
     .name = "headers",
     .description = "Send the message's attributes as NATS headers (the `nats` source turns headers back into "
                    "attributes); attributes named `Nats-…` (JetStream's controls, such as a message read from a "
-                   "stream carries) are not sent: `msg_id` sets the id",
+                   "stream carries) are not sent: `msg_id` sets the id; nor are names with spaces, controls or ':'; "
+                   "line breaks in values become spaces",
     .default_value = "true"};
 const Option<std::int64_t> max_in_flight{
     .name = "max_in_flight",
@@ -142,7 +143,8 @@ class NatsSink final : public Sink {
                                          static_cast<int>(message.payload.size()));
       if (status == NATS_OK && headers_)
         for (const auto& [key, value] : message.attributes)
-          if (!key.empty() && !is_control_header(key)) natsMsgHeader_Set(msg, key.c_str(), value.c_str());
+          if (is_header_name(key) && !is_control_header(key))
+            natsMsgHeader_Set(msg, key.c_str(), header_value(value).c_str());
       if (status == NATS_OK && !msg_id_.text().empty()) {
         id_text.clear();
         msg_id_.render_to(id_text, message);

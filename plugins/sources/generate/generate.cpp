@@ -120,7 +120,7 @@ class Generate final : public Source {
     try {
       return Template::compile(text.scalar_text(), {"seq", "replica", "stage"});
     } catch (const TemplateError& e) {
-      reject_option(option, e.what(), "write {{ and }} for literal braces", e.column());
+      reject_option(option, e.what(), TemplateError::hint, e.column());
     }
   }
 

@@ -207,9 +207,10 @@ class DeliveryAck final : public TrackedAcknowledgement {
         Attributes headers;
         headers_to_attributes(msg_, headers);
         for (const auto& [key, value] : headers)
-          if (!is_control_header(key)) natsMsgHeader_Set(copy, key.c_str(), value.c_str());
+          if (is_header_name(key) && !is_control_header(key))
+            natsMsgHeader_Set(copy, key.c_str(), header_value(value).c_str());
         natsMsgHeader_Set(copy, "source", consumer.stage.c_str());
-        natsMsgHeader_Set(copy, "error", reason.c_str());
+        natsMsgHeader_Set(copy, "error", header_value(reason).c_str());
         natsMsgHeader_Set(copy, "attempts", metadata_text(delivered_).c_str());
         natsMsgHeader_Set(copy, "nats_subject", natsMsg_GetSubject(msg_));
         natsMsgHeader_Set(copy, "nats_sequence_stream", metadata_text(sequence_).c_str());
