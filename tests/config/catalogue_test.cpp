@@ -153,6 +153,9 @@ const std::vector<Case>& catalogue() {
       {"34-alias-expansion.yaml",
        {},
        {"34-alias-expansion.yaml:11:51: error: the file stands for more than 1000000 values once its aliases are expanded (anchors (&name) and aliases (*name) may repeat a value, but not multiply it without bound)"}},
+      {"48-alias-cycle.yaml",
+       {},
+       {"48-alias-cycle.yaml:7:24: error: an alias refers to the collection it is inside: the value would contain itself (an alias (*name) may repeat a value whose anchor (&name) is complete)"}},
       // Environment variables, --set defaults, YAML hints, then warnings (which
       // list with the errors, or alone when the pipeline is otherwise valid).
       {"35-env-unset.yaml",

@@ -30,6 +30,13 @@ class LimitCheck final : public YAML::EventHandler {
     value(mark, anchor, 1);
   }
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    // An alias inside the collection its anchor names would make the value
+    // contain itself: yaml-cpp builds that cycle, and any walk of it recurses
+    // until the stack runs out.
+    for (const Open& outer : open_)
+      if (outer.anchor == anchor)
+        throw OverLimit{mark, "an alias refers to the collection it is inside: the value would contain itself",
+                        "an alias (*name) may repeat a value whose anchor (&name) is complete"};
     auto known = sizes_.find(anchor);
     value(mark, 0, known == sizes_.end() ? 1 : known->second);
   }
