@@ -357,3 +357,34 @@ TEST_CASE("lanes: order and weights", "[config][graph]") {
               "weighted)",
               "<string>:4:45: error: stage 'out': 1 weights for 0 lanes (give one weight per lane, in lane order)"});
 }
+
+TEST_CASE("replicas: auto and {min, max} size a stage by itself", "[config][loader]") {
+  const auto spec = load("pipeline: p\nstages:\n  in: {plugin: generate}\n"
+                         "  a: {plugin: simulate_work, input: in, replicas: auto}\n"
+                         "  b: {plugin: simulate_work, input: in, replicas: {min: 2, max: 6}}\n"
+                         "  out: {plugin: stdout, input: [a, b], replicas: 3}\n");
+  REQUIRE(spec.stage("a")->autoscale.has_value());
+  CHECK(spec.stage("a")->autoscale->min == 1);
+  CHECK(spec.stage("a")->autoscale->max == 8);
+  CHECK(spec.stage("a")->replicas == 1);
+  CHECK(spec.stage("b")->autoscale->min == 2);
+  CHECK(spec.stage("b")->autoscale->max == 6);
+  CHECK(spec.stage("b")->replicas == 2);
+  CHECK_FALSE(spec.stage("out")->autoscale.has_value());
+  CHECK(spec.stage("out")->replicas == 3);
+  CHECK(problems("pipeline: p\nstages:\n  in: {plugin: generate, replicas: auto}\n"
+                 "  a: {plugin: simulate_work, input: in, replicas: {min: 3}}\n"
+                 "  b: {plugin: simulate_work, input: in, replicas: {min: 4, max: 2}}\n"
+                 "  c: {plugin: simulate_work, input: in, replicas: {min: 1, most: 2}}\n"
+                 "  out: {plugin: stdout, input: [a, b, c], replicas: lots}\n") ==
+        Lines{"<string>:3:36: error: stage 'in': a source cannot size itself (it has no input to watch) (give it a "
+              "number of replicas)",
+              "<string>:4:51: error: stage 'a': replicas needs max: the most replicas it may grow to (for example "
+              "replicas: {min: 1, max: 8}, or replicas: auto (1 to 8))",
+              "<string>:5:51: error: stage 'b': replicas must go from min 4 to max 2: at least 1, min at most max, max "
+              "at most 1024",
+              "<string>:6:51: error: stage 'c': replicas needs max: the most replicas it may grow to (for example "
+              "replicas: {min: 1, max: 8}, or replicas: auto (1 to 8))",
+              "<string>:6:60: error: unknown key 'most' in stage 'c': replicas (known keys: min or max)",
+              "<string>:7:53: error: stage 'out': replicas must be a whole number of at least 1, found 'lots'"});
+}

@@ -216,3 +216,29 @@ TEST_CASE("stress: every message arrives exactly once while replicas are scaled 
   CHECK(report.stage("mark")->received == n);
   CHECK(changes > 2);
 }
+
+TEST_CASE("replicas that size themselves give replicas back when their input stays idle", "[embed][autoscale]") {
+  weir::PipelineBuilder b("idle");
+  b.host_input("in");
+  b.processor("work", [](weir::Message& m, weir::Emitter& out) { out.emit(std::move(m)); })
+      .input("in")
+      .replicas(weir::Autoscale{1, 4});
+  b.sink("out", [](const weir::Message&) {}).input("work");
+  weir::HostPipeline pipeline(std::move(b));
+  pipeline.start();
+  pipeline.scale("work", 4);  // the host's own choice; the autoscaler may undo it
+  // Nothing arrives: after two empty seconds (and three since its start) the
+  // autoscaler takes one replica back. Bounded wait, polling the stats.
+  const auto give_up = std::chrono::steady_clock::now() + 30s;
+  unsigned replicas = 4;
+  while ((replicas = pipeline.stats().stage("work")->replicas) == 4 && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(50ms);
+  const weir::RunReport report = pipeline.stop(10s);
+  const weir::StageReport* work = report.stage("work");
+  INFO(report.to_json());
+  CHECK(replicas < 4);
+  CHECK(work->scaled_down >= 1);
+  CHECK(work->scaled_up == 0);
+  CHECK(work->replicas == 4 - work->scaled_down);
+  CHECK(report.balanced());
+}

@@ -49,6 +49,7 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr std::size_t in_flight = 1024;
 constexpr std::size_t payload_bytes = 100;
+constexpr std::uint64_t sleep_jobs = 16'000;  // the jobs-sleep-* workloads, whatever --messages says
 
 // --- the work every implementation does, written once ---------------------
 
@@ -110,6 +111,17 @@ std::string extra_yaml(const std::string& name, std::uint64_t messages) {
                     ", payload: 'x'}}\n";
     for (int i = 0; i < 4; ++i) y += "  out" + std::to_string(i) + ": {plugin: null, input: src}\n";
     return y;
+  }
+  // The job queue with 1 ms of waiting work per job (simulate_work sleeps):
+  // fixed replica counts against `replicas: auto`, which must find its own.
+  if (name.starts_with("jobs-sleep-")) {
+    const std::string replicas = name.substr(std::string("jobs-sleep-").size());
+    return "pipeline: " + name + "\nstages:\n"
+           "  jobs: {plugin: generate, config: {count: " + std::to_string(sleep_jobs) + ", payload: 'job {seq}'}}\n"
+           "  workers: {plugin: simulate_work, input: jobs, capacity: 32, replicas: " +
+           (replicas == "auto" ? std::string("{min: 1, max: 8}") : replicas) +
+           ", config: {default_duration: 1ms, durations: {}}}\n"
+           "  done: {plugin: count, input: workers}\n";
   }
   if (name == "replicas-8")
     return "pipeline: replicas-8\nstages:\n"
@@ -345,7 +357,9 @@ int main(int argc, char** argv) {
   const std::string go = build_go(self);
   std::vector<std::string> graph = {"yaml", "code", "tbb"};
   if (!go.empty()) graph.push_back("go");
-  const std::vector<std::string> extras = {"generate-null", "job-queue-0", "fan-out-4", "replicas-8"};
+  const std::vector<std::string> extras = {"generate-null", "job-queue-0", "fan-out-4", "replicas-8",
+                                           "jobs-sleep-1", "jobs-sleep-2", "jobs-sleep-4", "jobs-sleep-8",
+                                           "jobs-sleep-auto"};
   std::vector<std::string> names = graph;
   names.insert(names.end(), extras.begin(), extras.end());
   if (!only.empty())
@@ -360,7 +374,7 @@ int main(int argc, char** argv) {
       std::vector<std::string> args;
       if (name == "go") args = {go, std::to_string(messages), std::to_string(in_flight)};
       else args = {self.string(), "--child", name, "--messages", std::to_string(messages)};
-      const auto s = measure(args, messages);
+      const auto s = measure(args, name.starts_with("jobs-sleep-") ? sleep_jobs : messages);
       if (!s) {
         std::fprintf(stderr, "pipeline_bench: %s failed in run %d\n", name.c_str(), run);
         return 1;
@@ -376,7 +390,8 @@ int main(int argc, char** argv) {
   std::printf("\n| workload | M msg/s (median) | ns/msg | ns/msg per stage | peak RSS MB |\n|---|---:|---:|---:|---:|\n");
   const std::map<std::string, int> stage_count = {{"yaml", 4}, {"code", 4}, {"tbb", 4}, {"go", 4},
                                                   {"generate-null", 2}, {"job-queue-0", 3}, {"fan-out-4", 5},
-                                                  {"replicas-8", 3}};
+                                                  {"replicas-8", 3}, {"jobs-sleep-1", 3}, {"jobs-sleep-2", 3},
+                                                  {"jobs-sleep-4", 3}, {"jobs-sleep-8", 3}, {"jobs-sleep-auto", 3}};
   for (const auto& name : names) {
     const auto& s = samples[name];
     const double rate = median_of(s, [](const Sample& x) { return x.msg_per_s; });
@@ -399,6 +414,13 @@ int main(int argc, char** argv) {
   ratio("yaml / tbb  (target >= 3)", "yaml", "tbb");
   ratio("yaml / go   (target >= 1.5)", "yaml", "go");
   ratio("code / yaml (target >= 1)", "code", "yaml");
+  if (samples.count("jobs-sleep-auto")) {
+    std::string best;
+    for (const char* fixed : {"jobs-sleep-1", "jobs-sleep-2", "jobs-sleep-4", "jobs-sleep-8"})
+      if (samples.count(fixed) && (best.empty() || rate_of(fixed) > rate_of(best))) best = fixed;
+    if (!best.empty())
+      ratio(("replicas auto / best fixed (" + best + ", target >= 0.9)").c_str(), "jobs-sleep-auto", best);
+  }
   if (samples.count("yaml")) {
     std::printf("\nyaml, per stage, p50 microseconds in the plugin per message (run 1):%s\n",
                 samples["yaml"].front().stages.c_str());

@@ -62,6 +62,9 @@ class StageBuilder {
   // Appends an input: `stage` or `stage.unmatched`.
   StageBuilder& input(std::string_view from);
   StageBuilder& replicas(unsigned count);
+  // Replicas that size themselves, as `replicas: {min: 1, max: 8}` (or
+  // weir::autoscale_auto, as `replicas: auto`).
+  StageBuilder& replicas(Autoscale range);
   StageBuilder& capacity(std::size_t messages);
   // A condition (`when:`), parsed at build time.
   StageBuilder& when(std::string expression);

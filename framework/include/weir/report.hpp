@@ -32,6 +32,10 @@ struct StageReport {
   std::string plugin;
   std::string kind;
   unsigned replicas = 0;       // configured, or as scaled at the end
+  unsigned replicas_min = 0;   // replicas: auto or {min, max}; both 0 for a fixed count
+  unsigned replicas_max = 0;
+  unsigned scaled_up = 0;      // the autoscaler's decisions (each one is logged)
+  unsigned scaled_down = 0;
   // Each input that reached the stage's channel leaves in exactly one way:
   // offered = emitted + filtered + dead_lettered + failed + dropped + abandoned,
   // where received = emitted + filtered + dead_lettered + failed + abandoned_in_hand.

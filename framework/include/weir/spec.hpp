@@ -55,11 +55,23 @@ struct InputRef {
   std::string to_string() const { return unmatched ? stage + ".unmatched" : stage; }
 };
 
+// `replicas: auto` or `replicas: {min: 1, max: 8}`: the runtime adds a
+// replica while the stage's input stays full (and the work waits on I/O, or
+// the machine has an idle core) and removes one while the replicas stay idle,
+// at most one change per second (docs/pipelines.md, "Replicas that size
+// themselves").
+struct Autoscale {
+  unsigned min = 1;
+  unsigned max = 8;
+};
+inline constexpr Autoscale autoscale_auto{1, 8};  // what `replicas: auto` means
+
 struct StageSpec {
   std::string name;
   std::string plugin;
   Kind kind = Kind::processor;
-  unsigned replicas = 1;
+  unsigned replicas = 1;            // with autoscale: the count it starts with (its min)
+  std::optional<Autoscale> autoscale;
   std::vector<InputRef> inputs;
   std::optional<Condition> when;  // routing: only matching messages of the inputs arrive
   std::size_t capacity = 1024;    // the stage's input channel (per lane unless the lane says)

@@ -143,6 +143,15 @@ void check_graph(const PipelineSpec& spec, const std::vector<StagePlaces>& place
       reporter.error(at.replicas, fmt::format("{}: replicas must be at most {}, found {}", who, max_replicas,
                                               stage.replicas),
                      "each replica is a thread; more of them than cores rarely helps");
+    if (const auto& range = stage.autoscale) {
+      if (stage.kind == Kind::source)
+        reporter.error(at.replicas, fmt::format("{}: a source cannot size itself (it has no input to watch)", who),
+                       "give it a number of replicas");
+      else if (range->min < 1 || range->max < range->min || range->max > max_replicas)
+        reporter.error(at.replicas,
+                       fmt::format("{}: replicas must go from min {} to max {}: at least 1, min at most max, max at "
+                                   "most {}", who, range->min, range->max, max_replicas));
+    }
     if (stage.capacity < 1 && stage.kind != Kind::source)
       reporter.error(at.capacity, fmt::format("{}: capacity must be at least 1", who));
     const auto check_capacity = [&](std::size_t capacity, const Place& place, const std::string& what) {

@@ -209,6 +209,42 @@ class Loader {
     return std::nullopt;
   }
 
+  // A count, `auto`, or {min: N, max: M} (replicas that size themselves).
+  void read_replicas(const YAML::Node& node, const std::string& what, StageSpec& stage) {
+    // Saturated, not wrapped: the graph check then says it is too many.
+    const auto saturated = [](std::uint64_t n) {
+      return static_cast<unsigned>(std::min<std::uint64_t>(n, std::numeric_limits<unsigned>::max()));
+    };
+    if (node.IsScalar() && node.Scalar() == "auto") {
+      stage.autoscale = autoscale_auto;
+      stage.replicas = autoscale_auto.min;
+      return;
+    }
+    if (node.IsMap()) {
+      static constexpr std::string_view keys[] = {"min", "max"};
+      Autoscale range{1, 0};
+      bool has_max = false;
+      walk_map(node, keys, what, [&](const std::string& key, const YAML::Node& value, const YAML::Node&) {
+        if (auto n = read_count(value, what + "." + key, 1, 0)) {
+          if (key == "min") range.min = saturated(*n);
+          else {
+            range.max = saturated(*n);
+            has_max = true;
+          }
+        }
+      });
+      if (!has_max) {
+        reporter_.error(node, fmt::format("{} needs max: the most replicas it may grow to", what),
+                        "for example replicas: {min: 1, max: 8}, or replicas: auto (1 to 8)");
+        return;
+      }
+      stage.autoscale = range;
+      stage.replicas = range.min;
+      return;
+    }
+    if (auto n = read_count(node, what, 1, 0)) stage.replicas = saturated(*n);
+  }
+
   std::optional<std::chrono::nanoseconds> read_duration(const YAML::Node& node, std::string_view what) {
     if (node.IsScalar())
       if (auto value = parse_duration(node.Scalar())) return *value;
@@ -419,9 +455,7 @@ class Loader {
         stage.when = read_condition(value, who + ": when");
       } else if (k == "replicas") {
         draft.places.replicas = reporter_.place(value);
-        // Saturated, not wrapped: the graph check then says it is too many.
-        if (auto n = read_count(value, who + ": replicas", 1, 0))
-          stage.replicas = static_cast<unsigned>(std::min<std::uint64_t>(*n, std::numeric_limits<unsigned>::max()));
+        read_replicas(value, who + ": replicas", stage);
       } else if (k == "capacity") {
         draft.places.capacity = reporter_.place(value);
         if (auto n = read_count(value, who + ": capacity", 1, 0)) stage.capacity = *n;

@@ -109,6 +109,12 @@ StageBuilder& StageBuilder::replicas(unsigned count) {
   return *this;
 }
 
+StageBuilder& StageBuilder::replicas(Autoscale range) {
+  spec().autoscale = range;
+  spec().replicas = range.min;  // the graph check says what is wrong with the range
+  return *this;
+}
+
 StageBuilder& StageBuilder::capacity(std::size_t messages) {
   if (messages == 0) builder_->impl_->problems.push_back(problem(fmt::format("stage '{}': capacity is 0", name()), "at least 1"));
   spec().capacity = messages;

@@ -120,6 +120,8 @@ struct StageRuntime {
   // it never travels through the queue, so scaling never waits for room.
   std::atomic<unsigned> leave_requests{0};
   std::atomic<bool> finished{false};
+  // Decisions of the autoscaler (autoscaler.cpp), for the report.
+  std::atomic<unsigned> scaled_up{0}, scaled_down{0};
 };
 
 }  // namespace weir::runtime

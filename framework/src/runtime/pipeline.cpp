@@ -15,6 +15,7 @@
 // same grace, on a thread of its own, so a commit that hangs cannot hold the
 // process either.
 
+#include "autoscaler.hpp"
 #include "crash_context.hpp"
 #include "exception_text.hpp"
 #include "graph.hpp"
@@ -76,6 +77,8 @@ struct Pipeline::Impl : runtime::RunState {
   Clock::time_point start_time{};
   Clock::time_point end_time{};
   RunReport final_report;
+  // Stages with `replicas: auto` or {min, max}; last, so it stops first.
+  std::unique_ptr<runtime::Autoscaler> autoscaler;
 
   Impl(PipelineSpec s, PluginRegistry& r) : spec(std::move(s)), registry(&r) {}
 
@@ -464,6 +467,16 @@ void Pipeline::start() {
   }
   impl.gate.store(Impl::open, std::memory_order_release);
   impl.gate.notify_all();
+  std::vector<runtime::StageRuntime*> sized;
+  for (auto& stage : impl.stages)
+    if (stage->spec->autoscale && stage->spec->kind != Kind::source) sized.push_back(stage.get());
+  if (!sized.empty())
+    impl.autoscaler = std::make_unique<runtime::Autoscaler>(
+        std::move(sized), [this](runtime::StageRuntime& stage, unsigned n) { scale(stage.spec->name, n); },
+        [&impl] {
+          std::lock_guard lock(impl.state_mutex);
+          return impl.drain_deadline.has_value() || impl.forced_at.has_value();
+        });
 }
 
 void Pipeline::stop() noexcept {
@@ -520,6 +533,9 @@ RunReport Pipeline::wait() {
   }
   while (!wait_for(std::chrono::hours(24))) {
   }
+  // No replica is added or removed from here on, and the replica threads'
+  // handles the autoscaler reads stay valid until it has stopped.
+  if (impl.autoscaler) impl.autoscaler->stop();
   bool gave_up = false;
   {
     std::lock_guard lock(impl.state_mutex);
@@ -650,6 +666,12 @@ RunReport Pipeline::Impl::report(RunStatus status) const {
     s.plugin = stage->spec->plugin;
     s.kind = std::string(to_string(stage->spec->kind));
     s.replicas = stage->wanted;
+    if (stage->spec->autoscale) {
+      s.replicas_min = stage->spec->autoscale->min;
+      s.replicas_max = stage->spec->autoscale->max;
+      s.scaled_up = stage->scaled_up.load(std::memory_order_relaxed);
+      s.scaled_down = stage->scaled_down.load(std::memory_order_relaxed);
+    }
     std::array<std::uint64_t, Histogram::bucket_count> latency{}, wait{};
     std::vector<std::array<std::uint64_t, Histogram::bucket_count>> lane_wait(stage->lane_conditions.size());
     std::vector<std::uint64_t> delivered(stage->inputs.size(), 0);

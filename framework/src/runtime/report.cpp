@@ -41,6 +41,9 @@ std::string RunReport::to_json(int indent) const {
     j["plugin"] = s.plugin;
     j["kind"] = s.kind;
     j["replicas"] = s.replicas;
+    if (s.replicas_max > 0)
+      j["autoscale"] = {{"min", s.replicas_min}, {"max", s.replicas_max}, {"scaled_up", s.scaled_up},
+                        {"scaled_down", s.scaled_down}};
     j["received"] = s.received;
     j["emitted"] = s.emitted;
     j["filtered"] = s.filtered;
