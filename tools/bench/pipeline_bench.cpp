@@ -9,7 +9,10 @@
 //   go:   a goroutine per stage, buffered channels of 1024 (tools/bench/go/);
 //         built with `go build` when `go` is on PATH, skipped otherwise
 // and, weir alone: generate -> null, the job queue with zero work time, a
-// fan-out to 4 sinks, 8 replicas of a processor.
+// fan-out to 4 sinks, 8 replicas of a processor; and the job queue with 1 ms
+// of sleeping work per job at 1, 2, 4 and 8 replicas against
+// `replicas: {min: 1, max: 8}`, timed over the second half of 24,000 jobs
+// (once the autoscaler has sized the stage).
 //
 // Every measurement runs in a child process of its own (this program run with
 // --child NAME), so each one's peak RSS is its own (wait4's ru_maxrss) and no
@@ -40,6 +43,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -49,7 +53,7 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr std::size_t in_flight = 1024;
 constexpr std::size_t payload_bytes = 100;
-constexpr std::uint64_t sleep_jobs = 16'000;  // the jobs-sleep-* workloads, whatever --messages says
+constexpr std::uint64_t sleep_jobs = 24'000;  // the jobs-sleep-* workloads, whatever --messages says
 
 // --- the work every implementation does, written once ---------------------
 
@@ -143,9 +147,21 @@ std::int64_t since(SteadyClock::time_point start) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now() - start).count();
 }
 
-Outcome run_weir(weir::HostPipeline pipeline, const std::string& last_stage) {
-  const auto start = SteadyClock::now();
+// `settled`: time only the second half of the messages reaching `last_stage`
+// (the jobs-sleep workloads, so `replicas: auto` is measured once it has
+// sized the stage, as the fixed counts are).
+Outcome run_weir(weir::HostPipeline pipeline, const std::string& last_stage, std::uint64_t settled = 0) {
+  auto start = SteadyClock::now();
   pipeline.start();
+  if (settled > 0) {
+    // A benchmark's own polling, every 5 ms, of the live report.
+    for (;;) {
+      const weir::StageReport* last = pipeline.stats().stage(last_stage);
+      if (last == nullptr || last->received >= settled / 2) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    start = SteadyClock::now();
+  }
   const weir::RunReport report = pipeline.wait();
   Outcome out{since(start), 0, {}};
   if (report.status != weir::RunStatus::drained || !report.balanced()) {
@@ -242,6 +258,7 @@ Outcome run_child(const std::string& name, std::uint64_t messages) {
     std::fprintf(stderr, "pipeline_bench: no workload named '%s'\n", name.c_str());
     std::exit(2);
   }
+  if (name.starts_with("jobs-sleep-")) return run_weir(weir::HostPipeline::load_string(yaml), "done", sleep_jobs);
   return run_weir(weir::HostPipeline::load_string(yaml), "");
 }
 
@@ -374,20 +391,21 @@ int main(int argc, char** argv) {
       std::vector<std::string> args;
       if (name == "go") args = {go, std::to_string(messages), std::to_string(in_flight)};
       else args = {self.string(), "--child", name, "--messages", std::to_string(messages)};
-      const auto s = measure(args, name.starts_with("jobs-sleep-") ? sleep_jobs : messages);
+      // The jobs-sleep workloads time their second half only (see run_weir).
+      const auto s = measure(args, name.starts_with("jobs-sleep-") ? sleep_jobs - sleep_jobs / 2 : messages);
       if (!s) {
         std::fprintf(stderr, "pipeline_bench: %s failed in run %d\n", name.c_str(), run);
         return 1;
       }
-      std::printf("  run %d %-14s %7.2f M msg/s  %6.1f ns/msg  peak RSS %6.1f MB  delivered %llu\n", run, name.c_str(),
-                  s->msg_per_s / 1e6, s->ns_per_msg, static_cast<double>(s->peak_rss_kb) / 1024,
+      std::printf("  run %d %-16s %11.0f msg/s  %9.1f ns/msg  peak RSS %6.1f MB  delivered %llu\n", run,
+                  name.c_str(), s->msg_per_s, s->ns_per_msg, static_cast<double>(s->peak_rss_kb) / 1024,
                   static_cast<unsigned long long>(s->delivered));
       std::fflush(stdout);
       samples[name].push_back(*s);
     }
   }
 
-  std::printf("\n| workload | M msg/s (median) | ns/msg | ns/msg per stage | peak RSS MB |\n|---|---:|---:|---:|---:|\n");
+  std::printf("\n| workload | msg/s (median) | ns/msg | ns/msg per stage | peak RSS MB |\n|---|---:|---:|---:|---:|\n");
   const std::map<std::string, int> stage_count = {{"yaml", 4}, {"code", 4}, {"tbb", 4}, {"go", 4},
                                                   {"generate-null", 2}, {"job-queue-0", 3}, {"fan-out-4", 5},
                                                   {"replicas-8", 3}, {"jobs-sleep-1", 3}, {"jobs-sleep-2", 3},
@@ -397,7 +415,7 @@ int main(int argc, char** argv) {
     const double rate = median_of(s, [](const Sample& x) { return x.msg_per_s; });
     const double ns = median_of(s, [](const Sample& x) { return x.ns_per_msg; });
     const double rss = median_of(s, [](const Sample& x) { return x.peak_rss_kb; }) / 1024;
-    std::printf("| %s | %.2f | %.1f | %.1f | %.1f |\n", name.c_str(), rate / 1e6, ns, ns / stage_count.at(name), rss);
+    std::printf("| %s | %.0f | %.1f | %.1f | %.1f |\n", name.c_str(), rate, ns, ns / stage_count.at(name), rss);
   }
   auto rate_of = [&](const std::string& name) {
     return median_of(samples[name], [](const Sample& x) { return x.msg_per_s; });
