@@ -19,7 +19,9 @@ weir::PluginRegistry& registry();
 
 // Plugins whose start() connects to a server that their example names and no
 // unit test runs; tests/integration/ runs them against a real one.
-inline bool needs_a_server(const weir::PluginEntry& entry) { return entry.name() == "nats"; }
+inline bool needs_a_server(const weir::PluginEntry& entry) {
+  return entry.name() == "nats" || entry.name() == "kafka";
+}
 const weir::PluginEntry& plugin(std::string_view name, weir::Kind kind);
 
 // `config` is the YAML of the stage's `config:` map. The options come out of

@@ -67,6 +67,16 @@ const std::vector<Refusal>& refusals() {
        "option 'max_deliver': 0 deliveries would deliver nothing"},
       {"nats", Kind::sink, "      subject: x\n      tls_cert: /nonexistent-weir.pem\n", 10, 17,
        "option 'tls_cert': '/nonexistent-weir.pem' is not a readable file"},
+      {"kafka", Kind::source, "      topics: []\n      group: g\n", 8, 15, "option 'topics': no topic given"},
+      {"kafka", Kind::source, "      topics: [ok, 'bad topic']\n      group: g\n", 8, 20,
+       "option 'topics[1]': 'bad topic' is not a Kafka topic name"},
+      {"kafka", Kind::source, "      topics: [t]\n      group: ''\n", 9, 14, "option 'group': is empty"},
+      {"kafka", Kind::source, "      topics: [t]\n      group: g\n      brokers: ['a b']\n", 10, 16,
+       "option 'brokers': 'a b' is not a list of broker addresses"},
+      {"kafka", Kind::sink, "      topic: t\n      acks: leader\n", 10, 13,
+       "option 'acks': idempotence needs acks: all"},
+      {"kafka", Kind::sink, "      topic: t\n      librdkafka_options: {no.such.property: x}\n", 10, 27,
+       "No such configuration property"},
   };
   return list;
 }
