@@ -19,6 +19,7 @@ WEIR_PACKAGES=(
 WEIR_TEST_PACKAGES=(
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
   nats-server
+  openssl
 )
 
 weir_fail() {
