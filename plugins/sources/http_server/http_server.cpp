@@ -23,9 +23,9 @@
 //
 // Stop. The graceful stop ends run(): the listening socket closes, requests
 // still in the intake are answered 503, and the pipeline drains, which
-// settles (and answers) what was in it. stop() then waits for the server's
-// threads: a keep-alive connection left idle ends within
-// `keep_alive_timeout`, one in the middle of a request within `read_timeout`.
+// settles (and answers) what was in it. stop() then signals the stop event
+// every connection polls while it waits for or reads a request, so the
+// server's threads end at once.
 
 #include <weir_std/http.hpp>
 #include <weir_std/message_json.hpp>
@@ -35,8 +35,11 @@
 #include <weir/plugin.hpp>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -147,8 +150,7 @@ const Option<Value::Duration> read_timeout{
     .min = 0.001};
 const Option<Value::Duration> keep_alive_timeout{
     .name = "keep_alive_timeout",
-    .description = "How long an idle keep-alive connection stays open. A stop closes idle plain-HTTP connections "
-                   "at once; an idle TLS connection may hold it up this long (counted in whole seconds)",
+    .description = "How long an idle keep-alive connection stays open (a stop closes idle connections at once)",
     .default_value = "2s",
     .min = 1};
 
@@ -316,22 +318,26 @@ class ConnectionPool final : public httplib::TaskQueue {
   bool shut_ = false;
 };
 
-// One plain-HTTP connection as httplib's request parser reads it. Waiting
-// for a request and reading one poll() the socket together with the
-// server's stop event, so stop() ends every connection at once, idle or in
-// the middle of a body; writing waits on the socket alone, so the answers
-// stop() lets go out still reach their clients.
+// One connection as httplib's request parser reads it, plain or TLS (an
+// OpenSSL session over the nonblocking socket). Waiting for a request and
+// reading one poll() the socket together with the server's stop event, so
+// stop() ends every connection at once, idle, in a handshake or in the
+// middle of a body; writing waits on the socket alone, so the answers stop()
+// lets go out still reach their clients.
 class ConnectionStream final : public httplib::Stream {
  public:
-  ConnectionStream(int socket, int stop_event, int read_timeout_ms, int write_timeout_ms)
+  ConnectionStream(int socket, int stop_event, int read_timeout_ms, int write_timeout_ms, SSL* tls)
       : socket_(socket), stop_event_(stop_event), read_timeout_ms_(read_timeout_ms),
-        write_timeout_ms_(write_timeout_ms) {}
+        write_timeout_ms_(write_timeout_ms), tls_(tls) {}
+
+  // The TLS handshake; false when it failed, timed out or the server stops.
+  bool handshake() { return tls_call([&] { return SSL_accept(tls_); }, read_timeout_ms_, true) == 1; }
 
   // False when the connection stayed idle for `timeout_ms`, closed, or the
   // server stops.
-  bool wait_for_request(int timeout_ms) const { return offset_ < filled_ || wait(POLLIN, timeout_ms, true); }
+  bool wait_for_request(int timeout_ms) const { return buffered() || wait(POLLIN, timeout_ms, true); }
 
-  bool is_readable() const override { return offset_ < filled_ || wait(POLLIN, read_timeout_ms_, true); }
+  bool is_readable() const override { return buffered() || wait(POLLIN, read_timeout_ms_, true); }
   bool is_writable() const override { return wait(POLLOUT, write_timeout_ms_, false); }
 
   // The parser reads a byte at a time while it looks for line ends: reads
@@ -339,8 +345,7 @@ class ConnectionStream final : public httplib::Stream {
   ssize_t read(char* out, std::size_t size) override {
     if (offset_ == filled_) {
       if (!is_readable()) return -1;
-      if (size >= buffer_.size()) return ::recv(socket_, out, size, 0);
-      const ssize_t n = ::recv(socket_, buffer_.data(), buffer_.size(), 0);
+      const ssize_t n = receive(buffer_.data(), buffer_.size());
       if (n <= 0) return n;
       offset_ = 0;
       filled_ = static_cast<std::size_t>(n);
@@ -352,6 +357,11 @@ class ConnectionStream final : public httplib::Stream {
   }
 
   ssize_t write(const char* data, std::size_t size) override {
+    if (size == 0) return 0;
+    if (tls_) {
+      const int chunk = static_cast<int>(std::min<std::size_t>(size, 1 << 30));
+      return tls_call([&] { return SSL_write(tls_, data, chunk); }, write_timeout_ms_, false);
+    }
     if (!is_writable()) return -1;
     return ::send(socket_, data, size, MSG_NOSIGNAL);
   }
@@ -361,6 +371,33 @@ class ConnectionStream final : public httplib::Stream {
   socket_t socket() const override { return socket_; }
 
  private:
+  bool buffered() const { return offset_ < filled_ || (tls_ && SSL_pending(tls_) > 0); }
+
+  ssize_t receive(char* into, std::size_t size) {
+    if (!tls_) return ::recv(socket_, into, size, 0);
+    return tls_call([&] { return SSL_read(tls_, into, static_cast<int>(size)); }, read_timeout_ms_, true);
+  }
+
+  // An OpenSSL call on the nonblocking socket, made again each time poll()
+  // says the socket can give what it wanted; > 0 done, 0 closed, -1 failed.
+  template <class Call>
+  int tls_call(Call call, int timeout_ms, bool until_stop) {
+    for (;;) {
+      const int n = call();
+      if (n > 0) return n;
+      const int error = SSL_get_error(tls_, n);
+      ERR_clear_error();  // the thread's OpenSSL error queue must not leak into the next call
+      short events = 0;
+      if (error == SSL_ERROR_WANT_READ)
+        events = POLLIN;
+      else if (error == SSL_ERROR_WANT_WRITE)
+        events = POLLOUT;
+      else
+        return error == SSL_ERROR_ZERO_RETURN ? 0 : -1;
+      if (!wait(events, timeout_ms, until_stop)) return -1;
+    }
+  }
+
   bool wait(short events, int timeout_ms, bool until_stop) const {
     pollfd polled[2] = {{socket_, events, 0}, {stop_event_, POLLIN, 0}};
     for (;;) {
@@ -393,6 +430,7 @@ class ConnectionStream final : public httplib::Stream {
   int stop_event_;
   int read_timeout_ms_;
   int write_timeout_ms_;
+  SSL* tls_;
   std::array<char, 16 * 1024> buffer_{};
   std::size_t offset_ = 0;
   std::size_t filled_ = 0;
@@ -418,59 +456,99 @@ class StopEvent {
   int fd_;
 };
 
-// Adds to httplib's server what a stage needs to stop: the listening socket
-// closes whether or not listening has begun yet (httplib's stop() does
-// nothing before it has, so a stop right after start could leave the server
-// running), and, for plain HTTP, connections are served through
-// ConnectionStream, so stop() does not wait for idle keep-alive
-// connections. (httplib's TLS connections keep its own loop: a stop waits
-// up to `keep_alive_timeout` for an idle one.)
-template <class Base>
-class Listener : public Base {
+// The certificate and key a TLS server presents; throws PermanentError
+// with OpenSSL's reason.
+class TlsContext {
  public:
-  template <class... Args>
-  explicit Listener(const StopEvent& stop, Args&&... args) : Base(std::forward<Args>(args)...), stop_(stop) {}
+  TlsContext(const std::filesystem::path& cert, const std::filesystem::path& key) : context_(SSL_CTX_new(TLS_server_method())) {
+    if (!context_) throw PermanentError("TLS: " + openssl_error());
+    SSL_CTX_set_min_proto_version(context_, TLS1_2_VERSION);
+    SSL_CTX_set_options(context_, SSL_OP_NO_COMPRESSION);
+    if (SSL_CTX_use_certificate_chain_file(context_, cert.c_str()) != 1)
+      fail(fmt::format("tls_cert '{}' could not be loaded", cert.string()));
+    if (SSL_CTX_use_PrivateKey_file(context_, key.c_str(), SSL_FILETYPE_PEM) != 1)
+      fail(fmt::format("tls_key '{}' could not be loaded", key.string()));
+    if (SSL_CTX_check_private_key(context_) != 1)
+      fail(fmt::format("tls_key '{}' does not match tls_cert '{}'", key.string(), cert.string()));
+  }
+  TlsContext(const TlsContext&) = delete;
+  TlsContext& operator=(const TlsContext&) = delete;
+  ~TlsContext() { SSL_CTX_free(context_); }
+  SSL_CTX* get() const noexcept { return context_; }
 
-  void set_timeouts(Value::Duration read, Value::Duration keep_alive) {
-    read_timeout_ms_ = static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(read).count());
-    keep_alive_ms_ = static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(keep_alive).count());
-    this->set_read_timeout(read);
-    this->set_write_timeout(read);
-    this->set_keep_alive_timeout(std::chrono::ceil<std::chrono::seconds>(keep_alive).count());
+ private:
+  [[noreturn]] void fail(const std::string& what) {
+    const std::string why = openssl_error();
+    SSL_CTX_free(context_);
+    context_ = nullptr;
+    throw PermanentError(fmt::format("{}: {} (PEM files, the key matching the certificate)", what, why));
+  }
+  static std::string openssl_error() {
+    char text[256] = "unknown error";
+    if (const unsigned long code = ERR_get_error(); code != 0) ERR_error_string_n(code, text, sizeof text);
+    ERR_clear_error();
+    return text;
   }
 
+  SSL_CTX* context_;
+};
+
+// httplib's server with what a stage needs to stop, and TLS done here:
+//  - the listening socket closes whether or not listening has begun yet
+//    (httplib's stop() does nothing before it has, so a stop right after
+//    start could leave the server running);
+//  - each connection is served through ConnectionStream, so stop() waits for
+//    no idle keep-alive connection, plain or TLS (httplib's own TLS server
+//    would hold it up to the keep-alive timeout).
+class Listener final : public httplib::Server {
+ public:
+  Listener(const StopEvent& stop, const TlsContext* tls, Value::Duration read_timeout, Value::Duration keep_alive)
+      : stop_(stop),
+        tls_(tls),
+        read_timeout_ms_(static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(read_timeout).count())),
+        keep_alive_ms_(static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(keep_alive).count())) {}
+
   void close_listener() {
-    const auto socket = this->svr_sock_.exchange(INVALID_SOCKET);
+    const auto socket = svr_sock_.exchange(INVALID_SOCKET);
     if (socket == INVALID_SOCKET) return;
     ::shutdown(socket, SHUT_RDWR);
     ::close(socket);
   }
 
- protected:
-  const StopEvent& stop_;
-  int read_timeout_ms_ = 5000;
-  int keep_alive_ms_ = 2000;
-};
-
-using TlsListener = Listener<httplib::SSLServer>;
-
-class PlainListener final : public Listener<httplib::Server> {
- public:
-  using Listener::Listener;
-
  private:
   bool process_and_close_socket(socket_t socket) override {
-    ConnectionStream stream(socket, stop_.fd(), read_timeout_ms_, read_timeout_ms_);
-    for (std::size_t left = keep_alive_max_count_; left > 0 && svr_sock_ != INVALID_SOCKET; --left) {
-      if (!stream.wait_for_request(keep_alive_ms_)) break;
-      bool closed = false;
-      if (!process_request(stream, left == 1, closed, nullptr) || closed) break;
+    SSL* session = nullptr;
+    if (tls_) {
+      session = SSL_new(tls_->get());
+      ::fcntl(socket, F_SETFL, ::fcntl(socket, F_GETFL) | O_NONBLOCK);
+      if (session) SSL_set_fd(session, socket);
+    }
+    ConnectionStream stream(socket, stop_.fd(), read_timeout_ms_, read_timeout_ms_, session);
+    if (!tls_ || (session && stream.handshake())) {
+      // A connection over the limit gets one answer (429), then is closed.
+      const std::size_t requests = over_connection_limit ? 1 : keep_alive_max_count_;
+      for (std::size_t left = requests; left > 0 && svr_sock_ != INVALID_SOCKET; --left) {
+        if (!stream.wait_for_request(keep_alive_ms_)) break;
+        bool closed = false;
+        if (!process_request(stream, left == 1, closed, nullptr) || closed) break;
+      }
+    }
+    if (session) {
+      SSL_shutdown(session);  // one try: the close_notify, if the socket takes it now
+      SSL_free(session);
+      ERR_clear_error();
     }
     ::shutdown(socket, SHUT_RDWR);
     ::close(socket);
     return true;
   }
+
+  const StopEvent& stop_;
+  const TlsContext* tls_;
+  int read_timeout_ms_;
+  int keep_alive_ms_;
 };
+
 std::string error_body(std::string_view error) {
   Json body = Json::object();
   body["error"] = std::string(error);
@@ -534,20 +612,9 @@ class HttpServer final : public Source {
       for (const auto& [option, file] : {std::pair{&tls_cert, *tls_cert_}, std::pair{&tls_key, *tls_key_}})
         if (!std::filesystem::is_regular_file(file))
           throw PermanentError(fmt::format("{} '{}' is not a readable file", option->name, file.string()));
-      auto server = std::make_unique<TlsListener>(*stop_event_, tls_cert_->c_str(), tls_key_->c_str());
-      if (!server->is_valid())
-        throw PermanentError(fmt::format("TLS: the certificate '{}' or key '{}' could not be loaded (PEM files, the "
-                                         "key matching the certificate)",
-                                         tls_cert_->string(), tls_key_->string()));
-      tls_server_ = server.get();
-      server_ = std::move(server);
-    } else {
-      auto server = std::make_unique<PlainListener>(*stop_event_);
-      plain_server_ = server.get();
-      server_ = std::move(server);
+      tls_.emplace(*tls_cert_, *tls_key_);
     }
-    if (plain_server_) plain_server_->set_timeouts(read_timeout_, keep_alive_timeout_);
-    if (tls_server_) tls_server_->set_timeouts(read_timeout_, keep_alive_timeout_);
+    server_ = std::make_unique<Listener>(*stop_event_, tls_ ? &*tls_ : nullptr, read_timeout_, keep_alive_timeout_);
     configure(*server_);
     const int port = endpoint_.port == 0 ? server_->bind_to_any_port(endpoint_.host)
                                          : (server_->bind_to_port(endpoint_.host, endpoint_.port) ? endpoint_.port : -1);
@@ -593,25 +660,10 @@ class HttpServer final : public Source {
 
   // After the drain: every acknowledgement has settled, so every request
   // that got in has its answer; the server's threads end.
-  void stop() override {
-    if (!intake_) return;
-    close_intake();
-    {
-      std::lock_guard lock(intake_->mutex);
-      intake_->finished = true;
-    }
-    intake_->done.notify_all();
-    stop_event_->signal();
-    if (listener_.joinable()) listener_.join();
-  }
+  void stop() override { shut_down(); }
 
-  ~HttpServer() override {
-    if (listener_.joinable()) {
-      close_listener();
-      stop_event_->signal();
-      listener_.join();
-    }
-  }
+  // Also when stop() never came (another stage failed to start).
+  ~HttpServer() override { shut_down(); }
 
  private:
   std::string_view format_name() const {
@@ -625,6 +677,8 @@ class HttpServer final : public Source {
     server.set_payload_max_length(max_body_size_);
     server.set_tcp_nodelay(true);  // an answer is written in pieces: no Nagle wait between them
     server.set_keep_alive_max_count(1000);
+    server.set_read_timeout(read_timeout_);
+    server.set_write_timeout(read_timeout_);
     server.set_error_handler(httplib::Server::HandlerWithResponse(
         [this](const httplib::Request& request, httplib::Response& response) {
       if (!response.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // ours, already said
@@ -863,9 +917,22 @@ class HttpServer final : public Source {
     logger_->info("stopped listening on {}", address_text_);
   }
 
+  // Every request still waiting is answered (503 for what never entered or
+  // has not settled), every connection closes, the server's threads end.
+  void shut_down() {
+    if (!intake_) return;
+    close_intake();
+    {
+      std::lock_guard lock(intake_->mutex);
+      intake_->finished = true;
+    }
+    intake_->done.notify_all();
+    if (stop_event_) stop_event_->signal();
+    if (listener_.joinable()) listener_.join();
+  }
+
   void close_listener() {
-    if (plain_server_) plain_server_->close_listener();
-    if (tls_server_) tls_server_->close_listener();
+    if (server_) server_->close_listener();
   }
 
   std::shared_ptr<spdlog::logger> logger_;
@@ -891,9 +958,8 @@ class HttpServer final : public Source {
 
   std::shared_ptr<Intake> intake_;
   std::optional<StopEvent> stop_event_;  // made in start(); before server_: its connections poll it
-  std::unique_ptr<httplib::Server> server_;
-  PlainListener* plain_server_ = nullptr;
-  TlsListener* tls_server_ = nullptr;
+  std::optional<TlsContext> tls_;        // before server_: its connections use it
+  std::unique_ptr<Listener> server_;
   std::thread listener_;
 };
 
