@@ -133,6 +133,10 @@ TEST_CASE("the run report reads back from its JSON, as weir top reads it", "[cli
   r.edges[0].lane = "fast";
   r.stages[1].per_replica = {{4, 4, true, 0.5}, {6, 6, false, std::nullopt}};
   r.stages[1].latency = {12.5, 99.0, 10, {}};
+  r.stages[1].replicas_min = 1;  // replicas: {min: 1, max: 8}
+  r.stages[1].replicas_max = 8;
+  r.stages[1].scaled_up = 2;
+  r.stages[1].scaled_down = 1;
   r.bottleneck = "sink";
   r.errors = {"one"};
   r.duration_s = 2.5;

@@ -332,3 +332,34 @@ stages:
   CHECK(stage(report, "work").received == stage(report, "src").emitted);
   CHECK(Collected::instance().take("out").size() == stage(report, "work").received);
 }
+
+TEST_CASE("a slow sink takes what is queued in whole batches; with lanes, one at a time", "[runtime]") {
+  // 50 µs a message is "slow" (over 20 µs): a processor would go to batches
+  // of one. A sink pays per write, so it keeps taking up to 64 at once; the
+  // report's latency samples count its writes.
+  const RunReport plain = run_yaml(R"(
+pipeline: slow-sink
+stages:
+  src: {plugin: seq, config: {count: 2000}}
+  out: {plugin: collect, input: src, capacity: 256, config: {work_us: 50}}
+)");
+  const StageReport* out = plain.stage("out");
+  CHECK(out->received == 2000);
+  CHECK(out->latency.samples < 1000);
+  CHECK(Collected::instance().take("out").size() == 2000);
+
+  // With lanes a batch would hold urgent messages behind others: one at a time.
+  const RunReport laned = run_yaml(R"(
+pipeline: slow-sink-lanes
+stages:
+  src: {plugin: seq, config: {count: 300, kinds: [a, b]}}
+  out:
+    plugin: collect
+    input: src
+    capacity: 64
+    lanes: [{name: urgent, when: 'kind == "b"'}, {name: normal}]
+    config: {work_us: 50}
+)");
+  CHECK(laned.stage("out")->received == 300);
+  CHECK(laned.stage("out")->latency.samples == 300);
+}

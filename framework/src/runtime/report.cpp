@@ -130,6 +130,12 @@ RunReport RunReport::from_json(std::string_view text) {
       s.plugin = j.value("plugin", "");
       s.kind = j.value("kind", "");
       s.replicas = j.value("replicas", 0u);
+      if (const auto autoscale = j.find("autoscale"); autoscale != j.end() && autoscale->is_object()) {
+        s.replicas_min = autoscale->value("min", 0u);
+        s.replicas_max = autoscale->value("max", 0u);
+        s.scaled_up = autoscale->value("scaled_up", 0u);
+        s.scaled_down = autoscale->value("scaled_down", 0u);
+      }
       const std::pair<const char*, std::uint64_t StageReport::*> counts[] = {
           {"offered", &StageReport::offered},   {"received", &StageReport::received},
           {"emitted", &StageReport::emitted},   {"filtered", &StageReport::filtered},

@@ -21,8 +21,9 @@ void RunState::record_error(std::string error) {
 namespace {
 
 constexpr std::size_t max_batch = 64;
-// A replica whose messages take longer than this takes one at a time, so its
-// peers get their share and urgent lanes are not stuck behind a batch.
+// A processor replica whose messages take longer than this takes one at a
+// time, so its peers get their share and urgent lanes are not stuck behind a
+// batch; so does a sink replica with lanes (see Consumer::loop).
 constexpr auto slow_message = std::chrono::microseconds(20);
 constexpr std::uint64_t ids_per_block = 4096;
 
@@ -299,7 +300,15 @@ class Consumer {
         if (!accepted.empty()) handle(accepted);
       }
       const auto per_message = (Clock::now() - taken) / n;
-      replica_.batch_limit = per_message > slow_message ? 1 : max_batch;
+      if constexpr (whole_batches) {
+        // A sink pays mostly per write (a request, a flush), not per
+        // message: it takes what is queued, up to a full batch, however slow
+        // its writes. Only with lanes does a slow write take one at a time,
+        // so urgent messages never wait behind a batch of others.
+        replica_.batch_limit = stage_.lane_conditions.size() > 1 && per_message > slow_message ? 1 : max_batch;
+      } else {
+        replica_.batch_limit = per_message > slow_message ? 1 : max_batch;
+      }
       // Done with these messages: let them go now, not at the next batch, so
       // an acknowledgement they carry fires as soon as they are handled.
       batch_.clear();
