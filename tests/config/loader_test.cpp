@@ -190,7 +190,7 @@ TEST_CASE("counts: whole numbers with their minimum", "[config][loader]") {
 TEST_CASE("pipeline: and stages: are required", "[config][loader]") {
   CHECK(problems("workers:\n  plugin: simulate_work\n") ==
         Lines{"<string>:1:1: error: unknown key 'workers' in the pipeline (known keys: pipeline, description, "
-              "plugin_path, defaults or stages)",
+              "plugin_path, defaults, stages or tests)",
               "<string>:1:1: error: pipeline: is required (name the pipeline, e.g. pipeline: job-queue)",
               "<string>:1:1: error: stages: is required (add a map of stages, each with plugin:)"});
   CHECK(problems("") == Lines{"<string>:1:1: error: a pipeline file is a map with pipeline: and stages: (start with "
