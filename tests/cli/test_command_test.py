@@ -85,6 +85,16 @@ def case_side_file():
     ], "weir test --tests")
 
 
+def case_timeout_fails():
+    file = os.path.join(TESTS, "timeout.yaml")
+    result = weir("test", file, expect=1)
+    expect_lines(result.stdout, [
+        f"test 'five messages at one a second': FAILED at {file}:17:5",
+        "  FAIL the pipeline did not drain within the timeout (0.5s); stopped it",
+        f"{file}: 1 test, 0 passed, 1 failed",
+    ], "weir test timeout.yaml")
+
+
 def case_no_tests_exit_2():
     result = weir("test", "pipelines/priority.yaml", expect=2)
     if "no tests" not in result.stderr:
