@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -358,16 +359,27 @@ int run(const RunOptions& options) {
   std::atomic<bool> started{false};
   if (metrics) {
     // The running generation, under the lock a reload takes to replace it.
+    // Every series is labelled with the pipeline's name, or the file's stem.
+    const std::string label = std::filesystem::path(options.pipeline.file).stem().string();
     metrics->serve(
-        [&state] {
+        [&state, label] {
           std::lock_guard lock(state.mutex);
-          return state.pipeline ? state.pipeline->stats() : RunReport{};
+          RunReport report = state.pipeline ? state.pipeline->stats() : RunReport{};
+          if (report.pipeline.empty()) report.pipeline = label;
+          return report;
         },
         [&state, &started]() -> std::string {
           if (!started) return "starting";
           std::lock_guard lock(state.mutex);
           if (state.stopping || !state.pipeline || (state.pipeline->finished() && !state.next)) return "stopping";
           return {};
+        },
+        // A tap stays on the generation it was opened on (it holds its own
+        // buffer): after a reload it gets nothing more; tap again.
+        [&state](std::string_view stage, Condition when) -> std::unique_ptr<Tap> {
+          std::lock_guard lock(state.mutex);
+          if (!state.pipeline) throw std::invalid_argument("the run has ended");
+          return state.pipeline->tap(stage, std::move(when));
         });
     const bool v6 = endpoint->host.find(':') != std::string::npos;  // an IPv6 address goes in brackets in a URL
     spdlog::info("metrics: serving http://{}{}{}:{}/metrics", v6 ? "[" : "", endpoint->host, v6 ? "]" : "",
