@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The http_server source and the http_client sink, end to end on 127.0.0.1.
 
-usage: http_plugins.py WEIR ingest|slow|limits|ackfail|client|tls
+usage: http_plugins.py WEIR ingest|slow|limits|ackfail|client|refused|tls
 
 ingest   100,000 lines POSTed by 8 concurrent clients (keep-alive, 250 lines a
          request) through http_server (acknowledgements on) into a file:
@@ -22,6 +22,9 @@ ackfail  With acknowledgements, a request with a message that a stage fails
 client   http_client posts 5,000 messages to a Python endpoint that answers
          every 5th request 503: every message arrives at least once, no
          message failed, the books balance.
+refused  An endpoint that answers every request 400: http_client does not
+         retry it; each message goes to the stage's dead-letter stage with
+         the status in its error.
 tls      Two weir processes over HTTPS: generate → http_client (tls_ca) →
          http_server (tls_cert, tls_key) → file, with a certificate made by
          the openssl command for 127.0.0.1: all 2,000 messages arrive; a
@@ -342,11 +345,11 @@ stages:
 
 
 @contextlib.contextmanager
-def endpoint(folder, fail_every):
+def endpoint(folder, fail_every, status=503):
     received = os.path.join(folder, "received.jsonl")
     server = subprocess.Popen(
         [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "http_endpoint.py"), received,
-         "--fail-every", str(fail_every), "--retry-after", "0"],
+         "--fail-every", str(fail_every), "--status", str(status), "--retry-after", "0"],
         stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:
         port = int(server.stdout.readline())
@@ -406,6 +409,44 @@ stages:
         fail("messages failed although every request is retried")
 
 
+def mode_refused(weir, folder):
+    count = 50
+    dead = os.path.join(folder, "dead.jsonl")
+    with endpoint(folder, 1, 400) as (port, received):
+        yaml = f"""pipeline: http-refused
+stages:
+  numbers:
+    plugin: generate
+    config: {{count: {count}, payload: 'n{{seq}}'}}
+  post:
+    plugin: http_client
+    input: numbers
+    on_error: {{retries: 2, backoff: 10ms, dead_letter: undelivered}}
+    config: {{url: 'http://127.0.0.1:{port}/ingest', retries: 5, backoff: 10ms}}
+  undelivered:
+    plugin: file
+    config: {{path: {dead}, format: json}}
+"""
+        run = Weir(weir, folder, "refused", yaml).start()
+        code, report = run.wait()
+        with open(received) as f:
+            requests = sum(1 for _ in f)
+    with open(dead) as f:
+        letters = [json.loads(line) for line in f]
+    sink = report["stages"]["post"]
+    print(f"messages {count}, requests {requests}, dead-lettered {sink['dead_lettered']}, "
+          f"retried by on_error {sink['retried']}; an error: {letters[0]['attributes']['error'] if letters else '-'}")
+    check_books(report, "refused")
+    if code != 0:
+        fail(f"weir exited with {code}")
+    if sorted(m["payload"] for m in letters) != sorted(f"n{i}" for i in range(count)):
+        fail("not every message is in the dead-letter file")
+    if not all("answered 400" in m["attributes"]["error"] for m in letters):
+        fail("a dead letter's error does not say the endpoint answered 400")
+    if sink["retried"] != 0:
+        fail("a 400 was retried by on_error: it is permanent")
+
+
 def mode_tls(weir, folder):
     openssl = shutil.which("openssl")
     if not openssl:
@@ -463,7 +504,7 @@ stages:
 
 
 MODES = {"ingest": mode_ingest, "slow": mode_slow, "limits": mode_limits, "ackfail": mode_ackfail,
-         "client": mode_client, "tls": mode_tls}
+         "client": mode_client, "refused": mode_refused, "tls": mode_tls}
 
 
 def main():
