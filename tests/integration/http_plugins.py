@@ -2,6 +2,7 @@
 """The http_server source and the http_client sink, end to end on 127.0.0.1.
 
 usage: http_plugins.py WEIR ingest|slow|limits|ackfail|client|refused|tls
+       http_plugins.py WEIR kafka KAFKA_MOCK_CLUSTER
 
 ingest   100,000 lines POSTed by 8 concurrent clients (keep-alive, 250 lines a
          request) through http_server (acknowledgements on) into a file:
@@ -29,6 +30,11 @@ tls      Two weir processes over HTTPS: generate → http_client (tls_ca) →
          http_server (tls_cert, tls_key) → file, with a certificate made by
          the openssl command for 127.0.0.1: all 2,000 messages arrive; a
          stop with an idle TLS connection open ends with exit 0.
+
+kafka    pipelines/http-to-kafka.yaml as it stands, against librdkafka's mock
+         cluster: 4 clients POST 4,000 events; every request is answered 200
+         only once stored; a second weir reads the topic back: every event
+         is there.
 
 Prints the figures. Every wait is bounded; every process started is killed
 at the end, whatever happens.
@@ -503,17 +509,83 @@ stages:
         fail("messages missing over TLS, or health not 200")
 
 
+def mode_kafka(weir, folder, mock_cluster):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from kafka_cluster import MockCluster  # noqa: E402
+    repository = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(repository, "pipelines", "http-to-kafka.yaml")) as f:
+        example = f.read()
+    clients, per_client = 4, 1_000
+    out = os.path.join(folder, "events.jsonl")
+    with MockCluster(mock_cluster, {"events": 3}) as cluster:
+        os.environ["KAFKA_BROKERS"] = cluster.bootstrap
+        os.environ["HTTP_ADDRESS"] = "127.0.0.1:0"
+        run = Weir(weir, folder, "http-to-kafka", example).start()
+        port = run.port()
+        counts = {"ok": 0, "busy": 0, "errors": []}
+        threads = []
+        for c in range(clients):
+            lines = [json.dumps({"client": c, "i": i}) for i in range(per_client)]
+            thread = threading.Thread(target=send_lines, args=(port, c, lines, 100, "/events", counts))
+            thread.start()
+            threads.append(thread)
+        for thread in threads:
+            thread.join(timeout=RUN_LIMIT_S)
+            if thread.is_alive():
+                fail("a client did not finish in time")
+        if counts["errors"]:
+            fail("; ".join(counts["errors"][:5]))
+        code, report = run.stop()
+        if code != 0:
+            fail(f"http-to-kafka exited with {code}")
+        check_books(report, "http-to-kafka")
+        reader = Weir(weir, folder, "read-back", f"""pipeline: read-back
+stages:
+  events:
+    plugin: kafka
+    config: {{brokers: ['{cluster.bootstrap}'], topics: [events], group: read-back, start_offset: earliest}}
+  archive:
+    plugin: file
+    input: events
+    config: {{path: {out}}}
+""").start()
+        expected = clients * per_client
+
+        def lines_written():
+            if not os.path.exists(out):
+                return None
+            with open(out) as f:
+                return sum(1 for _ in f) >= expected
+        wait_for(f"{expected} events read back from Kafka", lines_written, 120)
+        code, _ = reader.stop()
+        if code != 0:
+            fail(f"the reader exited with {code}")
+    with open(out) as f:
+        got = [json.loads(line) for line in f]
+    distinct = {(e["client"], e["i"]) for e in got}
+    source = report["stages"]["events"]
+    print(f"events {expected}, requests answered 200: {counts['ok']}, 503 and sent again: {counts['busy']}; "
+          f"source acked {source['acked']}; read back {len(got)} ({len(distinct)} distinct)")
+    if len(distinct) != expected:
+        fail(f"{expected - len(distinct)} events missing in Kafka")
+
+
 MODES = {"ingest": mode_ingest, "slow": mode_slow, "limits": mode_limits, "ackfail": mode_ackfail,
          "client": mode_client, "refused": mode_refused, "tls": mode_tls}
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[2] not in MODES:
-        raise SystemExit(f"usage: {sys.argv[0]} WEIR {'|'.join(MODES)}")
-    weir, mode = sys.argv[1], sys.argv[2]
+    if len(sys.argv) == 4 and sys.argv[2] == "kafka":
+        weir, mode = sys.argv[1], "kafka"
+        run = lambda folder: mode_kafka(weir, folder, sys.argv[3])  # noqa: E731
+    elif len(sys.argv) == 3 and sys.argv[2] in MODES:
+        weir, mode = sys.argv[1], sys.argv[2]
+        run = lambda folder: MODES[mode](weir, folder)  # noqa: E731
+    else:
+        raise SystemExit(f"usage: {sys.argv[0]} WEIR {'|'.join(MODES)}, or WEIR kafka KAFKA_MOCK_CLUSTER")
     folder = tempfile.mkdtemp(prefix=f"weir-http-{mode}-")
     try:
-        MODES[mode](weir, folder)
+        run(folder)
     finally:
         for process in STARTED:
             process.kill()
