@@ -229,6 +229,8 @@ TEST_CASE("weir plugins' tables fit the width, wrapping the long columns", "[cli
   CHECK(std::count(wide->begin(), wide->end(), '\n') == 2);  // one line a row when there is room
   CHECK_FALSE(fitted_text_table(table, 30));  // the fixed columns and two narrowest ones do not fit
   CHECK(wrapped_text("one two three four", 12, "  ") == "  one two\n  three four\n");
+  const std::string path = "library: /" + std::string(90, 'p') + ".so";
+  CHECK(wrapped_text(path, 80, "  ") == "  library:\n  /" + std::string(90, 'p') + ".so\n");  // a path stays whole
 }
 
 TEST_CASE("the live frame names blocked writers, starved readers and rates", "[cli]") {

@@ -23,8 +23,9 @@ std::size_t offset_of_column(std::string_view text, std::size_t count) noexcept 
   return text.size();
 }
 
-// Lines of at most `width` columns.
-std::vector<std::string> wrap(std::string_view text, std::size_t width) {
+// Lines of at most `width` columns; a word longer than that is cut, or
+// (`keep_words`: a path, a URL) stands whole on a line of its own.
+std::vector<std::string> wrap(std::string_view text, std::size_t width, bool keep_words = false) {
   std::vector<std::string> lines(1);
   std::size_t start = 0;
   while (start < text.size()) {
@@ -34,7 +35,7 @@ std::vector<std::string> wrap(std::string_view text, std::size_t width) {
     start = end + 1;
     if (!lines.back().empty() && columns(lines.back()) + 1 + columns(word) > width) lines.emplace_back();
     if (!lines.back().empty()) lines.back() += ' ';
-    while (columns(lines.back()) + columns(word) > width) {  // a word longer than the line: cut it
+    while (!keep_words && columns(lines.back()) + columns(word) > width) {  // a word longer than the line: cut it
       const std::size_t cut = offset_of_column(word, width - columns(lines.back()));
       lines.back() += word.substr(0, cut);
       word.remove_prefix(cut);
@@ -51,7 +52,7 @@ std::vector<std::string> wrap(std::string_view text, std::size_t width) {
 std::string wrapped_text(std::string_view text, std::size_t width, std::string_view indent) {
   const std::size_t room = width > columns(indent) + narrowest_column ? width - columns(indent) : narrowest_column;
   std::string out;
-  for (const std::string& line : wrap(text, room)) out += std::string(indent) + line + '\n';
+  for (const std::string& line : wrap(text, room, true)) out += std::string(indent) + line + '\n';
   return out;
 }
 

@@ -23,7 +23,7 @@ struct TextTable {
 std::optional<std::string> fitted_text_table(const TextTable& table, std::size_t width, std::size_t narrowest = 12);
 
 // `text` in lines of at most `width` columns broken at spaces, each line
-// starting with `indent`; a word longer than a line is cut.
+// starting with `indent`; a word longer than a line (a path) stays whole.
 std::string wrapped_text(std::string_view text, std::size_t width, std::string_view indent);
 
 }  // namespace weir::cli
