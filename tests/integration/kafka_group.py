@@ -2,7 +2,7 @@
 """At-least-once through Kafka: the kafka source and sink against librdkafka's
 mock cluster (three brokers on 127.0.0.1, started by kafka_mock_cluster).
 
-usage: kafka_group.py WEIR MOCK_CLUSTER group|bound|sink-errors|example|http
+usage: kafka_group.py WEIR MOCK_CLUSTER group|bound|sink-errors|example
 
 group        50,000 numbered messages produced by weir's kafka sink (key and
              attribute per message) to a topic of 4 partitions, consumed by
@@ -30,11 +30,6 @@ example      pipelines/kafka-to-file.yaml as it stands, pointed at the mock
              cluster through KAFKA_BROKERS: 1,000 messages produced, all
              written to the file, SIGTERM ends it with balanced books and the
              group's offsets at the end of the topic.
-http         pipelines/http-to-kafka.yaml as it stands (KAFKA_BROKERS, and
-             HTTP_ADDRESS on a free port): 1,000 ndjson events POSTed in 10
-             requests, each answered 200 once Kafka stored its events; a weir
-             kafka source reads them all back, keyed by user, with the tenant
-             header; SIGTERM ends both with balanced books.
 
 Prints the figures. Every wait is bounded.
 """
@@ -44,13 +39,12 @@ import re
 import subprocess
 import sys
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kafka_cluster import MockCluster  # noqa: E402
 from nats_jetstream import (STARTED, Weir, check_books, line_count, stop_consumer,  # noqa: E402
                             work_folder)
-from nats_server import free_port, wait_for  # noqa: E402
+from nats_server import wait_for  # noqa: E402
 
 MESSAGES = 50_000
 PARTITIONS = 4
@@ -344,86 +338,12 @@ def example(weir: str, mock: str) -> None:
         print("PASS")
 
 
-def http(weir: str, mock: str) -> None:
-    requests, per_request = 10, 100
-    count = requests * per_request
-    with MockCluster(mock, {"events": PARTITIONS}) as cluster, work_folder() as folder:
-        os.symlink(os.path.join(REPO, "pipelines"), os.path.join(folder, "pipelines"))
-        port = free_port()
-        env = dict(os.environ, KAFKA_BROKERS=cluster.bootstrap, HTTP_ADDRESS=f"127.0.0.1:{port}")
-        report = os.path.join(folder, "http-to-kafka.report.json")
-        log = open(os.path.join(folder, "http-to-kafka.log"), "w")
-        process = subprocess.Popen([weir, "run", "pipelines/http-to-kafka.yaml", "--no-progress", "--report", report,
-                                    "--log-level", "info"], cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=log)
-        out = os.path.join(folder, "events.jsonl")
-        reader = Weir(weir, folder, "reader", f"""
-pipeline: events-reader
-defaults: {{drain_timeout: {DRAIN_TIMEOUT_S}s}}
-stages:
-  events:
-    plugin: kafka
-    config: {{brokers: ['{cluster.bootstrap}'], topics: [events], group: reader}}
-  out:
-    plugin: file
-    input: events
-    config: {{path: '{out}', format: json}}
-""")
-        statuses = []
-        try:
-            def ready():
-                if process.poll() is not None:
-                    raise SystemExit(f"FAIL: http-to-kafka exited {process.returncode}")
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=5) as answer:
-                        return answer.status == 200
-                except OSError:
-                    return False
-            wait_for("http-to-kafka ready", ready, 30, 0.1)
-            for r in range(requests):
-                body = "".join(json.dumps({"user": f"u{n % 7}", "n": n}) + "\n"
-                               for n in range(r * per_request, (r + 1) * per_request))
-                request = urllib.request.Request(f"http://127.0.0.1:{port}/events", data=body.encode(),
-                                                 headers={"X-Tenant": "acme"}, method="POST")
-                with urllib.request.urlopen(request, timeout=60) as answer:
-                    statuses.append(answer.status)
-            reader.start()
-            wait_for("every event read back from Kafka", lambda: line_count(out) >= count, RUN_LIMIT_S, 0.2)
-            process.terminate()
-            code = process.wait(timeout=DRAIN_TIMEOUT_S + 5)
-            stop_consumer(reader)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait(timeout=10)
-            reader.ensure_dead()
-            log.close()
-        with open(report) as f:
-            books = json.load(f)
-        records, torn = read_records(out)
-        events = sorted(json.loads(r["payload"])["n"] for r in records)
-        wrong = [r for r in records if r["attributes"].get("kafka_key") != json.loads(r["payload"])["user"]
-                 or r["attributes"].get("X-Tenant") != "acme"]
-        print(f"http-to-kafka: {requests} requests answered {sorted(set(statuses))}, {count} events, "
-              f"{len(records)} read back from Kafka, exit {code}, balanced {books['balanced']}, "
-              f"acked {books['stages']['ingest'].get('acked')}")
-        if statuses != [200] * requests:
-            raise SystemExit(f"FAIL: the requests were answered {statuses}")
-        if code != 0 or not books["balanced"] or books["stages"]["ingest"].get("pending_acks") != 0:
-            with open(log.name) as f:
-                raise SystemExit(f"FAIL: http-to-kafka did not end well\n{f.read()[-3000:]}")
-        check_books(reader.read_report(), "reader", "events")
-        if events != list(range(count)) or torn or wrong:
-            raise SystemExit(f"FAIL: Kafka does not hold every event once with its key and tenant: {wrong[:2]}")
-        print("PASS")
-
-
 def main() -> int:
     weir, mock, mode = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), sys.argv[3]
     if not os.path.exists(weir):
         raise SystemExit(f"FAIL: no weir at {weir}")
     try:
-        {"group": group, "bound": bound, "sink-errors": sink_errors, "example": example,
-         "http": http}[mode](weir, mock)
+        {"group": group, "bound": bound, "sink-errors": sink_errors, "example": example}[mode](weir, mock)
     except SystemExit:
         for w in STARTED:
             if w.process:
