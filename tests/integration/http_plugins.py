@@ -173,6 +173,23 @@ def send_lines(port, client, lines, per_request, path, counts):
         connection.close()
 
 
+def post_from_clients(port, lines_of_client, clients, per_request, path):
+    """Each client in its own thread; their counts once all finished (every error fails the test)."""
+    counts = {"ok": 0, "busy": 0, "errors": []}
+    threads = []
+    for c in range(clients):
+        thread = threading.Thread(target=send_lines, args=(port, c, lines_of_client(c), per_request, path, counts))
+        thread.start()
+        threads.append(thread)
+    for thread in threads:
+        thread.join(timeout=RUN_LIMIT_S)
+        if thread.is_alive():
+            fail("a client did not finish in time")
+    if counts["errors"]:
+        fail("; ".join(counts["errors"][:5]))
+    return counts
+
+
 def ingest(weir, folder, lines_total, clients, per_request, extra_stages, source_config):
     out = os.path.join(folder, "out.txt")
     yaml = f"""pipeline: http-ingest
@@ -190,21 +207,10 @@ stages:
     run = Weir(weir, folder, "ingest", yaml).start()
     port = run.port()
     per_client = lines_total // clients
-    counts = {"ok": 0, "busy": 0, "errors": []}
-    threads = []
     started = time.monotonic()
-    for c in range(clients):
-        lines = [f"c{c}-{i:06d}" for i in range(per_client)]
-        thread = threading.Thread(target=send_lines, args=(port, c, lines, per_request, "/in", counts))
-        thread.start()
-        threads.append(thread)
-    for thread in threads:
-        thread.join(timeout=RUN_LIMIT_S)
-        if thread.is_alive():
-            fail("a client did not finish in time")
+    counts = post_from_clients(port, lambda c: [f"c{c}-{i:06d}" for i in range(per_client)], clients, per_request,
+                               "/in")
     elapsed = time.monotonic() - started
-    if counts["errors"]:
-        fail("; ".join(counts["errors"][:5]))
     code, report = run.stop()
     if code != 0:
         fail(f"weir exited with {code} after SIGTERM")
@@ -522,19 +528,8 @@ def mode_kafka(weir, folder, mock_cluster):
         os.environ["HTTP_ADDRESS"] = "127.0.0.1:0"
         run = Weir(weir, folder, "http-to-kafka", example).start()
         port = run.port()
-        counts = {"ok": 0, "busy": 0, "errors": []}
-        threads = []
-        for c in range(clients):
-            lines = [json.dumps({"client": c, "i": i}) for i in range(per_client)]
-            thread = threading.Thread(target=send_lines, args=(port, c, lines, 100, "/events", counts))
-            thread.start()
-            threads.append(thread)
-        for thread in threads:
-            thread.join(timeout=RUN_LIMIT_S)
-            if thread.is_alive():
-                fail("a client did not finish in time")
-        if counts["errors"]:
-            fail("; ".join(counts["errors"][:5]))
+        counts = post_from_clients(port, lambda c: [json.dumps({"client": c, "i": i}) for i in range(per_client)],
+                                   clients, 100, "/events")
         code, report = run.stop()
         if code != 0:
             fail(f"http-to-kafka exited with {code}")
