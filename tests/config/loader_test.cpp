@@ -387,6 +387,7 @@ TEST_CASE("replicas: auto and {min, max} size a stage by itself", "[config][load
               "replicas: {min: 1, max: 8}, or replicas: auto (1 to 8))",
               "<string>:6:60: error: unknown key 'most' in stage 'c': replicas (known keys: min or max)",
               "<string>:7:53: error: stage 'out': replicas must be a whole number of at least 1, found 'lots'"});
+}
 
 TEST_CASE("tests: are read with their positions and checked against the stages", "[config][loader][tests]") {
   const std::string pipeline = R"(pipeline: tested
