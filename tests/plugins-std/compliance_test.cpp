@@ -23,7 +23,8 @@ const std::vector<std::pair<Kind, std::string>> expected_plugins = {
     {Kind::processor, "regex"},         {Kind::processor, "sample"},    {Kind::processor, "throttle"},
     {Kind::processor, "dedupe"},        {Kind::processor, "simulate_work"}, {Kind::processor, "fail"},
     {Kind::sink, "stdout"},             {Kind::sink, "file"},           {Kind::sink, "count"},
-    {Kind::sink, "null"},               {Kind::source, "nats"},         {Kind::sink, "nats"}};
+    {Kind::sink, "null"},               {Kind::source, "nats"},         {Kind::sink, "nats"},
+    {Kind::source, "socket"},           {Kind::processor, "syslog"}};
 
 // Values of the wrong type (or out of range) for an option.
 std::vector<std::string> bad_values(const weir::OptionSpec& option) {
