@@ -158,7 +158,7 @@ TEST_CASE("syslog parser: malformed messages fail with the byte and what was exp
   // A forced format refuses the other one.
   CHECK_THAT(refused("<13>Oct 11 22:14:15 host tag: x", syslog::Format::rfc5424).what,
              Catch::Contains("expected the version 1"));
-  CHECK_THAT(refused("<13>1 - - - - - -", syslog::Format::rfc3164).what, Catch::Contains("expected a timestamp"));
+  CHECK_THAT(refused("<13>1 - - - - - -", syslog::Format::rfc3164).what, Catch::Contains("expected a digit of the year"));
 }
 
 TEST_CASE("syslog parser: random and truncated input never crashes and errors stay inside the line",
@@ -259,7 +259,7 @@ TEST_CASE("octet counting: frames across reads, pieces past the limit, broken fr
     weir::stdp::OctetFrameSplitter splitter(1024);
     INFO(bad);
     CHECK_FALSE(splitter.feed(bad, collect));
-    CHECK(splitter.error() == why);
+    CHECK_THAT(splitter.error(), Catch::Contains(why));
     CHECK_FALSE(splitter.feed("1 a", collect));  // nothing more after the framing broke
   }
 }
