@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The socket source and the syslog processor, against a running `weir run`.
 
-usage: socket_syslog.py WEIR corpus|limit|udp-drops
+usage: socket_syslog.py WEIR corpus|limit|backpressure|udp-drops
 
 Each mode writes a pipeline that listens on 127.0.0.1 (port 0: the ports are
 read from weir's log line "listening on tcp|udp HOST:PORT"), starts weir as a
@@ -21,6 +21,10 @@ limit      max_connections 3: three connections are held open, 20 more are
            stream); the refusals are logged once, not per connection, and
            counted in the log line at the stop. When a held connection closes,
            a new one is served.
+backpressure  20,000 lines on one TCP connection into a pipeline whose consumer
+           is slow and whose channel holds one message: the source stops
+           reading while the pipeline is full, the sender is held back, and
+           every line arrives exactly once, in order.
 udp-drops  3,000 datagrams sent at once at a pipeline whose consumer is slow
            and whose receive buffer is small: the kernel drops what does not
            fit, and the report's `dropped` of the socket stage plus its
@@ -322,6 +326,45 @@ def limit(weir_binary: str):
           f"served again after a close; books balanced")
 
 
+BACKPRESSURE_PIPELINE = """
+pipeline: socket-backpressure
+defaults: {drain_timeout: 60s}
+stages:
+  tcp:
+    plugin: socket
+    config: {address: '127.0.0.1:0'}
+  slow:
+    plugin: simulate_work
+    input: tcp
+    capacity: 1
+    config: {durations: {}, default_duration: 100us}
+  out:
+    plugin: file
+    input: slow
+    config: {path: out.txt}
+"""
+
+
+def backpressure(weir_binary: str):
+    sent = 20_000
+    with running(weir_binary, BACKPRESSURE_PIPELINE) as w:
+        port = w.ports(1)["tcp"]
+        tcp_send(port, b"".join(f"line {i:05d} {'x' * 100}\n".encode() for i in range(sent)))
+        out_path = os.path.join(w.folder, "out.txt")
+        wait_for(f"{sent} lines", lambda: os.path.exists(out_path) and open(out_path, "rb").read().count(b"\n") == sent,
+                 log=w.log_text)
+        code, report = w.terminate()
+        with open(out_path) as f:
+            out = f.read().splitlines()
+    check(code == 0, f"weir exited with {code}")
+    check(books_balance(report), "the books do not balance")
+    expected = [f"line {i:05d} {'x' * 100}" for i in range(sent)]
+    check(out == expected, f"{len(out)} lines, {len(set(out))} distinct; expected the {sent} lines sent, in order")
+    tcp = report["stages"]["tcp"]
+    print(f"backpressure: {sent} lines over one TCP connection through a channel of 1 and a slow stage: all "
+          f"{len(out)} arrived once, in order; the source waited on the full channel {tcp['blocked_ms']:.0f} ms")
+
+
 DROPS_PIPELINE = """
 pipeline: socket-udp-drops
 defaults: {drain_timeout: 60s}
@@ -359,9 +402,10 @@ def udp_drops(weir_binary: str):
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[2] not in ("corpus", "limit", "udp-drops"):
+    modes = {"corpus": corpus, "limit": limit, "backpressure": backpressure, "udp-drops": udp_drops}
+    if len(sys.argv) != 3 or sys.argv[2] not in modes:
         raise SystemExit(__doc__)
-    {"corpus": corpus, "limit": limit, "udp-drops": udp_drops}[sys.argv[2]](os.path.abspath(sys.argv[1]))
+    modes[sys.argv[2]](os.path.abspath(sys.argv[1]))
 
 
 if __name__ == "__main__":
