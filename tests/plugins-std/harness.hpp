@@ -20,6 +20,12 @@ weir::PluginRegistry& registry();
 // Plugins whose start() connects to a server that their example names and no
 // unit test runs; tests/integration/ runs them against a real one.
 inline bool needs_a_server(const weir::PluginEntry& entry) { return entry.name() == "nats"; }
+// The HTTP plugins' examples listen on a fixed port or post to a host on the
+// internet, and an http_server source runs until it is stopped: they run in
+// tests/integration/http_plugins.py, against real clients and servers.
+inline bool runs_only_on_a_network(const weir::PluginEntry& entry) {
+  return entry.name() == "http_server" || entry.name() == "http_client";
+}
 const weir::PluginEntry& plugin(std::string_view name, weir::Kind kind);
 
 // `config` is the YAML of the stage's `config:` map. The options come out of

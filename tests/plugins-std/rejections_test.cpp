@@ -67,6 +67,22 @@ const std::vector<Refusal>& refusals() {
        "option 'max_deliver': 0 deliveries would deliver nothing"},
       {"nats", Kind::sink, "      subject: x\n      tls_cert: /nonexistent-weir.pem\n", 10, 17,
        "option 'tls_cert': '/nonexistent-weir.pem' is not a readable file"},
+      {"http_server", Kind::source, "      address: nowhere\n", 8, 16,
+       "option 'address': 'nowhere': expected HOST:PORT"},
+      {"http_server", Kind::source, "      tls_cert: /etc/weir/server.crt\n", 5, 3,
+       "option 'tls_key': is needed too: TLS takes a certificate and its key"},
+      {"http_server", Kind::source, "      paths: [/in, logs]\n", 8, 20,
+       "option 'paths[1]': 'logs' does not start with '/'"},
+      {"http_server", Kind::source, "      paths: [/ready]\n", 8, 15,
+       "option 'paths[0]': '/ready' is also the health or readiness path"},
+      {"http_server", Kind::source, "      health_path: health\n", 8, 20,
+       "option 'health_path': 'health' does not start with '/'"},
+      {"http_client", Kind::sink, "      url: ftp://example.com/\n", 9, 12,
+       "option 'url': 'ftp://example.com/': expected a URL starting with http:// or https://"},
+      {"http_client", Kind::sink, "      url: http://example.com/\n      tls_ca: /etc/ca.pem\n", 10, 15,
+       "option 'tls_ca': is set but the url is not https"},
+      {"http_client", Kind::sink, "      url: http://example.com/\n      headers: {'X Tenant': x}\n", 10, 29,
+       "option 'headers.X Tenant': is not a header name"},
   };
   return list;
 }

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <mutex>
+#include <string>
 
 namespace weir::stdp {
 
@@ -43,5 +44,10 @@ class RateLimited {
   Clock::time_point last_{};
   std::uint64_t left_out_ = 0;
 };
+
+// The end of a rate-limited line: how many were left out since the last one.
+inline std::string left_out_text(std::uint64_t left_out) {
+  return left_out == 0 ? std::string() : " (" + std::to_string(left_out) + " more since the last such line)";
+}
 
 }  // namespace weir::stdp
