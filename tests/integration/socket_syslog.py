@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The socket source and the syslog processor, against a running `weir run`.
 
-usage: socket_syslog.py WEIR corpus|limit|backpressure|udp-drops
+usage: socket_syslog.py WEIR corpus|limit|backpressure|udp-drops|example
 
 Each mode writes a pipeline that listens on 127.0.0.1 (port 0: the ports are
 read from weir's log line "listening on tcp|udp HOST:PORT"), starts weir as a
@@ -29,6 +29,11 @@ udp-drops  3,000 datagrams sent at once at a pipeline whose consumer is slow
            and whose receive buffer is small: the kernel drops what does not
            fit, and the report's `dropped` of the socket stage plus its
            `emitted` is exactly what was sent.
+example    pipelines/syslog-to-http.yaml as it stands (addresses and the URL from
+           its environment variables): the corpus over TCP and UDP, posted
+           by http_client to a collector on 127.0.0.1 (Python's http.server);
+           every well-formed line reaches the collector as a JSON object of
+           its attributes, every malformed one the malformed file.
 
 Prints the figures. Every wait is bounded.
 """
@@ -42,7 +47,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LISTENING = re.compile(r"listening on (tcp|udp) 127\.0\.0\.1:(\d+)")
@@ -172,11 +179,8 @@ stages:
 
 
 def corpus(weir_binary: str):
-    with open(os.path.join(HERE, "syslog_corpus.jsonl"), encoding="utf-8") as f:
-        cases = [json.loads(line) for line in f]
-    good = [c for c in cases if "attributes" in c]
-    bad = [c for c in cases if "error" in c]
-    lines = [c["line"].encode("utf-8") for c in cases]
+    good, bad = load_corpus()
+    lines = [c["line"].encode("utf-8") for c in good + bad]
     with running(weir_binary, CORPUS_PIPELINE) as w:
         ports = w.ports(2)
         tcp_send(ports["tcp"], b"\n".join(lines) + b"\n")
@@ -401,8 +405,80 @@ def udp_drops(weir_binary: str):
           f"(counted in the report), sink received {out['received']}")
 
 
+class Collector(BaseHTTPRequestHandler):
+    """Keeps the ndjson lines POSTed to it."""
+    lines: list = []
+    lock = threading.Lock()
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with Collector.lock:
+            Collector.lines.extend(json.loads(line) for line in body.decode("utf-8").splitlines() if line)
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def load_corpus():
+    with open(os.path.join(HERE, "syslog_corpus.jsonl"), encoding="utf-8") as f:
+        cases = [json.loads(line) for line in f]
+    return [c for c in cases if "attributes" in c], [c for c in cases if "error" in c]
+
+
+def example(weir_binary: str):
+    good, bad = load_corpus()
+    collector = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    serving = threading.Thread(target=collector.serve_forever, daemon=True)
+    serving.start()
+    os.environ.update(SYSLOG_TCP="127.0.0.1:0", SYSLOG_UDP="127.0.0.1:0",
+                      HTTP_URL=f"http://127.0.0.1:{collector.server_address[1]}/logs")
+    with open(os.path.join(HERE, "..", "..", "pipelines", "syslog-to-http.yaml")) as f:
+        yaml = f.read()
+    try:
+        with running(weir_binary, yaml) as w:
+            ports = w.ports(2)
+            lines = [c["line"].encode("utf-8") for c in good + bad]
+            tcp_send(ports["tcp"], b"\n".join(lines) + b"\n")
+            udp_send(ports["udp"], lines)
+            malformed_path = os.path.join(w.folder, "out", "syslog-malformed.jsonl")
+
+            def arrived():
+                with Collector.lock:
+                    return len(Collector.lines) >= 2 * len(good)
+            wait_for(f"{2 * len(good)} lines at the collector", arrived, log=w.log_text)
+            code, report = w.terminate()
+            malformed = json_lines(malformed_path)
+            undelivered = json_lines(os.path.join(w.folder, "out", "syslog-undelivered.jsonl"))
+    finally:
+        collector.shutdown()
+        collector.server_close()
+    posted = Collector.lines
+    check(code == 0, f"weir exited with {code}")
+    check(books_balance(report), "the books do not balance")
+    check(len(posted) == 2 * len(good), f"{len(posted)} lines posted, expected {2 * len(good)}")
+    check(not undelivered, f"{len(undelivered)} undelivered")
+    for c in good:
+        copies = [p for p in posted if p.get("line") == c["line"]]
+        check(len(copies) == 2, f"{len(copies)} posted copies of {c['line']!r}, expected 2")
+        for p in copies:
+            for name, value in c["attributes"].items():
+                check(p.get(name) == value, f"{c['line']!r}: posted {name} is {p.get(name)!r}, expected {value!r}")
+    check(len(malformed) == 2 * len(bad), f"{len(malformed)} malformed, expected {2 * len(bad)}")
+    for c in bad:
+        copies = [m for m in malformed if m["payload"] == c["line"]]
+        check(len(copies) == 2 and all(c["error"] in m["attributes"]["error"] for m in copies),
+              f"{c['line']!r}: {len(copies)} copies in the malformed file, expected 2 with {c['error']!r}")
+    print(f"example: pipelines/syslog-to-http.yaml posted {len(posted)} parsed lines to the collector and kept "
+          f"{len(malformed)} malformed ones; collector stage emitted {report['stages']['collector']['emitted']}; "
+          f"books balanced")
+
+
 def main():
-    modes = {"corpus": corpus, "limit": limit, "backpressure": backpressure, "udp-drops": udp_drops}
+    modes = {"corpus": corpus, "limit": limit, "backpressure": backpressure, "udp-drops": udp_drops,
+             "example": example}
     if len(sys.argv) != 3 or sys.argv[2] not in modes:
         raise SystemExit(__doc__)
     modes[sys.argv[2]](os.path.abspath(sys.argv[1]))
