@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <mutex>
 #include <regex>
+#include <thread>
 
 using namespace weir;
 using namespace weir::cli;
@@ -46,6 +47,19 @@ RunReport two_stage_report(double blocked_ms, double starved_ms, std::size_t dep
   return r;
 }
 
+// src (endless) -> mid (2 replicas, capacity 4) -> out, of the test stages.
+std::unique_ptr<Pipeline> endless_pipeline(const std::string& name, PluginRegistry& registry) {
+  test::register_test_stages(registry);
+  return std::make_unique<Pipeline>(load_pipeline_string("pipeline: " + name + R"(
+stages:
+  src: {plugin: seq, config: {count: 0}}
+  mid: {plugin: pass, input: src, capacity: 4, replicas: 2}
+  out: {plugin: collect, input: mid}
+)",
+                                                         registry),
+                                    registry);
+}
+
 std::string read_all(std::FILE* file) {
   std::rewind(file);
   std::string text;
@@ -72,11 +86,15 @@ TEST_CASE("the exposition declares every family and escapes label values", "[cli
   r.edges[0].lane = "a\"b\\c";
   r.edges.push_back(r.edges[0]);  // a second edge into the same lane: one depth gauge
   r.edges[1].from = "other";
-  const std::string text = prometheus_text(r);
-  CHECK_THAT(text, Catch::Contains("weir_stage_messages_total{stage=\"sink\",outcome=\"emitted\"} 10\n"));
-  CHECK_THAT(text, Catch::Contains("weir_channel_depth{stage=\"sink\",lane=\"a\\\"b\\\\c\"} 3\n"));
-  CHECK_THAT(text, Catch::Contains("weir_edge_blocked_seconds_total{from=\"src\",to=\"sink\",lane=\"a\\\"b\\\\c\"} 1.5\n"));
-  CHECK_THAT(text, Catch::Contains("weir_stage_starved_seconds_total{stage=\"sink\"} 0.25\n"));
+  r.pipeline = "p\"q";
+  const std::string text = prometheus_text(r, {read_process_stats(), 2});
+  CHECK_THAT(text, Catch::Contains("weir_stage_messages_total{pipeline=\"p\\\"q\",stage=\"sink\",outcome=\"emitted\"} 10\n"));
+  CHECK_THAT(text, Catch::Contains("weir_channel_depth{pipeline=\"p\\\"q\",stage=\"sink\",lane=\"a\\\"b\\\\c\"} 3\n"));
+  CHECK_THAT(text, Catch::Contains(
+      "weir_edge_blocked_seconds_total{pipeline=\"p\\\"q\",from=\"src\",to=\"sink\",lane=\"a\\\"b\\\\c\"} 1.5\n"));
+  CHECK_THAT(text, Catch::Contains("weir_stage_starved_seconds_total{pipeline=\"p\\\"q\",stage=\"sink\"} 0.25\n"));
+  CHECK_THAT(text, Catch::Contains("\nprocess_threads{pipeline=\"p\\\"q\"} "));
+  CHECK_THAT(text, Catch::Contains("\nweir_taps_open{pipeline=\"p\\\"q\"} 2\n"));
   const std::regex depth_line("\nweir_channel_depth\\{");
   CHECK(std::distance(std::sregex_iterator(text.begin(), text.end(), depth_line), std::sregex_iterator()) == 1);
   // Every sample's family has its HELP and TYPE before it.
@@ -87,6 +105,46 @@ TEST_CASE("the exposition declares every family and escapes label values", "[cli
     if (line.rfind("# TYPE ", 0) == 0) declared = line.substr(7, line.find(' ', 7) - 7);
     if (line[0] != '#') CHECK(line.substr(0, declared.size()) == declared);
   }
+}
+
+TEST_CASE("histograms are cumulative up to +Inf, with the sum and count", "[cli]") {
+  RunReport r = two_stage_report(0, 0, 0, 4);
+  auto& h = r.stages[1].latency.histogram;
+  h.counts[0] = 1;                   // <= 1 us
+  h.counts[9] = 2;                   // <= 1 ms
+  h.counts[h.bounds_s.size()] = 1;   // above 10 s
+  h.sum_s = 12.5;
+  const std::string text = prometheus_text(r);
+  CHECK_THAT(text, Catch::Contains("# TYPE weir_stage_process_seconds histogram\n"));
+  CHECK_THAT(text, Catch::Contains("weir_stage_process_seconds_bucket{pipeline=\"p\",stage=\"sink\",le=\"1e-06\"} 1\n"));
+  CHECK_THAT(text, Catch::Contains("weir_stage_process_seconds_bucket{pipeline=\"p\",stage=\"sink\",le=\"0.0005\"} 1\n"));
+  CHECK_THAT(text, Catch::Contains("weir_stage_process_seconds_bucket{pipeline=\"p\",stage=\"sink\",le=\"0.001\"} 3\n"));
+  CHECK_THAT(text, Catch::Contains("weir_stage_process_seconds_bucket{pipeline=\"p\",stage=\"sink\",le=\"10\"} 3\n"));
+  CHECK_THAT(text, Catch::Contains("weir_stage_process_seconds_bucket{pipeline=\"p\",stage=\"sink\",le=\"+Inf\"} 4\n"));
+  CHECK_THAT(text, Catch::Contains("weir_stage_process_seconds_sum{pipeline=\"p\",stage=\"sink\"} 12.5\n"));
+  CHECK_THAT(text, Catch::Contains("weir_stage_process_seconds_count{pipeline=\"p\",stage=\"sink\"} 4\n"));
+  // A source has no input channel: no wait histogram.
+  CHECK_THAT(text, !Catch::Contains("weir_stage_wait_seconds_count{pipeline=\"p\",stage=\"src\"}"));
+  CHECK_THAT(text, Catch::Contains("weir_channel_wait_seconds_count{pipeline=\"p\",stage=\"sink\",lane=\"default\"} 0\n"));
+}
+
+TEST_CASE("the run report reads back from its JSON, as weir top reads it", "[cli]") {
+  RunReport r = two_stage_report(1500, 250, 3, 10);
+  r.edges[0].lane = "fast";
+  r.stages[1].per_replica = {{4, 4, true, 0.5}, {6, 6, false, std::nullopt}};
+  r.stages[1].latency = {12.5, 99.0, 10, {}};
+  r.bottleneck = "sink";
+  r.errors = {"one"};
+  r.duration_s = 2.5;
+  const RunReport back = RunReport::from_json(r.to_json());
+  CHECK(back.to_json() == r.to_json());
+  CHECK(back.edges[0].depth == 3);
+  CHECK(back.stages[0].name == "src");  // the report's order, not sorted
+  CHECK(render_live_frame(back, RunReport{}, 0, 80) == render_live_frame(r, RunReport{}, 0, 80));
+  CHECK_THROWS_WITH(RunReport::from_json("{}"), Catch::Contains("not a weir run report"));
+  CHECK_THROWS_WITH(RunReport::from_json("[1"), Catch::Contains("not a weir run report"));
+  CHECK_THROWS_WITH(RunReport::from_json(R"({"pipeline": "p", "status": "resting", "stages": {}, "edges": []})"),
+                    Catch::Contains("unknown status 'resting'"));
 }
 
 TEST_CASE("the live frame names blocked writers, starved readers and rates", "[cli]") {
@@ -116,19 +174,12 @@ TEST_CASE("the live frame names blocked writers, starved readers and rates", "[c
 TEST_CASE("the live view and /metrics run beside a pipeline and end with it", "[cli][tsan]") {
   test::Collected::instance().clear();
   PluginRegistry registry;
-  test::register_test_stages(registry);
-  Pipeline pipeline(load_pipeline_string(R"(
-pipeline: beside
-stages:
-  src: {plugin: seq, config: {count: 0}}
-  mid: {plugin: pass, input: src, capacity: 4, replicas: 2}
-  out: {plugin: collect, input: mid}
-)",
-                                         registry),
-                    registry);
+  auto owned = endless_pipeline("beside", registry);
+  Pipeline& pipeline = *owned;
   MetricsServer server(Endpoint{"127.0.0.1", 0});
   REQUIRE(server.port() > 0);
-  server.serve([&pipeline] { return pipeline.stats(); });
+  server.serve([&pipeline] { return pipeline.stats(); }, {},
+               [&pipeline](std::string_view stage, Condition when) { return pipeline.tap(stage, std::move(when)); });
   std::FILE* screen = std::tmpfile();
   REQUIRE(screen);
   pipeline.start();
@@ -143,8 +194,26 @@ stages:
       auto response = client.Get("/metrics");
       REQUIRE(response);
       CHECK(response->status == 200);
-      CHECK_THAT(response->body, Catch::Contains("weir_stage_messages_total{stage=\"mid\",outcome=\"emitted\"}"));
+      CHECK_THAT(response->body,
+                 Catch::Contains("weir_stage_messages_total{pipeline=\"beside\",stage=\"mid\",outcome=\"emitted\"}"));
     }
+    // A tap streams beside the scrapes, ends at its limit and detaches.
+    auto tapped = client.Get("/tap?stage=mid&limit=3&when=id%3E0");
+    REQUIRE(tapped);
+    CHECK(tapped->status == 200);
+    CHECK(std::count(tapped->body.begin(), tapped->body.end(), '\n') == 3);
+    CHECK_THAT(tapped->body, Catch::StartsWith("{\"id\":"));
+    auto unknown = client.Get("/tap?stage=nope");
+    REQUIRE(unknown);
+    CHECK(unknown->status == 404);
+    CHECK_THAT(unknown->body, Catch::Contains("its stages: src, mid, out"));
+    auto bad = client.Get("/tap?stage=mid&when=id%3E");
+    REQUIRE(bad);
+    CHECK(bad->status == 400);
+    CHECK_THAT(bad->body, Catch::Contains("when: column 4"));
+    auto live = client.Get("/report");
+    REQUIRE(live);
+    CHECK(RunReport::from_json(live->body).stage("mid") != nullptr);
     pipeline.stop();
     // As `weir run` does: the readers of stats() end before wait() writes the final state.
     while (!pipeline.wait_for(std::chrono::hours(1))) {
@@ -164,6 +233,40 @@ stages:
   CHECK_THAT(drawn, Catch::Contains("\x1b[J"));  // redrawn in place at least once
   CHECK_THAT(drawn, Catch::Contains("src -> mid"));
   CHECK_THAT(drawn, Catch::Contains("[beside] [info] scrape 19\nweir: 'beside' running"));
+  test::Collected::instance().clear();
+}
+
+TEST_CASE("a tap copies what leaves a stage, drops rather than waits, and detaches", "[cli][tsan]") {
+  test::Collected::instance().clear();
+  PluginRegistry registry;
+  auto owned = endless_pipeline("tapped", registry);
+  Pipeline& pipeline = *owned;
+  CHECK_THROWS_WITH(pipeline.tap("nope"), Catch::Contains("no stage named 'nope'"));
+  CHECK_THROWS_AS(pipeline.tap("mid", {}, 0), std::invalid_argument);
+  pipeline.start();
+  {
+    auto tap = pipeline.tap("mid", {}, 4);
+    // Nobody reads: the buffer fills, and the stage goes on without it.
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (tap->dropped() == 0 && std::chrono::steady_clock::now() < give_up)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    CHECK(tap->dropped() > 0);
+    for (int i = 0; i < 4; ++i) {
+      auto copy = tap->next(std::chrono::seconds(10));
+      REQUIRE(copy);
+      CHECK(copy->id != 0);
+      CHECK_FALSE(copy->ack);  // a copy holds no acknowledgement open
+    }
+    auto sink_tap = pipeline.tap("out", Condition::parse("id > 0"), 16);
+    auto written = sink_tap->next(std::chrono::seconds(10));
+    REQUIRE(written);
+    CHECK(written->id > 0);
+  }  // detached
+  pipeline.stop();
+  const RunReport report = pipeline.wait();
+  CHECK(report.status == RunStatus::drained);
+  CHECK(report.balanced());
+  CHECK(report.stage("out")->received == report.stage("src")->emitted);
   test::Collected::instance().clear();
 }
 

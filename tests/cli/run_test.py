@@ -139,9 +139,32 @@ def samples(text):
             continue
         match = SAMPLE.match(line)
         check(match, f"not a sample line: {line!r}", text)
-        check(match.group(1) in declared, f"{match.group(1)} has no # HELP / # TYPE", text)
+        family = re.sub(r"_(bucket|sum|count)$", "", match.group(1))
+        check(match.group(1) in declared or family in declared, f"{match.group(1)} has no # HELP / # TYPE", text)
         out[line.rsplit(" ", 1)[0]] = float(line.rsplit(" ", 1)[1])
     return out
+
+
+PROCESS_METRICS = ("process_cpu_seconds_total", "process_resident_memory_bytes", "process_virtual_memory_bytes",
+                   "process_open_fds", "process_max_fds", "process_threads", "process_start_time_seconds")
+
+
+def histograms(values):
+    """Every histogram's buckets rise with `le` and end at +Inf == _count."""
+    series = {}
+    for key, value in values.items():
+        name, _, labels = key.partition("{")
+        if name.endswith("_bucket"):
+            le = re.search(r',le="([^"]+)"', labels).group(1)
+            rest = re.sub(r',le="[^"]+"', "", labels)
+            series.setdefault((name[:-len("_bucket")], rest), []).append((float(le), value))
+    check(series, "no histogram")
+    for (name, labels), buckets in series.items():
+        counts = [count for _, count in sorted(buckets)]
+        check(counts == sorted(counts), f"{name}{{{labels}: buckets not cumulative: {buckets}")
+        check(buckets[-1][0] == float("inf"), f"{name}: the last bucket is not +Inf")
+        check(values[f"{name}_count{{{labels}"] == counts[-1], f"{name}{{{labels}: +Inf != _count")
+        check(f"{name}_sum{{{labels}" in values, f"{name}{{{labels}: no _sum")
 
 
 # ---- cases -----------------------------------------------------------------------
@@ -226,17 +249,34 @@ def case_metrics():
         'weir_channel_capacity{stage="work",lane="normal"}',
         'weir_edge_messages_total{from="ticks",to="work",lane="normal",outcome="sent"}',
         'weir_edge_blocked_seconds_total{from="work",to="tally",lane="default"}',
-        'weir_pipeline_running{pipeline="cli-endless"}',
-    ]
+        'weir_stage_process_seconds_count{stage="work"}',
+        'weir_stage_wait_seconds_count{stage="tally"}',
+        'weir_channel_wait_seconds_count{stage="work",lane="normal"}',
+        'weir_pipeline_running{}',
+    ] + [f"{name}{{}}" for name in PROCESS_METRICS]
+    expected = [key.replace("{", '{pipeline="cli-endless",').replace(",}", "}") for key in expected]
     for key in expected:
         check(key in first, f"/metrics lacks {key}", "\n".join(first))
     check(probe(port, "/health") == (200, "ok\n"), f"/health: {probe(port, '/health')}")
     check(probe(port, "/ready") == (200, "ready\n"), f"/ready while running: {probe(port, '/ready')}")
-    check(first['weir_channel_capacity{stage="work",lane="normal"}'] == 8, "capacity 8")
+    check(first['weir_channel_capacity{pipeline="cli-endless",stage="work",lane="normal"}'] == 8, "capacity 8")
     check(first['weir_pipeline_running{pipeline="cli-endless"}'] == 1, "not running")
     for key, value in first.items():
+        check(key.startswith(key.split("{")[0] + '{pipeline="cli-endless"'), f"{key}: no pipeline label first")
         if key.split("{")[0].endswith("_total"):
             check(second[key] >= value, f"counter {key} went down: {value} then {second[key]}")
+    check(second['weir_stage_process_seconds_count{pipeline="cli-endless",stage="work"}'] > 0, "no latency recorded")
+    # simulate_work takes 1 ms a message: none of it at or under 1 us, all of it under 10 s.
+    check(second['weir_stage_process_seconds_bucket{pipeline="cli-endless",stage="work",le="1e-06"}'] == 0,
+          "a 1 ms message counted at or under 1 us")
+    check(second['weir_stage_process_seconds_bucket{pipeline="cli-endless",stage="work",le="10"}'] ==
+          second['weir_stage_process_seconds_count{pipeline="cli-endless",stage="work"}'], "a message over 10 s")
+    histograms(second)
+    check(second['process_threads{pipeline="cli-endless"}'] >= 4, "fewer threads than stages and the server")
+    check(second['process_resident_memory_bytes{pipeline="cli-endless"}'] > 1e6, "RSS under 1 MB")
+    check(0 < second['process_open_fds{pipeline="cli-endless"}'] <= second['process_max_fds{pipeline="cli-endless"}'],
+          "open fds")
+    check(abs(second['process_start_time_seconds{pipeline="cli-endless"}'] - time.time()) < 3600, "start time")
     weir.process.send_signal(signal.SIGINT)
     report = json.loads(weir.finish(expect=0))
     books(report, "drained")
@@ -245,6 +285,121 @@ def case_metrics():
         fail("/metrics still answers after the run")
     except OSError:
         pass
+
+
+def weir_command(*args, timeout=DEADLINE):
+    """Another weir command (tap, top) run to its end."""
+    return subprocess.run([WEIR, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def tap_lines(result, count):
+    """The JSON lines `weir tap` printed: exactly `count`, each a message."""
+    lines = result.stdout.splitlines()
+    check(len(lines) == count, f"{len(lines)} lines, not {count}", result.stdout, result.stderr)
+    messages = []
+    for line in lines:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            fail(f"not a JSON line: {line!r}", result.stdout)
+        check(list(message) == ["id", "priority", "attributes", "payload"], f"the stdout sink's keys: {line}")
+        messages.append(message)
+    return messages
+
+
+def case_tap():
+    weir = Running(f"{PIPELINES}/tap.yaml", "--metrics", "127.0.0.1:0", "--no-progress", "--report", "-")
+    port = int(weir.wait_for_line(SERVING).group(1))
+    weir.wait_for_line(RUNNING)
+    address = f"127.0.0.1:{port}"
+    try:
+        # A processor's outputs, a source's, a sink's inputs: exactly N each.
+        for stage in ("work", "ticks", "tally"):
+            result = weir_command("tap", stage, "--limit", "5", "--metrics", address)
+            check(result.returncode == 0, f"tap {stage} exited {result.returncode}", result.stdout, result.stderr)
+            for message in tap_lines(result, 5):
+                check(re.fullmatch(r"(plain|urgent) \d+ from [01]", message["payload"]), f"payload {message}")
+        # --when: only what it matches.
+        result = weir_command("tap", "work", "--limit", "7", "--when", 'kind == "urgent" && priority == 5',
+                              "--metrics", address)
+        check(result.returncode == 0, f"tap --when exited {result.returncode}", result.stdout, result.stderr)
+        for message in tap_lines(result, 7):
+            check(message["attributes"] == {"kind": "urgent"} and message["priority"] == 5, f"--when let {message}")
+        # Mistakes: an unknown stage, a bad condition (with its column), nobody there.
+        result = weir_command("tap", "nope", "--limit", "1", "--metrics", address)
+        check(result.returncode == 2, f"unknown stage exited {result.returncode}", result.stderr)
+        check("no stage named 'nope'" in result.stderr and "ticks, work, tally" in result.stderr,
+              "no clear error for an unknown stage", result.stderr)
+        check(result.stdout == "", "printed something for an unknown stage", result.stdout)
+        result = weir_command("tap", "work", "--when", "priority >", "--metrics", address)
+        check(result.returncode == 2 and "--when: column 11:" in result.stderr, "bad --when", result.stderr)
+        result = weir_command("tap", "work", "--metrics", f"127.0.0.1:{free_port()}")
+        check(result.returncode == 1 and "nothing answers at 127.0.0.1:" in result.stderr, "nobody listening",
+              result.stderr)
+        # A tapper that hangs up: its stream ends and its tap is detached.
+        tapper = subprocess.Popen([WEIR, "tap", "work", "--metrics", address], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        try:
+            json.loads(tapper.stdout.readline())
+            check(samples(scrape(port))[f'weir_taps_open{{pipeline="cli-tap"}}'] == 1, "the open tap is not counted")
+        finally:
+            tapper.kill()
+            tapper.wait(timeout=DEADLINE)
+        give_up = time.monotonic() + DEADLINE
+        while samples(scrape(port))['weir_taps_open{pipeline="cli-tap"}'] != 0:
+            check(time.monotonic() < give_up, "the tap of a tapper that hung up is still open")
+            time.sleep(0.05)
+    finally:
+        weir.process.send_signal(signal.SIGINT)
+    report = json.loads(weir.finish(expect=0))
+    books(report, "drained")
+    check(report["stages"]["tally"]["received"] == report["stages"]["ticks"]["emitted"], "a message was lost")
+
+
+def case_top():
+    weir = Running(f"{PIPELINES}/tap.yaml", "--metrics", "127.0.0.1:0", "--no-progress", "--report", "-")
+    port = int(weir.wait_for_line(SERVING).group(1))
+    weir.wait_for_line(RUNNING)
+    address = f"127.0.0.1:{port}"
+    watcher = None
+    try:
+        # Not a terminal: --once prints one frame, with rates, and exits.
+        result = weir_command("top", address, "--once", "--interval", "0.2")
+        check(result.returncode == 0, f"top --once exited {result.returncode}", result.stdout, result.stderr)
+        frame = result.stdout
+        check(frame.count("weir: 'cli-tap' running") == 1, "not one frame", frame)
+        for stage in ("ticks", "work", "tally"):
+            check(re.search(rf"^{stage} +\d+ +\d+\.\d ", frame, re.M), f"no row with a rate for {stage}", frame)
+        check(FRAME_BAR.search(frame) and "ticks -> work" in frame, "no channel rows", frame)
+        check("\x1b[" not in frame, "cursor moves in a file", frame)
+        # Attached until the run ends: one frame per interval, then it leaves.
+        watcher = subprocess.Popen([WEIR, "top", "--metrics", address, "--interval", "0.1"], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        for _ in range(2):
+            line = watcher.stdout.readline()
+            while line and not line.startswith("weir: 'cli-tap'"):
+                line = watcher.stdout.readline()
+            check(line.startswith("weir: 'cli-tap' running"), "top printed no frame", line)
+        # Nothing listening: a clear error and exit 1.
+        result = weir_command("top", f"127.0.0.1:{free_port()}", "--once")
+        check(result.returncode == 1 and "nothing answers at 127.0.0.1:" in result.stderr, "nobody listening",
+              result.stderr)
+    finally:
+        weir.process.send_signal(signal.SIGINT)
+    books(json.loads(weir.finish(expect=0)), "drained")
+    try:
+        rest, errors = watcher.communicate(timeout=DEADLINE) if watcher else ("", "")
+    finally:
+        if watcher:
+            watcher.kill()
+    check(watcher.returncode == 0, f"top exited {watcher.returncode} when the run ended", errors)
+    check("has gone" in errors or "drained" in rest, "top did not see the run end", rest, errors)
 
 
 def case_sigint_drains():

@@ -24,6 +24,7 @@ const std::vector<std::pair<Kind, std::string>> expected_plugins = {
     {Kind::processor, "dedupe"},        {Kind::processor, "simulate_work"}, {Kind::processor, "fail"},
     {Kind::sink, "stdout"},             {Kind::sink, "file"},           {Kind::sink, "count"},
     {Kind::sink, "null"},               {Kind::source, "nats"},         {Kind::sink, "nats"},
+    {Kind::source, "kafka"},            {Kind::sink, "kafka"},
     {Kind::source, "http_server"},      {Kind::sink, "http_client"},    {Kind::source, "socket"},
     {Kind::processor, "syslog"}};
 

@@ -19,7 +19,9 @@ weir::PluginRegistry& registry();
 
 // Plugins whose start() connects to a server that their example names and no
 // unit test runs; tests/integration/ runs them against a real one.
-inline bool needs_a_server(const weir::PluginEntry& entry) { return entry.name() == "nats"; }
+inline bool needs_a_server(const weir::PluginEntry& entry) {
+  return entry.name() == "nats" || entry.name() == "kafka";
+}
 // The HTTP plugins' examples listen on a fixed port or post to a host on the
 // internet, and an http_server source runs until it is stopped: they run in
 // tests/integration/http_plugins.py, against real clients and servers.

@@ -69,13 +69,13 @@ std::string fitted(std::string line, int width) {
   return line;
 }
 
+}  // namespace
+
 int terminal_width(std::FILE* out) {
   winsize size{};
   if (ioctl(fileno(out), TIOCGWINSZ, &size) == 0 && size.ws_col >= 40) return size.ws_col;
   return 80;
 }
-
-}  // namespace
 
 std::string render_live_frame(const RunReport& now, const RunReport& previous, double seconds, int width) {
   std::size_t name_width = 5;
@@ -166,10 +166,7 @@ void LiveView::loop() {
   }
 }
 
-namespace {
-// Back to the top of the frame on screen, clearing it and everything below.
 std::string erase_frame(int lines) { return lines ? fmt::format("\x1b[{}A\r\x1b[J", lines) : std::string(); }
-}  // namespace
 
 void LiveView::print_above(std::string_view text) {
   std::lock_guard lock(screen_mutex_);

@@ -21,6 +21,13 @@ namespace weir::cli {
 // first frame has no rates). `width` is the terminal's.
 std::string render_live_frame(const RunReport& now, const RunReport& previous, double seconds, int width);
 
+// ANSI: back to the top of a frame of `lines` lines on screen, clearing it
+// and everything below (nothing for 0 lines).
+std::string erase_frame(int lines);
+
+// The width of the terminal `out` is on, or 80.
+int terminal_width(std::FILE* out);
+
 class LiveView {
  public:
   // Starts drawing on `out` (a terminal) every `period`.

@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -243,12 +244,19 @@ int run(const RunOptions& options) {
   MetricsStop metrics_stop{metrics.get()};
   std::atomic<bool> started{false}, stopping{false};
   if (metrics) {
-    metrics->serve([&pipeline] { return pipeline.stats(); },
+    // Every series is labelled with the pipeline's name, or the file's stem.
+    const std::string label = std::filesystem::path(options.pipeline.file).stem().string();
+    metrics->serve([&pipeline, label] {
+                     RunReport report = pipeline.stats();
+                     if (report.pipeline.empty()) report.pipeline = label;
+                     return report;
+                   },
                    [&pipeline, &started, &stopping]() -> std::string {
                      if (!started) return "starting";
                      if (stopping || pipeline.finished()) return "stopping";
                      return {};
-                   });
+                   },
+                   [&pipeline](std::string_view stage, Condition when) { return pipeline.tap(stage, std::move(when)); });
     const bool v6 = endpoint->host.find(':') != std::string::npos;  // an IPv6 address goes in brackets in a URL
     spdlog::info("metrics: serving http://{}{}{}:{}/metrics", v6 ? "[" : "", endpoint->host, v6 ? "]" : "",
                  metrics->port());

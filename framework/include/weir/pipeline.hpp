@@ -5,6 +5,7 @@
 #include <weir/registry.hpp>
 #include <weir/report.hpp>
 #include <weir/spec.hpp>
+#include <weir/tap.hpp>
 
 #include <chrono>
 #include <memory>
@@ -83,6 +84,13 @@ class Pipeline {
   // zero replicas.
   void scale(std::string_view stage, unsigned replicas);
   unsigned replicas(std::string_view stage) const;
+
+  // Copies of the messages leaving `stage` (a source's or processor's
+  // outputs, what a sink is given to write) that `when` matches, from now
+  // until the Tap is destroyed; at most `capacity` wait in its buffer, more
+  // are dropped and counted (see weir/tap.hpp). Throws std::invalid_argument
+  // for an unknown stage (naming the stages there are) or capacity 0.
+  std::unique_ptr<Tap> tap(std::string_view stage, Condition when = {}, std::size_t capacity = 1024);
 
   const PipelineSpec& spec() const noexcept;
 

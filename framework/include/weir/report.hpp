@@ -1,10 +1,12 @@
 #pragma once
 // The run report: how every message that entered each stage left it.
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace weir {
@@ -12,10 +14,29 @@ namespace weir {
 enum class RunStatus { running, drained, forced, failed, crashed };
 std::string_view to_string(RunStatus status) noexcept;
 
+// Durations counted at fixed upper bounds: the buckets of a Prometheus
+// histogram (`le`), the same for every stage, edge and run.
+struct DurationHistogram {
+  static constexpr std::array<double, 22> bounds_s{1e-6,   2.5e-6, 5e-6,   1e-5,  2.5e-5, 5e-5, 1e-4, 2.5e-4,
+                                                   5e-4,   1e-3,   2.5e-3, 5e-3,  1e-2,   2.5e-2, 5e-2, 0.1,
+                                                   0.25,   0.5,    1.0,    2.5,   5.0,    10.0};
+  // counts[i]: durations above bounds_s[i - 1] and at most bounds_s[i] (not
+  // cumulative); the last one: above every bound.
+  std::array<std::uint64_t, bounds_s.size() + 1> counts{};
+  double sum_s = 0;
+
+  std::uint64_t count() const noexcept {
+    std::uint64_t n = 0;
+    for (auto c : counts) n += c;
+    return n;
+  }
+};
+
 struct Percentiles {
   double p50_us = 0;
   double p99_us = 0;
   std::uint64_t samples = 0;
+  DurationHistogram histogram;  // the same durations at fixed bounds (metrics; not in the JSON report)
 };
 
 // One replica of a stage. Replicas that scale() took away keep their entry
@@ -109,6 +130,10 @@ struct RunReport {
   bool balanced() const noexcept;
   // The contract's JSON (with every extra key).
   std::string to_json(int indent = 2) const;
+  // Reads what to_json() wrote (`weir top` reads a running pipeline's report
+  // this way); the histograms' fixed buckets are not in the JSON. Throws
+  // std::invalid_argument naming what is wrong.
+  static RunReport from_json(std::string_view json);
   // The human summary table written to stderr at the end of `weir run`.
   std::string to_table() const;
 };

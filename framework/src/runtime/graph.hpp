@@ -6,6 +6,7 @@
 #include "ack_books.hpp"
 #include "histogram.hpp"
 #include "log_counter.hpp"
+#include "tap_point.hpp"
 
 #include <weir/lanes.hpp>
 #include <weir/registry.hpp>
@@ -111,6 +112,7 @@ struct StageRuntime {
   Route dead_letter;                            // target null when none
   std::uint32_t out_slots = 0;                  // output edge slots (routes x lanes, dead letter included)
   std::shared_ptr<AckBooks> ack_books;          // sources only
+  std::shared_ptr<TapPoint> tap = std::make_shared<TapPoint>();  // what leaves the stage, copied while tapped
 
   mutable std::mutex replicas_mutex;            // guards the deque's shape, not the counters
   std::deque<std::unique_ptr<Replica>> replicas;

@@ -616,6 +616,22 @@ void Pipeline::scale(std::string_view name, unsigned count) {
 
 unsigned Pipeline::replicas(std::string_view name) const { return impl_->stage_named(name).wanted; }
 
+std::unique_ptr<Tap> Pipeline::tap(std::string_view name, Condition when, std::size_t capacity) {
+  if (capacity == 0) throw std::invalid_argument("a tap's capacity must be at least 1");
+  runtime::StageRuntime* found = nullptr;
+  std::string names;
+  for (auto& s : impl_->stages) {
+    if (s->spec->name == name) found = s.get();
+    names += fmt::format("{}{}", names.empty() ? "" : ", ", s->spec->name);
+  }
+  if (!found)
+    throw std::invalid_argument(
+        fmt::format("no stage named '{}' in pipeline '{}'; its stages: {}", name, impl_->spec.name, names));
+  auto buffer = std::make_shared<runtime::TapBuffer>(std::move(when), capacity);
+  found->tap->attach(buffer);
+  return std::make_unique<Tap>(found->tap, std::move(buffer));
+}
+
 const PipelineSpec& Pipeline::spec() const noexcept { return impl_->spec; }
 
 // ---- The report -----------------------------------------------------------------
@@ -650,8 +666,8 @@ RunReport Pipeline::Impl::report(RunStatus status) const {
     s.plugin = stage->spec->plugin;
     s.kind = std::string(to_string(stage->spec->kind));
     s.replicas = stage->wanted;
-    std::array<std::uint64_t, Histogram::bucket_count> latency{}, wait{};
-    std::vector<std::array<std::uint64_t, Histogram::bucket_count>> lane_wait(stage->lane_conditions.size());
+    Histogram::Totals latency, wait;
+    std::vector<Histogram::Totals> lane_wait(stage->lane_conditions.size());
     std::vector<std::uint64_t> delivered(stage->inputs.size(), 0);
     {
       std::lock_guard lock(stage->replicas_mutex);

@@ -85,11 +85,97 @@ std::string RunReport::to_json(int indent) const {
     j["abandoned"] = e.abandoned;
     j["wait"] = percentiles_json(e.wait);
     j["blocked_ms"] = round3(e.blocked_ms);
+    j["depth"] = e.depth;
     edges_json.push_back(std::move(j));
   }
   root["bottleneck"] = bottleneck.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(bottleneck);
   root["errors"] = errors;
   return root.dump(indent);
+}
+
+namespace {
+
+Percentiles percentiles_from(const nlohmann::ordered_json& j) {
+  Percentiles p;
+  p.p50_us = j.value("p50_us", 0.0);
+  p.p99_us = j.value("p99_us", 0.0);
+  p.samples = j.value("samples", std::uint64_t{0});
+  return p;
+}
+
+}  // namespace
+
+RunReport RunReport::from_json(std::string_view text) {
+  RunReport out;
+  try {
+    // Ordered: the stages come in the report's order.
+    const auto root = nlohmann::ordered_json::parse(text);
+    out.pipeline = root.at("pipeline").get<std::string>();
+    const auto status = root.at("status").get<std::string>();
+    bool known = false;
+    for (auto candidate : {RunStatus::running, RunStatus::drained, RunStatus::forced, RunStatus::failed,
+                           RunStatus::crashed})
+      if (to_string(candidate) == status) {
+        out.status = candidate;
+        known = true;
+      }
+    if (!known) throw std::invalid_argument("unknown status '" + status + "'");
+    out.duration_s = root.value("duration_s", 0.0);
+    for (const auto& [name, j] : root.at("stages").items()) {
+      StageReport s;
+      s.name = name;
+      s.plugin = j.value("plugin", "");
+      s.kind = j.value("kind", "");
+      s.replicas = j.value("replicas", 0u);
+      const std::pair<const char*, std::uint64_t StageReport::*> counts[] = {
+          {"offered", &StageReport::offered},   {"received", &StageReport::received},
+          {"emitted", &StageReport::emitted},   {"filtered", &StageReport::filtered},
+          {"dead_lettered", &StageReport::dead_lettered}, {"failed", &StageReport::failed},
+          {"dropped", &StageReport::dropped},   {"abandoned", &StageReport::abandoned},
+          {"abandoned_in_hand", &StageReport::abandoned_in_hand}, {"warnings", &StageReport::warnings},
+          {"retried", &StageReport::retried},   {"outputs", &StageReport::outputs},
+          {"unrouted", &StageReport::unrouted}, {"acked", &StageReport::acked},
+          {"nacked", &StageReport::nacked},     {"pending_acks", &StageReport::pending_acks}};
+      for (const auto& [key, field] : counts) s.*field = j.value(key, std::uint64_t{0});
+      s.acknowledges = j.contains("acked");
+      s.stuck = j.value("stuck", 0u);
+      if (j.contains("latency")) s.latency = percentiles_from(j["latency"]);
+      if (j.contains("wait")) s.wait = percentiles_from(j["wait"]);
+      s.blocked_ms = j.value("blocked_ms", 0.0);
+      s.starved_ms = j.value("starved_ms", 0.0);
+      for (const auto& r : j.value("per_replica", nlohmann::ordered_json::array())) {
+        ReplicaReport replica;
+        replica.received = r.value("received", std::uint64_t{0});
+        replica.emitted = r.value("emitted", std::uint64_t{0});
+        replica.scaled_away = r.value("scaled_away", false);
+        if (r.contains("left_s")) replica.left_s = r["left_s"].get<double>();
+        s.per_replica.push_back(replica);
+      }
+      out.stages.push_back(std::move(s));
+    }
+    for (const auto& j : root.at("edges")) {
+      EdgeReport e;
+      e.from = j.at("from").get<std::string>();
+      e.to = j.at("to").get<std::string>();
+      e.lane = j.value("lane", "");
+      e.capacity = j.value("capacity", std::size_t{0});
+      e.sent = j.value("sent", std::uint64_t{0});
+      e.delivered = j.value("delivered", std::uint64_t{0});
+      e.dropped = j.value("dropped", std::uint64_t{0});
+      e.abandoned = j.value("abandoned", std::uint64_t{0});
+      if (j.contains("wait")) e.wait = percentiles_from(j["wait"]);
+      e.blocked_ms = j.value("blocked_ms", 0.0);
+      e.depth = j.value("depth", std::size_t{0});
+      out.edges.push_back(std::move(e));
+    }
+    if (root.contains("bottleneck") && root["bottleneck"].is_string()) out.bottleneck = root["bottleneck"];
+    if (root.contains("errors")) out.errors = root["errors"].get<std::vector<std::string>>();
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(std::string("not a weir run report: ") + e.what());
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("not a weir run report: ") + e.what());
+  }
+  return out;
 }
 
 std::string RunReport::to_table() const {

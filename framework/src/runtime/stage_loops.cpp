@@ -57,6 +57,7 @@ class Sender {
   // Broadcast to plain consumers, to the conditional ones that match, and to
   // the `.unmatched` ones when no conditional consumer matched.
   void route(Message&& message, Clock::time_point now) {
+    if (stage_.tap->tapped()) stage_.tap->offer(message);
     auto& targets = replica_.targets;
     targets.clear();
     bool matched = false;
@@ -426,6 +427,9 @@ void run_sink(RunState& run, StageRuntime& stage, Replica& replica) {
   consumer.loop<true>([&](std::vector<Envelope*>& envelopes) {
     messages.clear();
     for (Envelope* envelope : envelopes) messages.push_back(std::move(envelope->message));
+    // What leaves a sink is what it is given to write.
+    if (stage.tap->tapped())
+      for (const Message& message : messages) stage.tap->offer(message);
     const auto started = Clock::now();
     if (!attempt([&] { sink.write_batch(std::span<const Message>(messages)); })) {
       replica.emitted.add(messages.size());
