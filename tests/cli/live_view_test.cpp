@@ -3,6 +3,7 @@
 
 #include "live_view.hpp"
 #include "metrics_server.hpp"
+#include "plugin_table.hpp"
 #include "test_stages.hpp"
 
 #include <weir/config.hpp>
@@ -145,6 +146,91 @@ TEST_CASE("the run report reads back from its JSON, as weir top reads it", "[cli
   CHECK_THROWS_WITH(RunReport::from_json("[1"), Catch::Contains("not a weir run report"));
   CHECK_THROWS_WITH(RunReport::from_json(R"({"pipeline": "p", "status": "resting", "stages": {}, "edges": []})"),
                     Catch::Contains("unknown status 'resting'"));
+}
+
+// The widest line of `text`, in terminal columns (UTF-8 code points).
+std::size_t widest_line(const std::string& text) {
+  std::size_t widest = 0, line = 0;
+  for (const char c : text) {
+    if (c == '\n') {
+      widest = std::max(widest, line);
+      line = 0;
+    } else if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) {
+      ++line;
+    }
+  }
+  return std::max(widest, line);
+}
+
+TEST_CASE("durations pick their unit, three significant digits", "[cli]") {
+  CHECK(format_seconds(0) == "0 s");
+  CHECK(format_seconds(7e-7) == "700 ns");
+  CHECK(format_seconds(1.6e-6) == "1.6 µs");
+  CHECK(format_seconds(69.6e-6) == "69.6 µs");
+  CHECK(format_seconds(0.0099615) == "9.96 ms");
+  CHECK(format_seconds(0.9996) == "1 s");  // 999.6 ms would print as 1e+03 ms
+  CHECK(format_seconds(0.842) == "842 ms");
+  CHECK(format_seconds(24.5) == "24.5 s");
+  CHECK(format_seconds(86400) == "86400 s");
+}
+
+TEST_CASE("the summary fits 80 columns, with units and blocked time labelled as a sum", "[cli]") {
+  RunReport r = two_stage_report(842, 250, 3, 300);
+  r.status = RunStatus::drained;
+  r.duration_s = 0.91;
+  r.stages[1].latency = {9961.5, 24117.2, 300, {}};
+  r.stages[1].failed = 2;
+  r.stages[1].filtered = 1234567;
+  r.stages[1].per_replica.resize(40, ReplicaReport{123456, 123456, false, std::nullopt});
+  r.stages[0].latency = {0, 0, 0, {}};
+  r.edges[0].lane = "urgent";
+  r.edges[0].sent = r.edges[0].delivered = 12345678901;
+  r.bottleneck = "sink";
+  const std::string table = r.to_table();
+  INFO(table);
+  CHECK(widest_line(table) <= 80);
+  CHECK_THAT(table, Catch::StartsWith("pipeline 'p': drained in 910 ms"));
+  CHECK_THAT(table, Catch::Contains("9.96 ms"));
+  CHECK_THAT(table, Catch::Contains("24.1 ms"));
+  CHECK_THAT(table, Catch::Contains("blocked (sum)"));
+  CHECK_THAT(table, Catch::Contains("842 ms"));
+  CHECK_THAT(table, Catch::Contains("filtered 1234567, failed 2"));
+  CHECK_THAT(table, Catch::Contains("per replica: #0=123456"));
+  CHECK_THAT(table, Catch::Contains("#39=123456"));
+  SECTION("a stage name too long for its column stands on its own line") {
+    r.stages[1].name = std::string(60, 'n');
+    r.edges[0].to = r.stages[1].name;
+    const std::string long_names = r.to_table();
+    INFO(long_names);
+    CHECK(widest_line(long_names) <= 80);
+    CHECK_THAT(long_names, Catch::Contains("\n" + std::string(60, 'n') + "\n"));
+  }
+  SECTION("and narrower when asked") {
+    r.edges[0].sent = r.edges[0].delivered = 300;
+    const std::string narrow = r.to_table(60);
+    INFO(narrow);
+    CHECK(widest_line(narrow) <= 60);
+  }
+}
+
+TEST_CASE("weir plugins' tables fit the width, wrapping the long columns", "[cli]") {
+  TextTable table{{{"NAME", "KIND", "DESCRIPTION", "LIBRARY"},
+                   {"generate", "source", std::string(30, 'x') + " words to wrap over several lines of the column",
+                    "/a/very/long/path/to/the/library/libweir_source_generate.so"}},
+                  {false, false, true, true},
+                  ""};
+  const auto at_80 = fitted_text_table(table, 80);
+  REQUIRE(at_80);
+  CHECK(widest_line(*at_80) <= 80);
+  CHECK_THAT(*at_80, Catch::StartsWith("NAME      KIND    DESCRIPTION"));
+  CHECK_THAT(*at_80, Catch::Contains("libweir_source_generate.so") || Catch::Contains("generate.so"));
+  const auto wide = fitted_text_table(table, 400);
+  REQUIRE(wide);
+  CHECK(std::count(wide->begin(), wide->end(), '\n') == 2);  // one line a row when there is room
+  CHECK_FALSE(fitted_text_table(table, 30));  // the fixed columns and two narrowest ones do not fit
+  CHECK(wrapped_text("one two three four", 12, "  ") == "  one two\n  three four\n");
+  const std::string path = "library: /" + std::string(90, 'p') + ".so";
+  CHECK(wrapped_text(path, 80, "  ") == "  library:\n  /" + std::string(90, 'p') + ".so\n");  // a path stays whole
 }
 
 TEST_CASE("the live frame names blocked writers, starved readers and rates", "[cli]") {

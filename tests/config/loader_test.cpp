@@ -190,7 +190,7 @@ TEST_CASE("counts: whole numbers with their minimum", "[config][loader]") {
 TEST_CASE("pipeline: and stages: are required", "[config][loader]") {
   CHECK(problems("workers:\n  plugin: simulate_work\n") ==
         Lines{"<string>:1:1: error: unknown key 'workers' in the pipeline (known keys: pipeline, description, "
-              "plugin_path, defaults or stages)",
+              "plugin_path, defaults, stages or tests)",
               "<string>:1:1: error: pipeline: is required (name the pipeline, e.g. pipeline: job-queue)",
               "<string>:1:1: error: stages: is required (add a map of stages, each with plugin:)"});
   CHECK(problems("") == Lines{"<string>:1:1: error: a pipeline file is a map with pipeline: and stages: (start with "
@@ -356,4 +356,62 @@ TEST_CASE("lanes: order and weights", "[config][graph]") {
         Lines{"<string>:4:45: error: stage 'out': weights apply only with lane_policy: weighted (add lane_policy: "
               "weighted)",
               "<string>:4:45: error: stage 'out': 1 weights for 0 lanes (give one weight per lane, in lane order)"});
+}
+
+TEST_CASE("tests: are read with their positions and checked against the stages", "[config][loader][tests]") {
+  const std::string pipeline = R"(pipeline: tested
+stages:
+  jobs: {plugin: generate}
+  workers: {plugin: simulate_work, input: jobs}
+  done: {plugin: stdout, input: workers}
+tests:
+  - name: passes jobs on
+    timeout: 2s
+    inputs:
+      - {insert_at: jobs, payload: 'a', attributes: {kind: email_send}, priority: -3}
+      - {insert_at: workers}
+    outputs:
+      - {extract_from: done, count: 2, conditions: ['kind == "email_send"', 'payload == "a"']}
+    no_outputs_from: workers
+)";
+  const weir::PipelineSpec spec = load(pipeline);
+  REQUIRE(spec.tests.size() == 1);
+  const weir::PipelineTest& test = spec.tests[0];
+  CHECK(test.name == "passes jobs on");
+  CHECK(test.timeout == 2s);
+  CHECK(test.position.line == 7);
+  CHECK(test.position.column == 5);
+  REQUIRE(test.inputs.size() == 2);
+  CHECK(test.inputs[0].stage == "jobs");
+  CHECK(test.inputs[0].payload == "a");
+  CHECK(test.inputs[0].attributes.get("kind") == "email_send");
+  CHECK(test.inputs[0].priority == -3);
+  CHECK(test.inputs[1].stage == "workers");
+  CHECK(test.inputs[1].payload.empty());
+  REQUIRE(test.outputs.size() == 1);
+  CHECK(test.outputs[0].stage == "done");
+  CHECK(test.outputs[0].count == 2u);
+  REQUIRE(test.outputs[0].conditions.size() == 2);
+  CHECK(test.outputs[0].conditions[1].text() == "payload == \"a\"");
+  CHECK(test.no_outputs_from == std::vector<std::string>{"workers"});
+
+  CHECK(problems(R"(pipeline: tested
+stages:
+  jobs: {plugin: generate}
+  done: {plugin: stdout, input: jobs}
+tests:
+  - {name: a, inputs: [{insert_at: jobs}], outputs: [{extract_from: done}]}
+  - {name: a, inputs: [{payload: x}], timeout: soon}
+  - {inputs: {insert_at: jobs}, no_outputs_from: [nowhere]}
+)") == Lines{"<string>:7:5: error: test 'a' expects nothing: give outputs: or no_outputs_from: (for example outputs: "
+             "[{extract_from: STAGE, count: 1}])",
+             "<string>:7:12: error: two tests are named 'a' (the first at line 6)",
+             "<string>:7:24: error: test 'a': an input needs insert_at: (name the stage it enters)",
+             "<string>:7:48: error: test 'a': timeout must be a duration, found 'soon' (write it like 250ms, 30s or 2m)",
+             "<string>:8:5: error: a test needs a name: (for example name: uppercases payloads)",
+             "<string>:8:51: error: a test: no_outputs_from: unknown stage 'nowhere' (the stages are jobs or done)"});
+  CHECK(problems("pipeline: p\nstages:\n  jobs: {plugin: generate}\ntests: {}\n") ==
+        Lines{"<string>:4:8: error: tests: must be a list of tests, found a map (for example tests: [{name: upper, "
+              "inputs: [{insert_at: work, payload: a}], outputs: [{extract_from: work, conditions: ['payload == "
+              "\"A\"']}]}])"});
 }

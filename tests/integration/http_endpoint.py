@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """A small HTTP endpoint on 127.0.0.1 for the http_client sink's tests.
 
-usage: http_endpoint.py OUT_FILE [--fail-every N] [--retry-after S]
+usage: http_endpoint.py OUT_FILE [--fail-every N] [--status CODE] [--retry-after S]
 
 Listens on a free port and prints it on standard output (one line). Every
 POST or PUT body is appended to OUT_FILE, one JSON line per request:
 {"n": request number, "status": answered status, "headers": {...}, "body": text}.
-Request number k (from 1) is answered 503 (with Retry-After, when given) when
-k % N == 0, and its body is recorded as refused; others get 200. Runs until
+Request number k (from 1) is answered CODE (503 unless given; with
+Retry-After, when given) when k % N == 0; others get 200. Runs until
 SIGTERM or SIGINT.
 """
 import argparse
@@ -22,6 +22,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
     parser.add_argument("--fail-every", type=int, default=0)
+    parser.add_argument("--status", type=int, default=503)
     parser.add_argument("--retry-after", default="")
     args = parser.parse_args()
     lock = threading.Lock()
@@ -41,7 +42,7 @@ def main():
             with lock:
                 counter[0] += 1
                 n = counter[0]
-                status = 503 if args.fail_every and n % args.fail_every == 0 else 200
+                status = args.status if args.fail_every and n % args.fail_every == 0 else 200
                 out.write(json.dumps({"n": n, "status": status, "headers": dict(self.headers.items()),
                                       "body": body}) + "\n")
             self.send_response(status)

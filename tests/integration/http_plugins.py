@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The http_server source and the http_client sink, end to end on 127.0.0.1.
 
-usage: http_plugins.py WEIR ingest|slow|limits|ackfail|client|tls
+usage: http_plugins.py WEIR ingest|slow|limits|ackfail|client|refused|tls
+       http_plugins.py WEIR kafka KAFKA_MOCK_CLUSTER
 
 ingest   100,000 lines POSTed by 8 concurrent clients (keep-alive, 250 lines a
          request) through http_server (acknowledgements on) into a file:
@@ -22,10 +23,18 @@ ackfail  With acknowledgements, a request with a message that a stage fails
 client   http_client posts 5,000 messages to a Python endpoint that answers
          every 5th request 503: every message arrives at least once, no
          message failed, the books balance.
+refused  An endpoint that answers every request 400: http_client does not
+         retry it; each message goes to the stage's dead-letter stage with
+         the status in its error.
 tls      Two weir processes over HTTPS: generate → http_client (tls_ca) →
          http_server (tls_cert, tls_key) → file, with a certificate made by
          the openssl command for 127.0.0.1: all 2,000 messages arrive; a
          stop with an idle TLS connection open ends with exit 0.
+
+kafka    pipelines/http-to-kafka.yaml as it stands, against librdkafka's mock
+         cluster: 4 clients POST 4,000 events; every request is answered 200
+         only once stored; a second weir reads the topic back: every event
+         is there.
 
 Prints the figures. Every wait is bounded; every process started is killed
 at the end, whatever happens.
@@ -164,6 +173,23 @@ def send_lines(port, client, lines, per_request, path, counts):
         connection.close()
 
 
+def post_from_clients(port, lines_of_client, clients, per_request, path):
+    """Each client in its own thread; their counts once all finished (every error fails the test)."""
+    counts = {"ok": 0, "busy": 0, "errors": []}
+    threads = []
+    for c in range(clients):
+        thread = threading.Thread(target=send_lines, args=(port, c, lines_of_client(c), per_request, path, counts))
+        thread.start()
+        threads.append(thread)
+    for thread in threads:
+        thread.join(timeout=RUN_LIMIT_S)
+        if thread.is_alive():
+            fail("a client did not finish in time")
+    if counts["errors"]:
+        fail("; ".join(counts["errors"][:5]))
+    return counts
+
+
 def ingest(weir, folder, lines_total, clients, per_request, extra_stages, source_config):
     out = os.path.join(folder, "out.txt")
     yaml = f"""pipeline: http-ingest
@@ -181,21 +207,10 @@ stages:
     run = Weir(weir, folder, "ingest", yaml).start()
     port = run.port()
     per_client = lines_total // clients
-    counts = {"ok": 0, "busy": 0, "errors": []}
-    threads = []
     started = time.monotonic()
-    for c in range(clients):
-        lines = [f"c{c}-{i:06d}" for i in range(per_client)]
-        thread = threading.Thread(target=send_lines, args=(port, c, lines, per_request, "/in", counts))
-        thread.start()
-        threads.append(thread)
-    for thread in threads:
-        thread.join(timeout=RUN_LIMIT_S)
-        if thread.is_alive():
-            fail("a client did not finish in time")
+    counts = post_from_clients(port, lambda c: [f"c{c}-{i:06d}" for i in range(per_client)], clients, per_request,
+                               "/in")
     elapsed = time.monotonic() - started
-    if counts["errors"]:
-        fail("; ".join(counts["errors"][:5]))
     code, report = run.stop()
     if code != 0:
         fail(f"weir exited with {code} after SIGTERM")
@@ -342,11 +357,11 @@ stages:
 
 
 @contextlib.contextmanager
-def endpoint(folder, fail_every):
+def endpoint(folder, fail_every, status=503):
     received = os.path.join(folder, "received.jsonl")
     server = subprocess.Popen(
         [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "http_endpoint.py"), received,
-         "--fail-every", str(fail_every), "--retry-after", "0"],
+         "--fail-every", str(fail_every), "--status", str(status), "--retry-after", "0"],
         stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:
         port = int(server.stdout.readline())
@@ -406,6 +421,44 @@ stages:
         fail("messages failed although every request is retried")
 
 
+def mode_refused(weir, folder):
+    count = 50
+    dead = os.path.join(folder, "dead.jsonl")
+    with endpoint(folder, 1, 400) as (port, received):
+        yaml = f"""pipeline: http-refused
+stages:
+  numbers:
+    plugin: generate
+    config: {{count: {count}, payload: 'n{{seq}}'}}
+  post:
+    plugin: http_client
+    input: numbers
+    on_error: {{retries: 2, backoff: 10ms, dead_letter: undelivered}}
+    config: {{url: 'http://127.0.0.1:{port}/ingest', retries: 5, backoff: 10ms}}
+  undelivered:
+    plugin: file
+    config: {{path: {dead}, format: json}}
+"""
+        run = Weir(weir, folder, "refused", yaml).start()
+        code, report = run.wait()
+        with open(received) as f:
+            requests = sum(1 for _ in f)
+    with open(dead) as f:
+        letters = [json.loads(line) for line in f]
+    sink = report["stages"]["post"]
+    print(f"messages {count}, requests {requests}, dead-lettered {sink['dead_lettered']}, "
+          f"retried by on_error {sink['retried']}; an error: {letters[0]['attributes']['error'] if letters else '-'}")
+    check_books(report, "refused")
+    if code != 0:
+        fail(f"weir exited with {code}")
+    if sorted(m["payload"] for m in letters) != sorted(f"n{i}" for i in range(count)):
+        fail("not every message is in the dead-letter file")
+    if not all("answered 400" in m["attributes"]["error"] for m in letters):
+        fail("a dead letter's error does not say the endpoint answered 400")
+    if sink["retried"] != 0:
+        fail("a 400 was retried by on_error: it is permanent")
+
+
 def mode_tls(weir, folder):
     openssl = shutil.which("openssl")
     if not openssl:
@@ -462,17 +515,72 @@ stages:
         fail("messages missing over TLS, or health not 200")
 
 
+def mode_kafka(weir, folder, mock_cluster):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from kafka_cluster import MockCluster  # noqa: E402
+    repository = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(repository, "pipelines", "http-to-kafka.yaml")) as f:
+        example = f.read()
+    clients, per_client = 4, 1_000
+    out = os.path.join(folder, "events.jsonl")
+    with MockCluster(mock_cluster, {"events": 3}) as cluster:
+        os.environ["KAFKA_BROKERS"] = cluster.bootstrap
+        os.environ["HTTP_ADDRESS"] = "127.0.0.1:0"
+        run = Weir(weir, folder, "http-to-kafka", example).start()
+        port = run.port()
+        counts = post_from_clients(port, lambda c: [json.dumps({"client": c, "i": i}) for i in range(per_client)],
+                                   clients, 100, "/events")
+        code, report = run.stop()
+        if code != 0:
+            fail(f"http-to-kafka exited with {code}")
+        check_books(report, "http-to-kafka")
+        reader = Weir(weir, folder, "read-back", f"""pipeline: read-back
+stages:
+  events:
+    plugin: kafka
+    config: {{brokers: ['{cluster.bootstrap}'], topics: [events], group: read-back, start_offset: earliest}}
+  archive:
+    plugin: file
+    input: events
+    config: {{path: {out}}}
+""").start()
+        expected = clients * per_client
+
+        def lines_written():
+            if not os.path.exists(out):
+                return None
+            with open(out) as f:
+                return sum(1 for _ in f) >= expected
+        wait_for(f"{expected} events read back from Kafka", lines_written, 120)
+        code, _ = reader.stop()
+        if code != 0:
+            fail(f"the reader exited with {code}")
+    with open(out) as f:
+        got = [json.loads(line) for line in f]
+    distinct = {(e["client"], e["i"]) for e in got}
+    source = report["stages"]["events"]
+    print(f"events {expected}, requests answered 200: {counts['ok']}, 503 and sent again: {counts['busy']}; "
+          f"source acked {source['acked']}; read back {len(got)} ({len(distinct)} distinct)")
+    if len(distinct) != expected:
+        fail(f"{expected - len(distinct)} events missing in Kafka")
+
+
 MODES = {"ingest": mode_ingest, "slow": mode_slow, "limits": mode_limits, "ackfail": mode_ackfail,
-         "client": mode_client, "tls": mode_tls}
+         "client": mode_client, "refused": mode_refused, "tls": mode_tls}
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[2] not in MODES:
-        raise SystemExit(f"usage: {sys.argv[0]} WEIR {'|'.join(MODES)}")
-    weir, mode = sys.argv[1], sys.argv[2]
+    if len(sys.argv) == 4 and sys.argv[2] == "kafka":
+        weir, mode = sys.argv[1], "kafka"
+        run = lambda folder: mode_kafka(weir, folder, sys.argv[3])  # noqa: E731
+    elif len(sys.argv) == 3 and sys.argv[2] in MODES:
+        weir, mode = sys.argv[1], sys.argv[2]
+        run = lambda folder: MODES[mode](weir, folder)  # noqa: E731
+    else:
+        raise SystemExit(f"usage: {sys.argv[0]} WEIR {'|'.join(MODES)}, or WEIR kafka KAFKA_MOCK_CLUSTER")
     folder = tempfile.mkdtemp(prefix=f"weir-http-{mode}-")
     try:
-        MODES[mode](weir, folder)
+        run(folder)
     finally:
         for process in STARTED:
             process.kill()

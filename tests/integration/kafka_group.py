@@ -2,7 +2,7 @@
 """At-least-once through Kafka: the kafka source and sink against librdkafka's
 mock cluster (three brokers on 127.0.0.1, started by kafka_mock_cluster).
 
-usage: kafka_group.py WEIR MOCK_CLUSTER group|sink-errors|example
+usage: kafka_group.py WEIR MOCK_CLUSTER group|bound|sink-errors|example
 
 group        50,000 numbered messages produced by weir's kafka sink (key and
              attribute per message) to a topic of 4 partitions, consumed by
@@ -14,6 +14,10 @@ group        50,000 numbered messages produced by weir's kafka sink (key and
              process (max_in_flight); the group's committed offset at the end
              of every partition; SIGTERM ends both with exit 0 and balanced
              books, no acknowledgement pending.
+bound        One consumer with max_in_flight 20 reads 5,000 messages: its
+             fetching is paused at the bound and resumed hundreds of times;
+             every message is read exactly once (no crash, no rebalance: no
+             duplicate either) and the offsets end at the partitions' ends.
 sink-errors  The kafka sink where delivery cannot succeed: messages larger
              than the producer's message.max.bytes (refused at once: straight
              to the dead-letter stage, no retry), a topic that does not exist
@@ -264,6 +268,35 @@ def sink_errors(weir: str, mock: str) -> None:
         print("PASS")
 
 
+def bound(weir: str, mock: str) -> None:
+    """One consumer with max_in_flight 20 over 5,000 messages: fetching is
+    paused and resumed hundreds of times, and every message is read once."""
+    count, in_flight = 5000, 20
+    with MockCluster(mock, {"ids": 2}) as cluster, work_folder() as folder:
+        out = os.path.join(folder, "out.jsonl")
+        producer = Weir(weir, folder, "producer", producer_yaml(cluster.bootstrap, "ids", count))
+        consumer = Weir(weir, folder, "consumer", consumer_yaml(cluster.bootstrap, out).replace(
+            f"max_in_flight: {MAX_IN_FLIGHT}", f"max_in_flight: {in_flight}"))
+        try:
+            if producer.start().wait(RUN_LIMIT_S) != 0:
+                raise SystemExit(f"FAIL: the producer failed\n{producer.log_text()}")
+            consumer.start()
+            wait_for("every message read", lambda: line_count(out) >= count, RUN_LIMIT_S, 0.2)
+            wait_for("the group committed the end of every partition",
+                     lambda: cluster.committed_to_end("shared", "ids"), 60, 0.5)
+            stop_consumer(consumer)
+        finally:
+            for w in (producer, consumer):
+                w.ensure_dead()
+        check_books(consumer.read_report(), "consumer", "ids")
+        records, torn = read_records(out)
+        seqs = sorted(seq_of(r) for r in records)
+        print(f"bound: {len(records)} read of {count} with max_in_flight {in_flight}, torn {torn}")
+        if seqs != list(range(count)):
+            raise SystemExit(f"FAIL: not every message once: {len(set(seqs))} distinct of {len(seqs)}")
+        print("PASS")
+
+
 def example(weir: str, mock: str) -> None:
     count = 1000
     with MockCluster(mock, {"orders": PARTITIONS}) as cluster, work_folder() as folder:
@@ -310,7 +343,7 @@ def main() -> int:
     if not os.path.exists(weir):
         raise SystemExit(f"FAIL: no weir at {weir}")
     try:
-        {"group": group, "sink-errors": sink_errors, "example": example}[mode](weir, mock)
+        {"group": group, "bound": bound, "sink-errors": sink_errors, "example": example}[mode](weir, mock)
     except SystemExit:
         for w in STARTED:
             if w.process:

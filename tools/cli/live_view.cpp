@@ -2,12 +2,12 @@
 // redrawn in place with ANSI cursor moves.
 
 #include "live_view.hpp"
+#include "terminal.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <map>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 namespace weir::cli {
@@ -71,11 +71,7 @@ std::string fitted(std::string line, int width) {
 
 }  // namespace
 
-int terminal_width(std::FILE* out) {
-  winsize size{};
-  if (ioctl(fileno(out), TIOCGWINSZ, &size) == 0 && size.ws_col >= 40) return size.ws_col;
-  return 80;
-}
+
 
 std::string render_live_frame(const RunReport& now, const RunReport& previous, double seconds, int width) {
   std::size_t name_width = 5;

@@ -25,9 +25,6 @@ std::string render_live_frame(const RunReport& now, const RunReport& previous, d
 // and everything below (nothing for 0 lines).
 std::string erase_frame(int lines);
 
-// The width of the terminal `out` is on, or 80.
-int terminal_width(std::FILE* out);
-
 class LiveView {
  public:
   // Starts drawing on `out` (a terminal) every `period`.

@@ -35,10 +35,11 @@ sigset_t stop_signals() noexcept {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);  // `weir run` reloads on it
   return set;
 }
 
-// SIGINT and SIGTERM are blocked before any of weir's own code runs, even
+// SIGINT, SIGTERM and SIGHUP are blocked before any of weir's own code runs, even
 // before the constructors of the libraries it links: a Ctrl-C while `weir run`
 // loads its pipeline stays pending until the run's signal thread takes it
 // (and drains), instead of killing the process with no report. Only the

@@ -6,7 +6,9 @@
 //   weir plugins --docs DIR [--plugin-path DIR]...      Markdown pages into DIR
 
 #include "command.hpp"
+#include "plugin_table.hpp"
 #include "plugin_text.hpp"
+#include "terminal.hpp"
 
 #include <weir/registry.hpp>
 
@@ -16,6 +18,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <sstream>
 
@@ -47,23 +50,12 @@ void print_problems(const PluginRegistry& registry, std::string_view severity) {
     std::cerr << fmt::format("{}: {}: {}\n", problem.file, severity, problem.message);
 }
 
-// Left-aligned columns, each as wide as its widest cell.
-std::string table(const std::vector<std::vector<std::string>>& rows, std::string_view indent = "") {
-  std::vector<std::size_t> width;
-  for (const auto& row : rows)
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      if (width.size() <= i) width.push_back(0);
-      width[i] = std::max(width[i], row[i].size());
-    }
-  std::string out;
-  for (const auto& row : rows) {
-    std::string line(indent);
-    for (std::size_t i = 0; i < row.size(); ++i)
-      line += i + 1 < row.size() ? fmt::format("{:<{}}  ", row[i], width[i]) : row[i];
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out += line + '\n';
-  }
-  return out;
+// At the width they would take, when even a fitted table cannot fit.
+constexpr std::size_t unlimited = std::numeric_limits<std::size_t>::max();
+
+std::string laid_out(const TextTable& table, std::size_t width) {
+  if (auto fitted = fitted_text_table(table, width)) return *fitted;
+  return *fitted_text_table(table, unlimited);
 }
 
 nlohmann::json option_json(const OptionSpec& spec) {
@@ -105,10 +97,13 @@ nlohmann::json registry_json(const PluginRegistry& registry, const std::vector<c
   return out;
 }
 
-std::string describe(const PluginEntry& plugin) {
+// One plugin, in lines that fit `width`: the options as a table when it
+// fits, else one block per option.
+std::string describe(const PluginEntry& plugin, std::size_t width) {
   std::ostringstream out;
-  out << fmt::format("{} ({})\n  {}\n  library: {}\n\n", plugin.name(), to_string(plugin.kind()),
-                     plugin.description(), plugin.library_file().string());
+  out << fmt::format("{} ({})\n", plugin.name(), to_string(plugin.kind()))
+      << wrapped_text(plugin.description(), width, "  ")
+      << wrapped_text(fmt::format("library: {}", plugin.library_file().string()), width, "  ") << '\n';
   const auto options = plugin.options();
   if (options.empty()) {
     out << "Options: none\n";
@@ -123,10 +118,24 @@ std::string describe(const PluginEntry& plugin) {
                       spec.required ? "yes" : "no", range.empty() ? "-" : range, std::string(spec.description),
                       spec.example.empty() ? "-" : std::string(spec.example)});
     }
-    out << table(rows, "  ");
+    // A meaning squeezed under 24 columns reads worse than one block per option.
+    if (auto fitted = fitted_text_table({rows, {false, false, true, false, true, true, true}, "  "}, width, 24)) {
+      out << *fitted;
+    } else {
+      for (std::size_t i = 1; i < rows.size(); ++i) {
+        const auto& row = rows[i];
+        std::string about = row[1];
+        if (row[2] != "-") about += ", default " + row[2];
+        if (row[3] == "yes") about += ", required";
+        if (row[4] != "-") about += ", " + row[4];
+        out << wrapped_text(fmt::format("{}  ({})", row[0], about), width, "  ")
+            << wrapped_text(row[5], width, "      ");
+        if (row[6] != "-") out << wrapped_text("example: " + row[6], width, "      ");
+      }
+    }
     if (const auto kinds = accepted_kinds(options); !kinds.empty()) {
       out << "\nKinds (checked when a pipeline loads):\n";
-      for (const auto& [kind, text] : kinds) out << fmt::format("  {}: {}\n", kind, text);
+      for (const auto& [kind, text] : kinds) out << wrapped_text(fmt::format("{}: {}", kind, text), width, "  ");
     }
   }
   if (!plugin.example().empty()) {
@@ -146,11 +155,26 @@ int list(const PluginsArguments& args, const PluginRegistry& registry) {
     for (const fs::path& f : registry.searched()) folders.push_back(f.string());
     std::cout << fmt::format("no plugins found; searched: {}\n", fmt::join(folders, ", "));
   } else {
+    const auto width = static_cast<std::size_t>(terminal_width(stdout));
     std::vector<std::vector<std::string>> rows{{"NAME", "KIND", "DESCRIPTION", "LIBRARY"}};
     for (const PluginEntry* plugin : plugins)
       rows.push_back({std::string(plugin->name()), std::string(to_string(plugin->kind())),
                       std::string(plugin->description()), plugin->library_file().string()});
-    std::cout << table(rows);
+    if (auto fitted = fitted_text_table({rows, {false, false, true, false}, ""}, width, 30)) {
+      std::cout << *fitted;
+    } else {
+      // Too narrow for the paths too: they go below, by folder.
+      std::vector<std::string> folders;
+      for (auto& row : rows) row.pop_back();
+      for (const PluginEntry* plugin : plugins)
+        if (const auto folder = plugin->library_file().parent_path().string();
+            std::find(folders.begin(), folders.end(), folder) == folders.end())
+          folders.push_back(folder);
+      std::cout << laid_out({rows, {false, false, true}, ""}, width)
+                << wrapped_text(fmt::format("libraries in {}; `weir plugins NAME` shows each one's",
+                                            fmt::join(folders, ", ")),
+                                width, "");
+    }
   }
   // A library that cannot load is a broken installation: say so in the exit code.
   print_problems(registry, "error");
@@ -165,7 +189,8 @@ int show(const PluginsArguments& args, const PluginRegistry& registry) {
   if (args.json) {
     std::cout << registry_json(registry, sorted, true).dump(2) << '\n';
   } else {
-    for (std::size_t i = 0; i < sorted.size(); ++i) std::cout << (i ? "\n" : "") << describe(*sorted[i]);
+    const auto width = static_cast<std::size_t>(terminal_width(stdout));
+    for (std::size_t i = 0; i < sorted.size(); ++i) std::cout << (i ? "\n" : "") << describe(*sorted[i], width);
   }
   // Other libraries' problems do not stop this one being shown.
   print_problems(registry, "warning");

@@ -2,6 +2,7 @@
 
 #include "command.hpp"
 #include "crash_reporter.hpp"
+#include "file_watch.hpp"
 #include "live_view.hpp"
 #include "log_format.hpp"
 #include "metrics_server.hpp"
@@ -11,6 +12,7 @@
 #include <weir/pipeline.hpp>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -23,6 +25,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <pthread.h>
 #include <thread>
@@ -41,6 +44,7 @@ struct RunOptions {
   bool progress = false;
   bool no_progress = false;
   bool quiet = false;  // no live view, no summary, log records at error level only
+  bool watch = false;  // reload when the file changes, as on SIGHUP
 };
 
 // --report FILE is replaced whole or not at all: written to a temporary file
@@ -89,12 +93,12 @@ class ReportFile {
 
 // The report where --report asked for it: standard output (the JSON alone)
 // or a file.
-void publish(const RunOptions& options, const RunReport& report) {
+void publish(const RunOptions& options, const std::string& json) {
   if (options.report.empty()) return;
   if (options.report == "-") {
-    std::cout << report.to_json() << std::endl;
+    std::cout << json << std::endl;
   } else {
-    ReportFile(options.report).write(report.to_json() + '\n');
+    ReportFile(options.report).write(json + '\n');
   }
 }
 
@@ -122,29 +126,65 @@ bool fails_on(const RunOptions& options, const RunReport& report) {
   return false;
 }
 
-// SIGINT / SIGTERM: the first drains, the second forces. The signals are
-// blocked in every thread and taken by one thread with sigwait, so the
-// pipeline is stopped from ordinary code, not from a signal handler.
+// One run of the pipeline: `weir run` starts the first, and a reload
+// (SIGHUP, --watch) each next one. The registry is declared first so the
+// plugin libraries outlive the stages made from them.
+struct Generation {
+  std::unique_ptr<PluginRegistry> registry = std::make_unique<PluginRegistry>();
+  std::unique_ptr<Pipeline> pipeline;
+};
+
+// What the signal thread and the main thread share across generations.
+struct RunState {
+  std::mutex mutex;
+  Pipeline* pipeline = nullptr;      // the running generation; null once the run has ended
+  std::unique_ptr<Generation> next;  // validated by a reload, started once `pipeline` has drained
+  bool stopping = false;             // SIGINT/SIGTERM: no generation starts after this one
+  unsigned interrupts = 0;
+};
+
+// Loads and builds the pipeline a reload asks for: the same checks as at
+// start (with --strict, warnings are errors). Null, with the diagnostics
+// logged, when the file is not valid: the running pipeline stays.
+std::unique_ptr<Generation> load_generation(const RunOptions& options) {
+  auto generation = std::make_unique<Generation>();
+  try {
+    PipelineSpec spec = options.pipeline.load(*generation->registry);
+    if (options.strict && !spec.warnings.empty()) throw ConfigError(as_errors(spec.warnings));
+    for (const Diagnostic& warning : spec.warnings) spdlog::warn("reload: {}", warning.to_string());
+    generation->pipeline = std::make_unique<Pipeline>(std::move(spec), *generation->registry);
+    return generation;
+  } catch (const ConfigError& e) {
+    for (const Diagnostic& d : e.diagnostics()) {
+      if (d.severity == Severity::error) spdlog::error("reload: {}", d.to_string());
+      else spdlog::warn("reload: {}", d.to_string());
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("reload: {}", printable(e.what()));
+  }
+  spdlog::error("reload: {} is not valid; the running pipeline goes on unchanged", options.pipeline.file);
+  return nullptr;
+}
+
+// SIGINT / SIGTERM: the first drains, the second forces. SIGHUP: reload.
+// The signals are blocked in every thread and taken by one thread with
+// sigwait, so the pipeline is stopped from ordinary code, not from a signal
+// handler.
 class SignalWatch {
  public:
-  explicit SignalWatch(Pipeline& pipeline, std::atomic<bool>& stopping) {
+  SignalWatch(const RunOptions& options, RunState& state) {
     sigemptyset(&set_);
     sigaddset(&set_, SIGINT);
     sigaddset(&set_, SIGTERM);
+    sigaddset(&set_, SIGHUP);
     sigaddset(&set_, SIGUSR1);  // ours: the run is over
     pthread_sigmask(SIG_BLOCK, &set_, nullptr);
-    thread_ = std::thread([this, &pipeline, &stopping] {
-      for (int received = 0;;) {
+    thread_ = std::thread([this, &options, &state] {
+      for (;;) {
         int signal = 0;
         if (sigwait(&set_, &signal) != 0 || signal == SIGUSR1) return;
-        stopping = true;
-        if (++received == 1) {
-          spdlog::warn("{}: stopping; draining every channel (again to force)", strsignal(signal));
-          pipeline.stop();
-        } else {
-          spdlog::warn("{} again: forcing the stop; what is queued is abandoned", strsignal(signal));
-          pipeline.force_stop();
-        }
+        if (signal == SIGHUP) reload(options, state);
+        else interrupt(signal, state);
       }
     });
   }
@@ -154,9 +194,71 @@ class SignalWatch {
   }
 
  private:
+  static void interrupt(int signal, RunState& state) {
+    std::lock_guard lock(state.mutex);
+    state.stopping = true;
+    state.next.reset();  // a reload not yet started is dropped: the run ends with this generation
+    if (!state.pipeline) return;
+    if (++state.interrupts == 1) {
+      spdlog::warn("{}: stopping; draining every channel (again to force)", strsignal(signal));
+      state.pipeline->stop();
+    } else {
+      spdlog::warn("{} again: forcing the stop; what is queued is abandoned", strsignal(signal));
+      state.pipeline->force_stop();
+    }
+  }
+
+  // Validated while the running generation goes on; only a valid file
+  // drains it (the normal stop: sources close, what is in flight finishes,
+  // acknowledging sources commit) so the main thread can start the next.
+  static void reload(const RunOptions& options, RunState& state) {
+    {
+      std::lock_guard lock(state.mutex);
+      if (state.stopping || !state.pipeline) {
+        spdlog::warn("Hangup: the run is ending; not reloading");
+        return;
+      }
+    }
+    spdlog::info("Hangup: reloading {}", options.pipeline.file);
+    std::unique_ptr<Generation> next = load_generation(options);
+    if (!next) return;
+    std::lock_guard lock(state.mutex);
+    if (state.stopping || !state.pipeline) return;
+    spdlog::info("reload: {} is valid; draining the running pipeline to start it", options.pipeline.file);
+    state.next = std::move(next);  // a newer reload replaces one that has not started yet
+    state.pipeline->stop();
+  }
+
   sigset_t set_;
   std::thread thread_;
 };
+
+// The JSON report of a run with reloads: the last generation's report with
+// `reloads` and `generations` (every generation's own report, in order)
+// added; `balanced` holds only when every generation's books balance, and
+// `status` is the first generation's that did not drain, if any.
+std::string combined_json(const std::vector<RunReport>& generations) {
+  const RunReport& last = generations.back();
+  if (generations.size() == 1) {
+    auto json = nlohmann::ordered_json::parse(last.to_json());
+    json["reloads"] = 0;
+    return json.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  }
+  auto json = nlohmann::ordered_json::parse(last.to_json());
+  bool balanced = true;
+  std::string status = std::string(to_string(last.status));
+  auto list = nlohmann::ordered_json::array();
+  for (const RunReport& generation : generations) {
+    balanced = balanced && generation.balanced();
+    if (generation.status != RunStatus::drained && status == "drained") status = to_string(generation.status);
+    list.push_back(nlohmann::ordered_json::parse(generation.to_json()));
+  }
+  json["status"] = status;
+  json["balanced"] = balanced;
+  json["reloads"] = generations.size() - 1;
+  json["generations"] = std::move(list);
+  return json.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
 
 // Stops the metrics server before the pipeline it reads goes away.
 struct MetricsStop {
@@ -183,6 +285,7 @@ int run(const RunOptions& options) {
   sigemptyset(&blocked);
   sigaddset(&blocked, SIGINT);
   sigaddset(&blocked, SIGTERM);
+  sigaddset(&blocked, SIGHUP);
   sigaddset(&blocked, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
 
@@ -201,10 +304,10 @@ int run(const RunOptions& options) {
       report.errors.push_back(crash);
     }
     std::cerr << report.to_table();
-    publish(options, report);
+    publish(options, report.to_json());
   });
-  PluginRegistry registry;
-  PipelineSpec spec = options.pipeline.load(registry);
+  auto generation = std::make_unique<Generation>();
+  PipelineSpec spec = options.pipeline.load(*generation->registry);
   pipeline_name = spec.name;
   // The configuration's warnings, as `weir validate` gives them: the run goes
   // ahead, unless --strict makes them errors.
@@ -229,6 +332,15 @@ int run(const RunOptions& options) {
       return exit_bad_input;
     }
   }
+  std::unique_ptr<FileWatch> file_watch;
+  if (options.watch) {
+    try {
+      file_watch = std::make_unique<FileWatch>(options.pipeline.file);
+    } catch (const std::runtime_error& e) {
+      std::cerr << "error: " << e.what() << '\n';
+      return exit_bad_input;
+    }
+  }
   // With the live view on, log records go through it (see LiveViewLogSink);
   // set before the pipeline clones its stage loggers from the default one.
   if (options.quiet && spdlog::get_level() < spdlog::level::err) spdlog::set_level(spdlog::level::err);
@@ -239,67 +351,147 @@ int run(const RunOptions& options) {
     log_sink->set_formatter(make_log_formatter());
     spdlog::default_logger()->sinks().assign(1, log_sink);
   }
-  Pipeline pipeline(std::move(spec), registry);
-  running = &pipeline;
+  generation->pipeline = std::make_unique<Pipeline>(std::move(spec), *generation->registry);
+  RunState state;
+  state.pipeline = generation->pipeline.get();
+  running = state.pipeline;
   MetricsStop metrics_stop{metrics.get()};
-  std::atomic<bool> started{false}, stopping{false};
+  std::atomic<bool> started{false};
   if (metrics) {
+    // The running generation, under the lock a reload takes to replace it.
     // Every series is labelled with the pipeline's name, or the file's stem.
     const std::string label = std::filesystem::path(options.pipeline.file).stem().string();
-    metrics->serve([&pipeline, label] {
-                     RunReport report = pipeline.stats();
-                     if (report.pipeline.empty()) report.pipeline = label;
-                     return report;
-                   },
-                   [&pipeline, &started, &stopping]() -> std::string {
-                     if (!started) return "starting";
-                     if (stopping || pipeline.finished()) return "stopping";
-                     return {};
-                   },
-                   [&pipeline](std::string_view stage, Condition when) { return pipeline.tap(stage, std::move(when)); });
+    metrics->serve(
+        [&state, label] {
+          std::lock_guard lock(state.mutex);
+          RunReport report = state.pipeline ? state.pipeline->stats() : RunReport{};
+          if (report.pipeline.empty()) report.pipeline = label;
+          return report;
+        },
+        [&state, &started]() -> std::string {
+          if (!started) return "starting";
+          std::lock_guard lock(state.mutex);
+          if (state.stopping || !state.pipeline || (state.pipeline->finished() && !state.next)) return "stopping";
+          return {};
+        },
+        // A tap stays on the generation it was opened on (it holds its own
+        // buffer): after a reload it gets nothing more; tap again.
+        [&state](std::string_view stage, Condition when) -> std::unique_ptr<Tap> {
+          std::lock_guard lock(state.mutex);
+          if (!state.pipeline) throw std::invalid_argument("the run has ended");
+          return state.pipeline->tap(stage, std::move(when));
+        });
     const bool v6 = endpoint->host.find(':') != std::string::npos;  // an IPv6 address goes in brackets in a URL
     spdlog::info("metrics: serving http://{}{}{}:{}/metrics", v6 ? "[" : "", endpoint->host, v6 ? "]" : "",
                  metrics->port());
   }
-  RunReport report;
+  std::vector<RunReport> reports;  // one per generation
+  bool reload_failed = false;      // a reloaded pipeline's start() threw
   {
-    SignalWatch watch(pipeline, stopping);
-    pipeline.start();
-    started = true;
-    spdlog::info("pipeline '{}': running {} stages (Ctrl-C drains, twice forces)", pipeline.spec().name,
-                 pipeline.spec().stages.size());
+    SignalWatch watch(options, state);
     std::optional<LiveView> view;
-    if (show_view) {
-      view.emplace(pipeline, stderr);
-      log_sink->attach(&*view);
-    }
     struct Detach {
       LiveViewLogSink* sink;
       ~Detach() {
         if (sink) sink->attach(nullptr);
       }
     } detach{log_sink.get()};
-    // Let the run end and stop every reader of stats() before collecting the
-    // final report: the last frame is then drawn from that report, and no
-    // scrape is answered while the pipeline is torn down.
-    while (!pipeline.wait_for(std::chrono::hours(1))) {
+    for (;;) {
+      Pipeline& pipeline = *generation->pipeline;
+      if (reports.empty()) {
+        pipeline.start();
+      } else {
+        try {
+          pipeline.start();
+        } catch (const std::exception& e) {
+          // The previous generation has drained: nothing runs any more.
+          spdlog::error("reload {}: the new pipeline could not start: {}", reports.size(), printable(e.what()));
+          reload_failed = true;
+          if (metrics) metrics->stop();
+          std::lock_guard lock(state.mutex);
+          state.stopping = true;
+          state.pipeline = nullptr;
+          break;
+        }
+      }
+      started = true;
+      if (reports.empty())
+        spdlog::info("pipeline '{}': running {} stages (Ctrl-C drains, twice forces{})", pipeline.spec().name,
+                     pipeline.spec().stages.size(), options.watch ? "; the file is watched" : "; SIGHUP reloads");
+      else
+        spdlog::info("reload {}: pipeline '{}' running {} stages", reports.size(), pipeline.spec().name,
+                     pipeline.spec().stages.size());
+      if (show_view) {
+        view.emplace(pipeline, stderr);
+        log_sink->attach(&*view);
+      }
+      // Let the run end and stop every reader of stats() before collecting
+      // the report: the last frame is then drawn from that report, and no
+      // scrape is answered while the pipeline is torn down.
+      while (!pipeline.wait_for(std::chrono::hours(1))) {
+      }
+      if (view) {
+        log_sink->attach(nullptr);
+        view->stop();
+      }
+      std::unique_ptr<Generation> next;
+      {
+        std::lock_guard lock(state.mutex);
+        next = std::move(state.next);
+        // A generation with replicas stuck in plugin code cannot be torn
+        // down (see Pipeline::wait); the run ends with it.
+        if (!next || state.stopping) {
+          next.reset();
+          state.stopping = true;
+        }
+      }
+      if (!next && metrics) metrics->stop();
+      reports.push_back(pipeline.wait());
+      const RunReport& report = reports.back();
+      bool stuck = false;
+      for (const auto& s : report.stages) stuck = stuck || s.stuck > 0;
+      if (!next || stuck) {
+        if (view) view->finish(report);
+        if (next && metrics) metrics->stop();
+        std::lock_guard lock(state.mutex);
+        state.stopping = true;
+        state.pipeline = nullptr;
+        break;
+      }
+      spdlog::info("reload {}: the previous pipeline {} in {:.3f} s{}", reports.size(), to_string(report.status),
+                   report.duration_s, report.balanced() ? ", its books balanced" : ", BOOKS DO NOT BALANCE");
+      {
+        std::lock_guard lock(state.mutex);
+        state.pipeline = next->pipeline.get();
+        state.interrupts = 0;
+      }
+      running = next->pipeline.get();
+      std::swap(generation, next);
+      next.reset();  // the drained generation, after no reader can reach it
     }
-    if (view) view->stop();
-    if (metrics) metrics->stop();
-    report = pipeline.wait();
-    if (view) view->finish(report);
   }
+  const RunReport& report = reports.back();
   if (!options.quiet && !json_logs()) {
     std::cerr << report.to_table();
+    if (reports.size() > 1) {
+      std::string books;
+      for (std::size_t i = 0; i < reports.size(); ++i)
+        books += fmt::format("{}#{} {}{}", i ? ", " : "", i, to_string(reports[i].status),
+                             reports[i].balanced() ? " balanced" : " NOT BALANCED");
+      std::cerr << fmt::format("reloads: {} (generations: {})\n", reports.size() - 1, books);
+    }
   } else if (json_logs() && !options.quiet) {
     // Standard error carries JSON lines alone: the summary is one record.
-    spdlog::info("pipeline '{}': {} in {:.3f} s", report.pipeline, to_string(report.status), report.duration_s);
+    spdlog::info("pipeline '{}': {} in {:.3f} s, {} reload(s)", report.pipeline, to_string(report.status),
+                 report.duration_s, reports.size() - 1);
   } else if (report.status != RunStatus::drained) {
     // The summary is left out; a run that did not drain still says so.
     spdlog::error("pipeline '{}': {} after {:.3f} s", report.pipeline, to_string(report.status), report.duration_s);
   }
-  publish(options, report);
-  const int code = report.status == RunStatus::drained && !fails_on(options, report) ? exit_ok : exit_failed_run;
+  publish(options, combined_json(reports));
+  bool failed = reload_failed;
+  for (const RunReport& r : reports) failed = failed || r.status != RunStatus::drained || fails_on(options, r);
+  const int code = failed ? exit_failed_run : exit_ok;
   bool left_behind = false;
   for (const auto& s : report.stages) left_behind = left_behind || s.stuck > 0;
   if (left_behind) {
@@ -332,6 +524,9 @@ std::pair<CLI::App*, Runner> setup(CLI::App& app) {
   command->add_flag("--strict", options->strict,
                     "Exit 2 when the configuration has warnings (as weir validate --strict), and 1 when a plugin "
                     "logged a warning (a file it could not read, a line cut short, ...)");
+  command->add_flag("--watch", options->watch,
+                    "Reload when FILE changes (inotify), as on SIGHUP: a valid file drains the running pipeline "
+                    "and starts the new one; an invalid one is logged and the pipeline goes on");
   command->add_option("--metrics", options->metrics,
                       "Serve Prometheus metrics at http://HOST:PORT/metrics while running (port 0: any free port)");
   return {command, [options] { return run(*options); }};

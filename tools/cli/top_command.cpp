@@ -7,6 +7,7 @@
 #include "command.hpp"
 #include "live_view.hpp"
 #include "metrics_client.hpp"
+#include "terminal.hpp"
 
 #include <weir/report.hpp>
 

@@ -53,6 +53,11 @@ PipelineSpec load_pipeline_string(const std::string& yaml, PluginRegistry& regis
                                   const std::filesystem::path& base_dir = std::filesystem::current_path(),
                                   const WarningLimits& limits = {});
 
+// The tests of a side file (`weir test --tests FILE`): a map whose `tests:`
+// is written as in a pipeline file, checked against `spec`'s stages. Throws
+// ConfigError listing every problem, at its place in `file`.
+std::vector<PipelineTest> load_pipeline_tests(const std::filesystem::path& file, const PipelineSpec& spec);
+
 // Checks the graph of a spec built in code (the YAML loader runs the same
 // checks): unknown inputs, cycles, sources with inputs, stages nobody feeds,
 // missing dead-letter targets, lanes, `X.unmatched` without a conditional

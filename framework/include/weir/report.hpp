@@ -14,6 +14,10 @@ namespace weir {
 enum class RunStatus { running, drained, forced, failed, crashed };
 std::string_view to_string(RunStatus status) noexcept;
 
+// A duration for people: three significant digits in the unit that fits,
+// "700 ns", "69.6 µs", "9.96 ms", "24.5 s".
+std::string format_seconds(double seconds);
+
 // Durations counted at fixed upper bounds: the buckets of a Prometheus
 // histogram (`le`), the same for every stage, edge and run.
 struct DurationHistogram {
@@ -134,8 +138,9 @@ struct RunReport {
   // this way); the histograms' fixed buckets are not in the JSON. Throws
   // std::invalid_argument naming what is wrong.
   static RunReport from_json(std::string_view json);
-  // The human summary table written to stderr at the end of `weir run`.
-  std::string to_table() const;
+  // The human summary written to stderr at the end of `weir run`, in lines
+  // of at most `width` columns (a longer name, error or word excepted).
+  std::string to_table(std::size_t width = 80) const;
 };
 
 }  // namespace weir

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -75,6 +76,33 @@ struct StageSpec {
   std::function<std::unique_ptr<Stage>(const StageContext&)> factory;
 };
 
+// `tests:` (and `weir test --tests FILE`): unit tests of a pipeline, run by
+// `weir test` without the real sources and sinks (docs/pipelines.md#tests).
+struct TestInput {
+  std::string stage;  // insert_at: a source (as if it emitted this) or a processor (as if it arrived)
+  std::string payload;
+  Attributes attributes;
+  std::int64_t priority = 0;
+  SourcePosition position;
+};
+
+struct TestOutput {
+  std::string stage;                // extract_from: what it emits (a sink: what reaches it)
+  std::vector<Condition> conditions;  // every message that arrives meets every one
+  std::optional<std::uint64_t> count;  // exactly this many; none: at least one
+  SourcePosition position;
+};
+
+struct PipelineTest {
+  std::string name;
+  std::vector<TestInput> inputs;
+  std::vector<TestOutput> outputs;
+  std::vector<std::string> no_outputs_from;  // stages that must emit (a sink: receive) nothing
+  std::chrono::nanoseconds timeout = std::chrono::seconds(10);  // to drain, then the test fails
+  std::filesystem::path file;  // where it was written: the pipeline file or the --tests file
+  SourcePosition position;
+};
+
 struct PipelineSpec {
   std::string name;
   std::string description;
@@ -88,6 +116,8 @@ struct PipelineSpec {
   // What validation warned about (see pipeline_warnings in config.hpp): the
   // pipeline runs, but may not do what its author meant.
   std::vector<Diagnostic> warnings;
+  // The file's `tests:`, checked at load; only `weir test` runs them.
+  std::vector<PipelineTest> tests;
 
   const StageSpec* stage(std::string_view name) const noexcept {
     for (const auto& s : stages)

@@ -37,12 +37,16 @@ namespace {
 namespace fs = std::filesystem;
 using Keys = std::span<const std::string_view>;
 
-constexpr std::string_view top_keys[] = {"pipeline", "description", "plugin_path", "defaults", "stages"};
+constexpr std::string_view top_keys[] = {"pipeline", "description", "plugin_path", "defaults", "stages", "tests"};
 constexpr std::string_view default_keys[] = {"capacity", "when_full", "drain_timeout", "lane_policy", "on_error"};
 constexpr std::string_view stage_keys[] = {"plugin", "kind", "input", "when", "replicas", "capacity",
                                            "when_full", "lanes", "lane_policy", "weights", "on_error", "config"};
 constexpr std::string_view lane_keys[] = {"name", "when", "capacity", "weight"};
 constexpr std::string_view on_error_keys[] = {"retries", "backoff", "max_backoff", "dead_letter"};
+constexpr std::string_view test_keys[] = {"name", "inputs", "outputs", "no_outputs_from", "timeout"};
+constexpr std::string_view test_input_keys[] = {"insert_at", "payload", "attributes", "priority"};
+constexpr std::string_view test_output_keys[] = {"extract_from", "conditions", "count"};
+constexpr std::string_view test_file_keys[] = {"tests"};
 
 std::vector<std::string> to_strings(Keys keys) { return {keys.begin(), keys.end()}; }
 
@@ -81,8 +85,8 @@ class Loader {
                       "start with `pipeline: NAME` and `stages:`");
       return spec;
     }
-    YAML::Node stages;
-    bool has_stages = false;
+    YAML::Node stages, tests;
+    bool has_stages = false, has_tests = false;
     walk_map(root, top_keys, "the pipeline", [&](const std::string& key, const YAML::Node& value, const YAML::Node&) {
       if (key == "pipeline") {
         if (auto name = read_string(value, "pipeline")) spec.name = *name;
@@ -92,6 +96,9 @@ class Loader {
         read_plugin_path(value, spec);
       } else if (key == "defaults") {
         read_defaults(value, spec);
+      } else if (key == "tests") {
+        has_tests = true;
+        tests.reset(value);
       } else {
         has_stages = true;
         stages.reset(value);
@@ -123,7 +130,140 @@ class Loader {
     check_graph(spec, places, reporter_);
     check_warnings(spec, places, limits_, reporter_);
     for (const Diagnostic& problem : registry_.problems()) reporter_.add(problem);
+    if (has_tests) spec.tests = read_tests(tests, spec);
     return spec;
+  }
+
+  // A file of tests alone (`weir test --tests FILE`): a map with tests:.
+  std::vector<PipelineTest> load_tests(const YAML::Node& root, const PipelineSpec& spec) {
+    std::vector<PipelineTest> tests;
+    if (!root.IsMap() || !root["tests"]) {
+      reporter_.error(root.IsNull() || !root.IsDefined() ? Place{reporter_.file(), 1, 1} : reporter_.place(root),
+                      "a tests file is a map with tests:", "start with `tests:` and a list of tests");
+      return tests;
+    }
+    walk_map(root, test_file_keys, "the tests file",
+             [&](const std::string&, const YAML::Node& value, const YAML::Node&) { tests = read_tests(value, spec); });
+    return tests;
+  }
+
+  // `tests:` of a pipeline whose stages are known: every stage a test names
+  // must exist, and inputs go to sources or processors (sinks are replaced
+  // by collectors when the tests run).
+  std::vector<PipelineTest> read_tests(const YAML::Node& node, const PipelineSpec& spec) {
+    std::vector<PipelineTest> tests;
+    if (!node.IsSequence() || node.size() == 0) {
+      reporter_.error(node, fmt::format("tests: must be a list of tests, found {}", describe(node)),
+                      "for example tests: [{name: upper, inputs: [{insert_at: work, payload: a}], outputs: "
+                      "[{extract_from: work, conditions: ['payload == \"A\"']}]}]");
+      return tests;
+    }
+    std::map<std::string, int> names;
+    for (const YAML::Node& item : node) {
+      PipelineTest test;
+      const Place at = reporter_.place(item);
+      test.position = SourcePosition{at.line, at.column};
+      test.file = reporter_.file();
+      const YAML::Node name_node = item.IsMap() ? item["name"] : YAML::Node();
+      const std::string who =
+          name_node && name_node.IsScalar() ? fmt::format("test '{}'", name_node.Scalar()) : std::string("a test");
+      walk_map(item, test_keys, who, [&](const std::string& key, const YAML::Node& value, const YAML::Node&) {
+        if (key == "name") {
+          if (auto name = read_string(value, "a test's name")) {
+            test.name = *name;
+            if (auto [it, fresh] = names.emplace(*name, reporter_.place(value).line); !fresh)
+              reporter_.error(value, fmt::format("two tests are named '{}'", *name),
+                              it->second > 0 ? fmt::format("the first at line {}", it->second) : std::string());
+          }
+        } else if (key == "inputs") {
+          if (value.IsSequence() && value.size() == 0)
+            reporter_.error(value, fmt::format("{}: inputs: is an empty list", who));
+          for (const YAML::Node& input : items(value)) test.inputs.push_back(read_test_input(input, spec, who));
+        } else if (key == "outputs") {
+          for (const YAML::Node& output : items(value)) test.outputs.push_back(read_test_output(output, spec, who));
+        } else if (key == "no_outputs_from") {
+          for (const YAML::Node& entry : items(value))
+            if (auto stage = read_test_stage(entry, spec, who + ": no_outputs_from")) test.no_outputs_from.push_back(*stage);
+        } else if (auto timeout = read_duration(value, who + ": timeout")) {
+          test.timeout = *timeout;
+        }
+      });
+      if (item.IsMap()) {
+        if (!name_node) reporter_.error(item, "a test needs a name:", "for example name: uppercases payloads");
+        if (!item["inputs"])
+          reporter_.error(item, fmt::format("{} has no inputs:", who), "for example inputs: [{insert_at: STAGE, payload: text}]");
+        if (!item["outputs"] && !item["no_outputs_from"])
+          reporter_.error(item, fmt::format("{} expects nothing: give outputs: or no_outputs_from:", who),
+                          "for example outputs: [{extract_from: STAGE, count: 1}]");
+      }
+      tests.push_back(std::move(test));
+    }
+    return tests;
+  }
+
+  std::optional<std::string> read_test_stage(const YAML::Node& node, const PipelineSpec& spec, const std::string& what) {
+    auto name = read_string(node, what);
+    if (!name) return std::nullopt;
+    if (!spec.stage(*name)) {
+      std::vector<std::string> stages;
+      for (const StageSpec& stage : spec.stages) stages.push_back(stage.name);
+      std::string hint = did_you_mean(*name, stages);
+      reporter_.error(node, fmt::format("{}: unknown stage '{}'", what, *name),
+                      hint.empty() ? "the stages are " + one_of(stages) : std::move(hint));
+      return std::nullopt;
+    }
+    return name;
+  }
+
+  TestInput read_test_input(const YAML::Node& node, const PipelineSpec& spec, const std::string& who) {
+    TestInput input;
+    const Place at = reporter_.place(node);
+    input.position = SourcePosition{at.line, at.column};
+    walk_map(node, test_input_keys, who + ": an input", [&](const std::string& key, const YAML::Node& value, const YAML::Node&) {
+      if (key == "insert_at") {
+        auto stage = read_test_stage(value, spec, who + ": insert_at");
+        if (!stage) return;
+        input.stage = *stage;
+        if (spec.stage(*stage)->kind == Kind::sink)
+          reporter_.error(value, fmt::format("{}: insert_at: '{}' is a sink", who, *stage),
+                          "weir test replaces sinks by collectors: insert at a source or a processor");
+      } else if (key == "payload") {
+        if (value.IsScalar()) input.payload = value.Scalar();
+        else reporter_.error(value, fmt::format("{}: payload must be text, found {}", who, describe(value)));
+      } else if (key == "attributes") {
+        walk_map(value, {}, who + ": attributes", [&](const std::string& name, const YAML::Node& text, const YAML::Node&) {
+          if (text.IsScalar()) input.attributes.set(name, text.Scalar());
+          else reporter_.error(text, fmt::format("{}: attribute '{}' must be text, found {}", who, name, describe(text)));
+        });
+      } else {
+        const std::string& text = value.IsScalar() ? value.Scalar() : std::string();
+        auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), input.priority);
+        if (text.empty() || error != std::errc() || end != text.data() + text.size())
+          reporter_.error(value, fmt::format("{}: priority must be a whole number, found {}", who, describe(value)));
+      }
+    });
+    if (node.IsMap() && !node["insert_at"])
+      reporter_.error(node, fmt::format("{}: an input needs insert_at:", who), "name the stage it enters");
+    return input;
+  }
+
+  TestOutput read_test_output(const YAML::Node& node, const PipelineSpec& spec, const std::string& who) {
+    TestOutput output;
+    const Place at = reporter_.place(node);
+    output.position = SourcePosition{at.line, at.column};
+    walk_map(node, test_output_keys, who + ": an output", [&](const std::string& key, const YAML::Node& value, const YAML::Node&) {
+      if (key == "extract_from") {
+        if (auto stage = read_test_stage(value, spec, who + ": extract_from")) output.stage = *stage;
+      } else if (key == "conditions") {
+        for (const YAML::Node& entry : items(value))
+          if (auto condition = read_condition(entry, who + ": condition")) output.conditions.push_back(std::move(*condition));
+      } else if (auto n = read_count(value, who + ": count", 0)) {
+        output.count = *n;
+      }
+    });
+    if (node.IsMap() && !node["extract_from"])
+      reporter_.error(node, fmt::format("{}: an output needs extract_from:", who), "name the stage whose output it checks");
+    return output;
   }
 
  private:
@@ -545,17 +685,21 @@ class Loader {
   WarningLimits limits_;
 };
 
-PipelineSpec load(const std::string& yaml, PluginRegistry& registry, const std::vector<Override>& overrides,
-                  const std::string& name, const fs::path& base_dir, const WarningLimits& limits) {
-  Reporter reporter(name);
-  YAML::Node root;
+// The YAML within its limits, or a ConfigError at the syntax error.
+YAML::Node parse(const std::string& yaml, const std::string& name) {
   try {
     if (auto over = check_yaml_limits(yaml, name)) throw ConfigError({std::move(*over)});
-    root = YAML::Load(yaml);
+    return YAML::Load(yaml);
   } catch (const YAML::ParserException& e) {
     throw ConfigError({Diagnostic{name, e.mark.line + 1, e.mark.column + 1, "YAML syntax: " + e.msg,
                                   yaml_syntax_hint(yaml, static_cast<std::size_t>(std::max(e.mark.pos, 0)))}});
   }
+}
+
+PipelineSpec load(const std::string& yaml, PluginRegistry& registry, const std::vector<Override>& overrides,
+                  const std::string& name, const fs::path& base_dir, const WarningLimits& limits) {
+  Reporter reporter(name);
+  YAML::Node root = parse(yaml, name);
   apply_overrides(root, overrides, reporter);
   interpolate_environment(root, yaml, process_environment(), reporter);
   PipelineSpec spec = Loader(reporter, registry, base_dir, yaml, limits).load(root);
@@ -564,8 +708,28 @@ PipelineSpec load(const std::string& yaml, PluginRegistry& registry, const std::
   return spec;
 }
 
+std::vector<PipelineTest> load_tests(const std::string& yaml, const PipelineSpec& spec, const std::string& name,
+                                     const fs::path& base_dir) {
+  Reporter reporter(name);
+  YAML::Node root = parse(yaml, name);
+  interpolate_environment(root, yaml, process_environment(), reporter);
+  PluginRegistry no_plugins;
+  std::vector<PipelineTest> tests = Loader(reporter, no_plugins, base_dir, yaml, {}).load_tests(root, spec);
+  if (reporter.has_errors()) throw ConfigError(reporter.take_sorted());
+  return tests;
+}
+
 }  // namespace
 }  // namespace config
+
+std::vector<PipelineTest> load_pipeline_tests(const std::filesystem::path& file, const PipelineSpec& spec) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in)
+    throw ConfigError({Diagnostic{file.string(), 0, 0, fmt::format("cannot read the file: {}", std::strerror(errno)), {}}});
+  std::ostringstream text;
+  text << in.rdbuf();
+  return config::load_tests(text.str(), spec, file.string(), std::filesystem::absolute(file).parent_path());
+}
 
 PipelineSpec load_pipeline_string(const std::string& yaml, PluginRegistry& registry,
                                   const std::vector<Override>& overrides, const std::string& name,

@@ -178,46 +178,158 @@ RunReport RunReport::from_json(std::string_view text) {
   return out;
 }
 
-std::string RunReport::to_table() const {
-  std::size_t width = 5;
-  for (const auto& s : stages) width = std::max(width, s.name.size());
-  std::string out = fmt::format("pipeline '{}': {} in {:.3f}s{}\n", pipeline, to_string(status), duration_s,
-                                balanced() ? "" : " (BOOKS DO NOT BALANCE)");
-  out += fmt::format("{:<{}} {:>4} {:>9} {:>9} {:>8} {:>6} {:>6} {:>7} {:>9} {:>10} {:>10}\n", "stage", width,
-                     "rep", "received", "emitted", "filtered", "dead", "failed", "dropped", "abandoned", "p50",
-                     "p99");
+namespace {
+
+// Columns on a terminal: UTF-8 code points (µ is two bytes, one column).
+std::size_t columns(std::string_view text) noexcept {
+  std::size_t n = 0;
+  for (const char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+std::string padded(std::string_view text, std::size_t width, bool right) {
+  const std::string fill(width > columns(text) ? width - columns(text) : 0, ' ');
+  return right ? fill + std::string(text) : std::string(text) + fill;
+}
+
+// `text` in lines of at most `width` columns, broken at spaces; lines after
+// the first start with `indent` spaces. A word longer than a line stays whole.
+std::string wrapped(std::string_view text, std::size_t width, std::size_t indent) {
+  // The text's own leading spaces stay: they indent its first line.
+  const std::size_t lead = std::min(text.find_first_not_of(' '), text.size());
+  std::string out, line(text.substr(0, lead));
+  bool line_has_words = false;
+  std::size_t start = lead;
+  while (start < text.size()) {
+    auto end = text.find(' ', start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view word = text.substr(start, end - start);
+    start = end + 1;
+    if (word.empty()) continue;
+    if (line_has_words && columns(line) + 1 + columns(word) > width) {
+      out += line + '\n';
+      line.assign(indent, ' ');
+      line_has_words = false;
+    }
+    if (line_has_words) line += ' ';
+    line += word;
+    line_has_words = true;
+  }
+  return out + line + '\n';
+}
+
+// Rows of cells, the first row the header: the first column left-aligned,
+// the others right-aligned, one space apart, and (with `text_last`) a last
+// column of free text, left-aligned and wrapped. Each column is as wide as
+// its widest cell; when the rows would pass `width`, the first column is
+// narrowed and a name too long for it stands on a line of its own, its
+// numbers on the next. One text (one line or more) per row.
+std::vector<std::string> fitted_rows(const std::vector<std::vector<std::string>>& rows, std::size_t width,
+                                     bool text_last) {
+  const std::size_t n = rows.front().size();
+  const std::size_t fixed_columns = text_last ? n - 1 : n;
+  std::vector<std::size_t> widths(n, 0);
+  for (const auto& row : rows)
+    for (std::size_t i = 0; i < fixed_columns; ++i) widths[i] = std::max(widths[i], columns(row[i]));
+  std::size_t numbers = 0;
+  for (std::size_t i = 1; i < fixed_columns; ++i) numbers += widths[i] + 1;
+  // What is left for the first column: the rest of the line, less room for
+  // some of the free text.
+  const std::size_t text_room = text_last ? std::min<std::size_t>(columns(rows.front().back()) + 12, 24) : 0;
+  const std::size_t room = width > numbers + text_room ? width - numbers - text_room : 5;
+  widths[0] = std::min(widths[0], std::max<std::size_t>(room, 5));
+  std::vector<std::string> out;
+  for (const auto& row : rows) {
+    std::string& text = out.emplace_back();
+    std::string line;
+    if (columns(row[0]) > widths[0]) {
+      text += row[0] + '\n';
+      line = std::string(widths[0], ' ');
+    } else {
+      line = padded(row[0], widths[0], false);
+    }
+    for (std::size_t i = 1; i < fixed_columns; ++i) line += ' ' + padded(row[i], widths[i], true);
+    if (text_last && !row.back().empty()) {
+      line += "  ";
+      const std::size_t at = columns(line);
+      line += row.back();
+      if (columns(line) > width) {
+        text += wrapped(line, width, at + 12 < width ? at : 4);
+        continue;
+      }
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    text += line + '\n';
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string format_seconds(double seconds) {
+  if (!(seconds > 0)) return "0 s";
+  constexpr std::pair<double, const char*> units[] = {{1e-9, "ns"}, {1e-6, "µs"}, {1e-3, "ms"}, {1.0, "s"}};
+  for (const auto& [scale, unit] : units) {
+    const double value = seconds / scale;
+    // Three significant digits, and the next unit once they would show 1000.
+    if (value < 999.5 || scale == 1.0)
+      return value < 999.5 ? fmt::format("{:.3g} {}", value, unit) : fmt::format("{:.0f} s", value);
+  }
+  return {};
+}
+
+std::string RunReport::to_table(std::size_t width) const {
+  std::string out = wrapped(fmt::format("pipeline '{}': {} in {}{}", pipeline, to_string(status),
+                                        format_seconds(duration_s), balanced() ? "" : " (BOOKS DO NOT BALANCE)"),
+                            width, 4);
+  // Per stage: what came in and went out, the time in the plugin, and the
+  // outcomes other than emitted that happened at all.
+  std::vector<std::vector<std::string>> rows{{"stage", "rep", "received", "emitted", "p50", "p99", "other"}};
+  std::vector<std::vector<std::string>> notes;  // per stage, lines below its row
   for (const auto& s : stages) {
-    out += fmt::format("{:<{}} {:>4} {:>9} {:>9} {:>8} {:>6} {:>6} {:>7} {:>9} {:>8.1f}us {:>8.1f}us\n", s.name,
-                       width, s.replicas, s.received, s.emitted, s.filtered, s.dead_lettered, s.failed, s.dropped,
-                       s.abandoned, s.latency.p50_us, s.latency.p99_us);
+    std::string other;
+    const std::pair<const char*, std::uint64_t> outcomes[] = {
+        {"filtered", s.filtered}, {"dead-lettered", s.dead_lettered}, {"failed", s.failed},
+        {"dropped", s.dropped},   {"abandoned", s.abandoned},         {"retried", s.retried}};
+    for (const auto& [what, count] : outcomes)
+      if (count) other += fmt::format("{}{} {}", other.empty() ? "" : ", ", what, count);
+    const bool timed = s.latency.samples > 0;
+    rows.push_back({s.name, std::to_string(s.replicas), std::to_string(s.received), std::to_string(s.emitted),
+                    timed ? format_seconds(s.latency.p50_us / 1e6) : "-",
+                    timed ? format_seconds(s.latency.p99_us / 1e6) : "-", other});
+  }
+  // The stage rows, each followed by its per-replica and acknowledgement lines.
+  const auto stage_rows = fitted_rows(rows, width, true);
+  out += stage_rows[0];
+  for (std::size_t i = 0; i < stages.size(); ++i) {
+    const StageReport& s = stages[i];
+    out += stage_rows[i + 1];
     if (s.per_replica.size() > 1) {
       std::string parts;
       for (std::size_t i = 0; i < s.per_replica.size(); ++i)
-        parts += fmt::format("{}#{}={}", i ? " " : "", i,
-                             s.kind == "source" ? s.per_replica[i].emitted : s.per_replica[i].received);
-      out += fmt::format("{:<{}}      per replica: {}\n", "", width, parts);
+        parts += fmt::format(" #{}={}", i, s.kind == "source" ? s.per_replica[i].emitted : s.per_replica[i].received);
+      out += wrapped("    per replica:" + parts, width, 6);
     }
     if (s.acknowledges)
-      out += fmt::format("{:<{}}      acknowledgements: {} acked, {} nacked, {} pending\n", "", width, s.acked,
-                         s.nacked, s.pending_acks);
+      out += wrapped(fmt::format("    acknowledgements: {} acked, {} nacked, {} pending", s.acked, s.nacked,
+                                 s.pending_acks),
+                     width, 6);
   }
   // Per channel, so a forced stop shows where the abandoned messages were
-  // and a slow run shows which edges held their senders.
+  // and a slow run shows which edges held their senders. Several replicas
+  // (or stages) send on one edge: their waits are added up, which can pass
+  // the run's duration, hence "(sum)".
   if (!edges.empty()) {
-    std::vector<std::string> labels;
-    std::size_t label_width = 7;
-    for (const auto& e : edges) {
-      labels.push_back(e.lane.empty() ? fmt::format("{} -> {}", e.from, e.to)
-                                      : fmt::format("{} -> {} [{}]", e.from, e.to, e.lane));
-      label_width = std::max(label_width, labels.back().size());
-    }
-    out += fmt::format("{:<{}} {:>8} {:>9} {:>9} {:>7} {:>9} {:>10}\n", "channel", label_width, "capacity", "sent",
-                       "delivered", "dropped", "abandoned", "blocked");
-    for (std::size_t i = 0; i < edges.size(); ++i) {
-      const auto& e = edges[i];
-      out += fmt::format("{:<{}} {:>8} {:>9} {:>9} {:>7} {:>9} {:>9.3f}s\n", labels[i], label_width, e.capacity,
-                         e.sent, e.delivered, e.dropped, e.abandoned, e.blocked_ms / 1e3);
-    }
+    std::vector<std::vector<std::string>> channel_rows{
+        {"channel", "cap", "sent", "delivered", "dropped", "abandoned", "blocked (sum)"}};
+    for (const auto& e : edges)
+      channel_rows.push_back({e.lane.empty() ? fmt::format("{} -> {}", e.from, e.to)
+                                             : fmt::format("{} -> {} [{}]", e.from, e.to, e.lane),
+                              std::to_string(e.capacity), std::to_string(e.sent), std::to_string(e.delivered),
+                              std::to_string(e.dropped), std::to_string(e.abandoned), format_seconds(e.blocked_ms / 1e3)});
+    for (const std::string& row : fitted_rows(channel_rows, width, false)) out += row;
+    out += wrapped("blocked (sum): how long senders waited on the full channel, added up over every sending replica",
+                   width, 2);
   }
   bool lanes = false;
   for (const auto& e : edges) lanes = lanes || !e.lane.empty();
@@ -225,10 +337,14 @@ std::string RunReport::to_table() const {
     out += "time waiting in lanes:\n";
     for (const auto& e : edges)
       if (!e.lane.empty())
-        out += fmt::format("  {} -> {} [{}]: p50 {:.1f}us p99 {:.1f}us over {} messages\n", e.from, e.to, e.lane,
-                           e.wait.p50_us, e.wait.p99_us, e.wait.samples);
+        out += wrapped(fmt::format("  {} -> {} [{}]: p50 {}, p99 {} over {} messages", e.from, e.to, e.lane,
+                                   format_seconds(e.wait.p50_us / 1e6), format_seconds(e.wait.p99_us / 1e6),
+                                   e.wait.samples),
+                       width, 4);
   }
-  if (!bottleneck.empty()) out += fmt::format("bottleneck: {} (its input was full while its outputs were not)\n", bottleneck);
+  if (!bottleneck.empty())
+    out += wrapped(fmt::format("bottleneck: {} (its input was full while its outputs were not)", bottleneck), width, 2);
+  // Whole, however long: an error is what people search the output for.
   for (const auto& e : errors) out += fmt::format("error: {}\n", e);
   return out;
 }

@@ -105,6 +105,8 @@ const Option<bool> tls_verify{
     .description = "For https: check the server's certificate and name (turn off only to test)",
     .default_value = "true"};
 
+std::string messages_text(std::size_t n) { return fmt::format("{} message{}", n, n == 1 ? "" : "s"); }
+
 // One request's worth of messages, with the headers they render alike.
 struct Request {
   httplib::Headers headers;
@@ -263,13 +265,13 @@ class HttpClient final : public Sink {
       }
       if (!retryable) {
         ++failed_;
-        throw PermanentError(fmt::format("{} (a batch of {} messages; not retried)", problem,
-                                         request.messages.size()));
+        throw PermanentError(fmt::format("{} ({} in the request; not retried)", problem,
+                                         messages_text(request.messages.size())));
       }
       if (attempt >= retries_ || stop_.stop_requested()) {
         ++failed_;
-        throw RetryableError(fmt::format("{} (a batch of {} messages, {} tries)", problem, request.messages.size(),
-                                         attempt + 1));
+        throw RetryableError(fmt::format("{} ({} in the request, {} tries)", problem,
+                                         messages_text(request.messages.size()), attempt + 1));
       }
       ++retried_;
       const auto wait = wait_before(attempt, retry_after);

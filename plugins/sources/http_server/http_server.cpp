@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -223,10 +224,6 @@ class RequestAck final : public TrackedAcknowledgement {
 
 // ---- Connections --------------------------------------------------------------
 
-// Set on the thread that serves a connection beyond `max_connections`: its
-// requests are answered 429 and the connection closed.
-thread_local bool over_connection_limit = false;
-
 // cpp-httplib's own pool queues accepted connections without bound. This one
 // serves at most `limit` at once, a thread each (started when needed); a
 // connection beyond that goes to one thread that answers 429, and when even
@@ -257,9 +254,18 @@ class ConnectionPool final : public httplib::TaskQueue {
         return;
       }
     }
-    over_connection_limit = true;
+    inline_refusal_.store(std::this_thread::get_id());
     fn();
-    over_connection_limit = false;
+    inline_refusal_.store(std::thread::id());
+  }
+
+  // Whether this thread serves a connection beyond the limit: its requests
+  // are answered 429 and the connection closed. (A thread_local would say
+  // it more simply, but the dynamic TLS of a dlopen'ed library is freed by
+  // glibc behind ThreadSanitizer's back, which then reports a race.)
+  bool refusing_here() const noexcept {
+    const auto self = std::this_thread::get_id();
+    return self == refuser_id_.load() || self == inline_refusal_.load();
   }
 
   void shutdown() override {
@@ -292,7 +298,7 @@ class ConnectionPool final : public httplib::TaskQueue {
   }
 
   void refuse() {
-    over_connection_limit = true;
+    refuser_id_.store(std::this_thread::get_id());
     std::unique_lock lock(mutex_);
     for (;;) {
       refusal_.wait(lock, [&] { return shut_ || !refusals_.empty(); });
@@ -313,6 +319,8 @@ class ConnectionPool final : public httplib::TaskQueue {
   std::list<std::function<void()>> refusals_;
   std::list<std::thread> workers_;  // only this pool's lock guards it: joined in shutdown()
   std::thread refuser_;
+  std::atomic<std::thread::id> refuser_id_{};
+  std::atomic<std::thread::id> inline_refusal_{};
   std::size_t active_ = 0;
   std::size_t idle_ = 0;
   bool shut_ = false;
@@ -502,11 +510,24 @@ class TlsContext {
 //    would hold it up to the keep-alive timeout).
 class Listener final : public httplib::Server {
  public:
-  Listener(const StopEvent& stop, const TlsContext* tls, Value::Duration read_timeout, Value::Duration keep_alive)
+  Listener(const StopEvent& stop, const TlsContext* tls, Value::Duration read_timeout, Value::Duration keep_alive,
+           std::size_t max_connections)
       : stop_(stop),
         tls_(tls),
         read_timeout_ms_(static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(read_timeout).count())),
-        keep_alive_ms_(static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(keep_alive).count())) {}
+        keep_alive_ms_(static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(keep_alive).count())) {
+    new_task_queue = [this, max_connections] {
+      auto* pool = new ConnectionPool(max_connections);  // httplib owns it, for as long as it listens
+      pool_.store(pool);
+      return pool;
+    };
+  }
+
+  // Called only from a connection's thread, while the pool serves it.
+  bool over_connection_limit() const noexcept {
+    const ConnectionPool* pool = pool_.load();
+    return pool && pool->refusing_here();
+  }
 
   void close_listener() {
     const auto socket = svr_sock_.exchange(INVALID_SOCKET);
@@ -526,7 +547,7 @@ class Listener final : public httplib::Server {
     ConnectionStream stream(socket, stop_.fd(), read_timeout_ms_, read_timeout_ms_, session);
     if (!tls_ || (session && stream.handshake())) {
       // A connection over the limit gets one answer (429), then is closed.
-      const std::size_t requests = over_connection_limit ? 1 : keep_alive_max_count_;
+      const std::size_t requests = over_connection_limit() ? 1 : keep_alive_max_count_;
       for (std::size_t left = requests; left > 0 && svr_sock_ != INVALID_SOCKET; --left) {
         if (!stream.wait_for_request(keep_alive_ms_)) break;
         bool closed = false;
@@ -547,6 +568,7 @@ class Listener final : public httplib::Server {
   const TlsContext* tls_;
   int read_timeout_ms_;
   int keep_alive_ms_;
+  std::atomic<ConnectionPool*> pool_{nullptr};
 };
 
 std::string error_body(std::string_view error) {
@@ -614,7 +636,8 @@ class HttpServer final : public Source {
           throw PermanentError(fmt::format("{} '{}' is not a readable file", option->name, file.string()));
       tls_.emplace(*tls_cert_, *tls_key_);
     }
-    server_ = std::make_unique<Listener>(*stop_event_, tls_ ? &*tls_ : nullptr, read_timeout_, keep_alive_timeout_);
+    server_ = std::make_unique<Listener>(*stop_event_, tls_ ? &*tls_ : nullptr, read_timeout_, keep_alive_timeout_,
+                                         max_connections_);
     configure(*server_);
     const int port = endpoint_.port == 0 ? server_->bind_to_any_port(endpoint_.host)
                                          : (server_->bind_to_port(endpoint_.host, endpoint_.port) ? endpoint_.port : -1);
@@ -673,7 +696,6 @@ class HttpServer final : public Source {
   }
 
   void configure(httplib::Server& server) {
-    server.new_task_queue = [limit = max_connections_] { return new ConnectionPool(limit); };
     server.set_payload_max_length(max_body_size_);
     server.set_tcp_nodelay(true);  // an answer is written in pieces: no Nagle wait between them
     server.set_keep_alive_max_count(1000);
@@ -735,7 +757,7 @@ class HttpServer final : public Source {
   }
 
   bool refused_over_limit(httplib::Response& response) {
-    if (!over_connection_limit) return false;
+    if (!server_->over_connection_limit()) return false;
     respond(response, 429, error_body(fmt::format("too many connections: {} are served at once (max_connections)",
                                                   max_connections_)));
     response.set_header("Retry-After", retry_after_);
