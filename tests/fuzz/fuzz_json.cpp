@@ -5,9 +5,7 @@
 // the same bytes as a payload and must write JSON that parses again.
 //   input: PAYLOAD
 
-#include <weir/config.hpp>
-#include <weir/plugin.hpp>
-#include <weir/registry.hpp>
+#include "processor_stage.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -23,37 +21,21 @@ struct Stages {
   weir::StageInstance render;
 };
 
-class Discard final : public weir::Emitter {
- public:
-  bool emit(weir::Message message) override {
-    last = std::move(message);
-    return true;
-  }
-  weir::Message last;
-};
-
 Stages* stages = nullptr;
-
-weir::StageInstance make(weir::PluginRegistry& registry, const std::string& config) {
-  const std::string yaml = "pipeline: fuzz\nstages:\n  in: {plugin: generate}\n  json: {plugin: json, input: in, config: " +
-                           config + "}\n  out: {plugin: null, input: json}\n";
-  const weir::PipelineSpec spec = weir::load_pipeline_string(yaml, registry);
-  return registry.require("json", weir::Kind::processor).create(spec.stages[1].options, {"json", "json", 0, 1, {}});
-}
 
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   stages = new Stages;
   stages->registry.load_folders({WEIR_FUZZ_PLUGIN_DIR});
-  stages->parse = make(stages->registry, "{}");
-  stages->render = make(stages->registry, "{mode: render}");
+  stages->parse = weir_fuzz::make_processor(stages->registry, "json", "{}");
+  stages->render = weir_fuzz::make_processor(stages->registry, "json", "{mode: render}");
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string payload(reinterpret_cast<const char*>(data), size);
-  Discard out;
+  weir_fuzz::KeepLast out;
   weir::Message message{payload};
   try {
     dynamic_cast<weir::Processor&>(*stages->parse.stage).process(message, out);

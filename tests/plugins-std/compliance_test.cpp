@@ -25,7 +25,8 @@ const std::vector<std::pair<Kind, std::string>> expected_plugins = {
     {Kind::sink, "stdout"},             {Kind::sink, "file"},           {Kind::sink, "count"},
     {Kind::sink, "null"},               {Kind::source, "nats"},         {Kind::sink, "nats"},
     {Kind::source, "kafka"},            {Kind::sink, "kafka"},
-    {Kind::source, "http_server"},      {Kind::sink, "http_client"}};
+    {Kind::source, "http_server"},      {Kind::sink, "http_client"},    {Kind::source, "socket"},
+    {Kind::processor, "syslog"}};
 
 // Values of the wrong type (or out of range) for an option.
 std::vector<std::string> bad_values(const weir::OptionSpec& option) {

@@ -126,6 +126,11 @@ std::string pipeline_around_example(const weir::PluginEntry& entry, const TempDi
     stage["config"]["path"] = (dir / stage["config"]["path"].as<std::string>()).string();
   if (stage["config"] && stage["config"]["checkpoint"])
     stage["config"]["checkpoint"] = (dir / stage["config"]["checkpoint"].as<std::string>()).string();
+  // Examples listen on a fixed port; tests running at the same time each take a free one.
+  if (stage["config"] && stage["config"]["address"]) {
+    const std::string address = stage["config"]["address"].as<std::string>();
+    stage["config"]["address"] = address.substr(0, address.rfind(':')) + ":0";
+  }
   YAML::Node stages;
   stages[name] = stage;
   std::vector<std::string> inputs;

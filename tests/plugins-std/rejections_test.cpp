@@ -68,6 +68,8 @@ const std::vector<Refusal>& refusals() {
       {"nats", Kind::sink, "      subject: x\n      tls_cert: /nonexistent-weir.pem\n", 10, 17,
        "option 'tls_cert': '/nonexistent-weir.pem' is not a readable file"},
       {"kafka", Kind::source, "      topics: []\n      group: g\n", 8, 15, "option 'topics': no topic given"},
+      {"socket", Kind::source, "      address: localhost5140\n", 8, 16,
+       "option 'address': 'localhost5140': expected HOST:PORT"},
       {"kafka", Kind::source, "      topics: [ok, 'bad topic']\n      group: g\n", 8, 20,
        "option 'topics[1]': 'bad topic' is not a Kafka topic name"},
       {"kafka", Kind::source, "      topics: [t]\n      group: ''\n", 9, 14, "option 'group': is empty"},

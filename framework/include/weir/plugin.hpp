@@ -72,6 +72,11 @@ class BOOST_SYMBOL_VISIBLE Emitter {
  public:
   virtual ~Emitter() = default;
   virtual bool emit(Message message) = 0;
+  // A source tells the runtime about messages lost before it could emit
+  // them (a UDP source whose receive buffer overflowed while the pipeline
+  // was full): they are the source stage's `dropped` in the run report.
+  // Processors and sinks have no use for it; other emitters ignore it.
+  virtual void count_dropped(std::uint64_t /*messages*/) noexcept {}
 };
 
 // Lifecycle, for every kind: constructed from validated options, start(),
@@ -115,7 +120,8 @@ class BOOST_SYMBOL_VISIBLE Sink : public Stage {
 //    construct<Class> factory; OptionError; option kinds size, path,
 //    condition, regex, template.
 // 4: StageContext carries the replica's stop token.
-inline constexpr std::uint32_t sdk_abi_version = 4;
+// 5: Emitter::count_dropped (a source's losses before emit, in the report).
+inline constexpr std::uint32_t sdk_abi_version = 5;
 inline constexpr std::uint32_t plugin_magic = 0x57454952;  // "WEIR"
 
 namespace detail {

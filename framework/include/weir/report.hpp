@@ -70,7 +70,7 @@ struct StageReport {
   std::uint64_t filtered = 0;  // a processor emitted nothing for it
   std::uint64_t dead_lettered = 0;
   std::uint64_t failed = 0;
-  std::uint64_t dropped = 0;   // when_full drop_newest / drop_oldest
+  std::uint64_t dropped = 0;   // when_full drop_newest / drop_oldest; sources: lost before they were emitted
   std::uint64_t abandoned = 0; // still in the input channel at a forced stop, or held by a stuck replica
   std::uint64_t abandoned_in_hand = 0;  // of `abandoned`: received, unhandled when the stop was forced (held by
                                         // a replica, or by one left stuck in plugin code)

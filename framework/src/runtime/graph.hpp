@@ -89,6 +89,7 @@ struct Replica {
 
   Counter received, emitted, filtered, dead_lettered, failed, retried, outputs;
   Counter set_aside;  // received, then abandoned unhandled when the stop was forced
+  Counter dropped;    // sources: lost before they were emitted (Emitter::count_dropped)
   Counter blocked_ns, starved_ns;
   Histogram latency;
   std::vector<Histogram> lane_wait;             // per input lane

@@ -709,6 +709,7 @@ RunReport Pipeline::Impl::report(RunStatus status) const {
         s.filtered += replica->filtered.get();
         s.dead_lettered += replica->dead_lettered.get();
         s.failed += replica->failed.get();
+        s.dropped += replica->dropped.get();
         s.retried += replica->retried.get();
         s.outputs += replica->outputs.get();
         s.unrouted += replica->unrouted.get();

@@ -190,6 +190,7 @@ class SourceEmitter final : public Emitter {
     sender_.route(std::move(message), now);
     return !run_.forced.load(std::memory_order_relaxed);
   }
+  void count_dropped(std::uint64_t messages) noexcept override { replica_.dropped.add(messages); }
 
  private:
   RunState& run_;

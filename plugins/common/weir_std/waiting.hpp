@@ -29,35 +29,20 @@ inline bool wait_until(std::stop_token stop, Clock::time_point deadline) {
   return !stop.stop_requested();
 }
 
-// poll() on some descriptors plus an eventfd that a stop request writes to,
-// so a thread blocked on input leaves at once when the pipeline stops.
-class StopAwarePoll {
+// An eventfd that becomes readable when a stop is requested: add it to a
+// poll() or epoll set beside the descriptors a thread waits on, and the
+// thread leaves its wait at once when the pipeline stops.
+class StopEvent {
  public:
-  explicit StopAwarePoll(std::stop_token stop)
+  explicit StopEvent(std::stop_token stop)
       : event_(), on_stop_(std::move(stop), [fd = event_.fd] {
           std::uint64_t one = 1;
           [[maybe_unused]] auto written = ::write(fd, &one, sizeof one);
         }) {}
-  StopAwarePoll(const StopAwarePoll&) = delete;
-  StopAwarePoll& operator=(const StopAwarePoll&) = delete;
+  StopEvent(const StopEvent&) = delete;
+  StopEvent& operator=(const StopEvent&) = delete;
 
-  // The index in `fds` of the first descriptor that is readable (or hung up),
-  // or -1 once stop was requested.
-  int wait(const std::vector<int>& fds) {
-    std::vector<pollfd> polled;
-    for (int fd : fds) polled.push_back({fd, POLLIN, 0});
-    polled.push_back({event_.fd, POLLIN, 0});
-    for (;;) {
-      int ready = ::poll(polled.data(), polled.size(), -1);
-      if (ready < 0) {
-        if (errno == EINTR) continue;
-        throw std::system_error(errno, std::generic_category(), "poll");
-      }
-      if (polled.back().revents != 0) return -1;
-      for (std::size_t i = 0; i + 1 < polled.size(); ++i)
-        if (polled[i].revents != 0) return static_cast<int>(i);
-    }
-  }
+  int fd() const noexcept { return event_.fd; }
 
  private:
   struct EventFd {
@@ -76,6 +61,34 @@ class StopAwarePoll {
   // thread, only then does the descriptor close.
   EventFd event_;
   std::stop_callback<std::function<void()>> on_stop_;
+};
+
+// poll() on some descriptors plus the stop's eventfd, so a thread blocked on
+// input leaves at once when the pipeline stops.
+class StopAwarePoll {
+ public:
+  explicit StopAwarePoll(std::stop_token stop) : stop_(std::move(stop)) {}
+
+  // The index in `fds` of the first descriptor that is readable (or hung up),
+  // or -1 once stop was requested.
+  int wait(const std::vector<int>& fds) {
+    std::vector<pollfd> polled;
+    for (int fd : fds) polled.push_back({fd, POLLIN, 0});
+    polled.push_back({stop_.fd(), POLLIN, 0});
+    for (;;) {
+      int ready = ::poll(polled.data(), polled.size(), -1);
+      if (ready < 0) {
+        if (errno == EINTR) continue;
+        throw std::system_error(errno, std::generic_category(), "poll");
+      }
+      if (polled.back().revents != 0) return -1;
+      for (std::size_t i = 0; i + 1 < polled.size(); ++i)
+        if (polled[i].revents != 0) return static_cast<int>(i);
+    }
+  }
+
+ private:
+  StopEvent stop_;
 };
 
 }  // namespace weir::stdp
