@@ -333,7 +333,7 @@ stages:
   CHECK(Collected::instance().take("out").size() == stage(report, "work").received);
 }
 
-TEST_CASE("a slow sink takes what is queued in whole batches; with lanes, one at a time", "[runtime]") {
+TEST_CASE("a slow sink takes what is queued in whole batches, and with lanes one at a time", "[runtime]") {
   // 50 µs a message is "slow" (over 20 µs): a processor would go to batches
   // of one. A sink pays per write, so it keeps taking up to 64 at once; the
   // report's latency samples count its writes.
