@@ -124,10 +124,11 @@ const Option<Size> max_body_size{.name = "max_body_size",
 const Option<std::int64_t> max_connections{
     .name = "max_connections",
     .description = "Connections served at once (one thread each); a request on a connection beyond it is answered "
-                   "429 with `Retry-After` and the connection is closed",
+                   "429 with `Retry-After` and the connection is closed. At most 512: the HTTP library cannot serve "
+                   "a connection whose descriptor number is 1024 or more",
     .default_value = "64",
     .min = 1,
-    .max = 4096};
+    .max = 512};
 const Option<std::string> health_path{
     .name = "health_path",
     .description = "GET answers 200 while the server runs (liveness); empty: no such path",
