@@ -172,6 +172,13 @@ TEST_CASE("compliance: start, work, flush and stop, what a plugin throws is a st
     const weir::PluginEntry& entry = plugin(name, kind);
     INFO(display(entry));
     if (runs_only_on_a_network(entry)) continue;
+#if defined(__SANITIZE_THREAD__)
+    // librdkafka (not instrumented) crashes ThreadSanitizer's allocator on
+    // its own threads' first thread-local access, before any weir code runs:
+    // in TSan builds the kafka plugins are left out of this check (the
+    // release build and tests/integration/kafka_group.py run them).
+    if (name == "kafka") continue;
+#endif
     TempDir dir;
     weir::PipelineSpec spec = weir::load_pipeline_string(pipeline_around_example(entry, dir), registry());
     auto it = std::find_if(spec.stages.begin(), spec.stages.end(),
