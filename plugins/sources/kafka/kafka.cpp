@@ -370,7 +370,9 @@ class KafkaSource final : public Source {
     std::size_t refused = 0;
     std::int64_t uncovered = 0;
     for (std::size_t i = 0; i < moved.size(); ++i) {
-      auto& [ledger, mark] = moved[i];
+      // Not a structured binding: clang 14 cannot capture one in the lambda below.
+      auto& ledger = std::get<0>(moved[i]);
+      auto& mark = std::get<1>(moved[i]);
       const rd_kafka_resp_err_t partition_error = error ? error : offsets.get()->elems[i].err;
       if (partition_error) {
         ++refused;
