@@ -14,6 +14,7 @@
 using weir::LaneConfig;
 using weir::LanePolicy;
 using weir::Lanes;
+using weir::RecvStatus;
 using weir::SendStatus;
 using weir::test::Counted;
 using namespace std::chrono_literals;
@@ -40,6 +41,10 @@ TEST_CASE("strict lanes serve the highest non-empty lane first", "[channel][lane
   }
   REQUIRE(order == std::vector<int>{0, 10, 20, 21});
   REQUIRE_FALSE(lanes.is_drained());
+  // As with Channel: empty while open, closed once closed and drained.
+  REQUIRE(lanes.try_recv().status == RecvStatus::empty);
+  lanes.close();
+  REQUIRE(lanes.try_recv().status == RecvStatus::closed);
 }
 
 TEST_CASE("one lane's oldest item can be taken whatever the policy", "[channel][lanes]") {
@@ -53,8 +58,13 @@ TEST_CASE("one lane's oldest item can be taken whatever the policy", "[channel][
   CHECK(low->value == 20);
   CHECK(lanes.size(0) == 1);
   CHECK(lanes.try_recv(1)->value == 21);
-  CHECK_FALSE(lanes.try_recv(1));
+  CHECK(lanes.try_recv(1).status == RecvStatus::empty);
   CHECK(lanes.try_recv(0)->value == 10);
+  REQUIRE(lanes.try_send(0, 11) == SendStatus::ok);
+  lanes.close();
+  CHECK(lanes.try_recv(1).status == RecvStatus::closed);  // that lane is closed and drained
+  CHECK(lanes.try_recv(0)->value == 11);                   // this one still drains
+  CHECK(lanes.try_recv(0).status == RecvStatus::closed);
 }
 
 TEST_CASE("each lane is bounded by its own capacity", "[channel][lanes]") {
@@ -139,13 +149,15 @@ TEST_CASE("a closed lane set drains every lane, then reports drained", "[channel
   REQUIRE(lanes.recv_for(1ms)->value == 5);
   REQUIRE(lanes.is_drained());
   REQUIRE_FALSE(lanes.recv());
-  REQUIRE_FALSE(lanes.recv_for(1ms));
+  REQUIRE(lanes.recv_for(1ms).status == RecvStatus::closed);
   std::vector<Lanes<int>::Item> out;
   REQUIRE(lanes.recv_batch(out, 4) == 0);
 }
 
 TEST_CASE("recv_for times out on empty open lanes", "[channel][lanes]") {
   Lanes<int> lanes({{2}, {2}}, LanePolicy::strict);
-  REQUIRE_FALSE(lanes.recv_for(1ms));
+  const auto result = lanes.recv_for(1ms);
+  REQUIRE(result.status == RecvStatus::timeout);
+  REQUIRE_FALSE(result.value);
   REQUIRE_FALSE(lanes.is_drained());
 }

@@ -17,6 +17,7 @@
 using weir::LaneConfig;
 using weir::LanePolicy;
 using weir::Lanes;
+using weir::RecvStatus;
 using weir::SendStatus;
 using namespace weir::test;
 using namespace std::chrono_literals;
@@ -67,7 +68,7 @@ TEST_CASE("lanes stress: exactly once, in per-producer order", "[channel][lanes]
           auto item = lanes.try_recv();
           if (!item) item = lanes.recv_for(100us);
           if (item) take(item->lane, item->value);
-          else if (lanes.is_drained()) break;
+          else if (item.status == RecvStatus::closed) break;
         }
       }
     });
@@ -137,7 +138,7 @@ TEST_CASE("closing lanes wakes parked receivers and senders of every lane", "[ch
   // in g++ 12 at -O3.
   std::thread receivers[] = {
       std::thread([&] { woke += !empty.recv(); }),
-      std::thread([&] { woke += !empty.recv_for(1h) && empty.is_drained(); }),
+      std::thread([&] { woke += empty.recv_for(1h).status == RecvStatus::closed && empty.is_drained(); }),
       std::thread([&] {
         std::vector<Lanes<std::uint64_t>::Item> out;
         woke += empty.recv_batch(out, 4) == 0;
@@ -152,7 +153,7 @@ TEST_CASE("closing lanes wakes parked receivers and senders of every lane", "[ch
 TEST_CASE("closing lanes while an item is still being written strands no receiver", "[channel][lanes][close]") {
   Lanes<SlowMove> lanes({{4}, {4}}, LanePolicy::strict);
   const auto result = close_with_item_in_flight(
-      lanes, [&] { return lanes.send(1, SlowMove{1, true}); }, [&] { return lanes.recv_for(60s).has_value(); });
+      lanes, [&] { return lanes.send(1, SlowMove{1, true}); }, [&] { return static_cast<bool>(lanes.recv_for(60s)); });
   REQUIRE(result.ended_in_time == 3);
   REQUIRE(result.items == (result.sent ? 1 : 0));
 }

@@ -3,6 +3,8 @@
 // arrived again — a count left above zero would make every later waiter of
 // the other side spin for the hand-off limit before parking.
 
+// A test of the internals: it opens the door detail/internal.hpp keeps shut.
+#define WEIR_DETAIL_INCLUDE_OK 1
 #include <weir/detail/wait_queue.hpp>
 
 #include <catch2/catch.hpp>

@@ -13,7 +13,6 @@
 // joins every replica thread and unloads every plugin library it loaded.
 
 #include <weir/builder.hpp>
-#include <weir/channel.hpp>
 #include <weir/oneshot.hpp>
 #include <weir/report.hpp>
 

@@ -13,26 +13,34 @@
 // Closing closes every lane at once; the set is drained once every lane is
 // closed and empty.
 
-#include <weir/channel.hpp>
+#include <weir/status.hpp>
 
-#include <algorithm>
+#pragma push_macro("WEIR_DETAIL_INCLUDE_OK")
+#undef WEIR_DETAIL_INCLUDE_OK
+#define WEIR_DETAIL_INCLUDE_OK 1
+#include <weir/detail/lane.hpp>
+#pragma pop_macro("WEIR_DETAIL_INCLUDE_OK")
+
 #include <atomic>
 #include <cassert>
 #include <chrono>
-#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 namespace weir {
 
 template <class T>
-class Lanes {
+class Lanes : private detail::LaneSet<T, Lanes<T>> {
+  using Base = detail::LaneSet<T, Lanes<T>>;
+  friend Base;
+
  public:
   struct Item {
     std::size_t lane;
@@ -42,75 +50,63 @@ class Lanes {
   // Throws std::invalid_argument for no lanes, a lane of capacity 0, or (for
   // weighted) a weight of 0 or weights adding up to more than 65536.
   Lanes(std::vector<LaneConfig> lanes, LanePolicy policy, std::size_t writers = 1)
-      : policy_(policy), writers_(writers) {
+      : Base(writers), policy_(policy) {
     if (lanes.empty()) throw std::invalid_argument("weir: a lane set needs at least one lane");
     lanes_.reserve(lanes.size());
-    for (const auto& config : lanes) lanes_.push_back(std::make_unique<Lane>(config.capacity));
+    for (const auto& config : lanes) lanes_.push_back(std::make_unique<detail::Lane<T>>(config.capacity));
     if (policy_ == LanePolicy::weighted) schedule_ = weighted_schedule(lanes);
   }
-
-  Lanes(const Lanes&) = delete;
-  Lanes& operator=(const Lanes&) = delete;
 
   std::size_t lane_count() const noexcept { return lanes_.size(); }
 
   // Precondition for every lane argument: lane < lane_count().
+  // ok / full / closed. On full or closed `value` is untouched.
   SendStatus try_send(std::size_t lane, T&& value) noexcept {
-    assert(lane < lanes_.size());
-    switch (lanes_[lane]->ring.try_push(value)) {
-      case detail::PushResult::ok: receivers_.notify_one(); return SendStatus::ok;
-      case detail::PushResult::full: return SendStatus::full;
-      case detail::PushResult::closed: break;
-    }
-    return SendStatus::closed;
+    return this->try_send_to(this->lane(lane), &value, 1).status;
   }
 
   // Parks while the lane is full; false once closed (then `value` is untouched).
-  bool send(std::size_t lane, T&& value) { return send_before(lane, value, detail::no_deadline) == SendStatus::ok; }
-  bool send(std::size_t lane, const T& value) {
+  bool send(std::size_t lane, T&& value) noexcept {
+    return this->send_to(this->lane(lane), value, detail::no_deadline) == SendStatus::ok;
+  }
+  bool send(std::size_t lane, const T& value) noexcept(std::is_nothrow_copy_constructible_v<T>) {
     T copy(value);
     return send(lane, std::move(copy));
   }
 
   // ok / closed / timeout; on closed or timeout `value` is untouched.
-  SendStatus send_for(std::size_t lane, T&& value, std::chrono::nanoseconds timeout) {
-    return send_before(lane, value, detail::deadline_after(timeout));
+  SendStatus send_for(std::size_t lane, T&& value, std::chrono::nanoseconds timeout) noexcept {
+    return this->send_to(this->lane(lane), value, detail::deadline_after(timeout));
   }
 
-  // nullopt when every lane is empty right now (is_drained() tells closed).
-  std::optional<Item> try_recv() noexcept {
-    std::optional<Item> item;
-    attempt_recv(item);
-    return item;
-  }
+  // ok / empty / closed (closed only once every lane is closed and drained),
+  // as Channel::try_recv.
+  RecvResult<Item> try_recv() noexcept { return this->template try_receive<Item>(); }
 
-  // The oldest item of one lane, whatever the policy; nullopt when that lane
-  // is empty. For a sender that makes room in its own lane (drop_oldest).
-  std::optional<Item> try_recv(std::size_t lane) noexcept {
-    assert(lane < lanes_.size());
-    std::optional<Item> item;
+  // The oldest item of one lane, whatever the policy: ok / empty / closed
+  // (that lane closed and drained). For a sender that makes room in its own
+  // lane (drop_oldest).
+  RecvResult<Item> try_recv(std::size_t lane) noexcept {
+    RecvResult<Item> result{RecvStatus::empty, std::nullopt};
     bool drained = false;
-    auto sink = [&item](std::size_t from, T&& value) noexcept { item.emplace(Item{from, std::move(value)}); };
+    auto sink = [&result](std::size_t from, T&& value) noexcept { result.value.emplace(Item{from, std::move(value)}); };
     take(lane, 1, sink, drained);
-    return item;
+    result.status = result.value ? RecvStatus::ok : drained ? RecvStatus::closed : RecvStatus::empty;
+    return result;
   }
 
   // Parks while every lane is empty; nullopt once closed and drained.
-  std::optional<Item> recv() {
-    std::optional<Item> item;
-    wait_to_recv([&]() noexcept { return attempt_recv(item); });
-    return item;
-  }
+  std::optional<Item> recv() noexcept { return std::move(this->template receive<Item>(detail::no_deadline).value); }
 
-  // nullopt on timeout or once closed and drained; is_drained() tells which.
-  std::optional<Item> recv_for(std::chrono::nanoseconds timeout) {
-    std::optional<Item> item;
-    wait_to_recv([&]() noexcept { return attempt_recv(item); }, detail::deadline_after(timeout));
-    return item;
+  // ok / closed / timeout, as Channel::recv_for.
+  RecvResult<Item> recv_for(std::chrono::nanoseconds timeout) noexcept {
+    return this->template receive<Item>(detail::deadline_after(timeout));
   }
 
   // Parks until at least one item is available, then appends up to `max` to
   // `out`, in the order the policy gives. Returns 0 once closed and drained.
+  // Throws only if `out` cannot make room for `max` more, before anything is
+  // taken.
   std::size_t recv_batch(std::vector<Item>& out, std::size_t max) {
     return recv_batch(out, max, []() noexcept { return false; });
   }
@@ -126,7 +122,7 @@ class Lanes {
     if (max == 0) return 0;
     out.reserve(out.size() + max);  // before claiming anything: nothing may throw after
     std::size_t received = 0;
-    wait_to_recv([&]() noexcept {
+    this->wait_to_recv([&]() noexcept {
       if (interrupted()) return true;
       bool drained = false;
       received = collect(max, [&out](std::size_t lane, T&& value) noexcept { out.push_back(Item{lane, std::move(value)}); },
@@ -137,31 +133,28 @@ class Lanes {
   }
 
   // Wakes every parked receiver, with nothing sent: see recv_batch's `interrupted`.
-  void wake_receivers() noexcept { receivers_.notify_all(); }
+  void wake_receivers() noexcept { this->receivers_.notify_all(); }
 
-  void close() noexcept {
-    for (auto& lane : lanes_) lane->ring.close();
-    receivers_.notify_all();
-    for (auto& lane : lanes_) lane->senders.notify_all();
-  }
-  void add_writer() noexcept { writers_.fetch_add(1, std::memory_order_relaxed); }
-  void release_writer() noexcept {
-    if (writers_.fetch_sub(1, std::memory_order_acq_rel) == 1) close();
-  }
+  // close() (every lane at once), add_writer(), release_writer(), is_closed(),
+  // is_drained() (every lane closed and empty): see detail::LaneSet.
+  using Base::add_writer;
+  using Base::close;
+  using Base::is_closed;
+  using Base::is_drained;
+  using Base::release_writer;
 
-  bool is_closed() const noexcept { return lanes_.front()->ring.is_closed(); }
-  bool is_drained() const noexcept {
-    return std::all_of(lanes_.begin(), lanes_.end(), [](const auto& lane) { return lane->ring.is_drained(); });
-  }
-  std::size_t size(std::size_t lane) const noexcept { return lanes_[lane]->ring.size(); }
-  std::size_t capacity(std::size_t lane) const noexcept { return lanes_[lane]->ring.capacity(); }
+  std::size_t size(std::size_t lane) const noexcept { return this->lane(lane).ring.size(); }
+  std::size_t capacity(std::size_t lane) const noexcept { return this->lane(lane).ring.capacity(); }
 
  private:
-  struct Lane {
-    explicit Lane(std::size_t capacity) : ring(capacity) {}
-    detail::Ring<T> ring;
-    detail::WaitQueue senders;  // senders parked on this lane being full
-  };
+  detail::Lane<T>& lane(std::size_t lane) noexcept {
+    assert(lane < lanes_.size());
+    return *lanes_[lane];
+  }
+  const detail::Lane<T>& lane(std::size_t lane) const noexcept {
+    assert(lane < lanes_.size());
+    return *lanes_[lane];
+  }
 
   // Smooth weighted round-robin (as in nginx's upstream balancer): each step
   // every lane gains its weight in credit and the richest lane, paying the
@@ -191,49 +184,23 @@ class Lanes {
     return schedule;
   }
 
-  // A receiver keeps spinning while a sender of any lane is on its way, and
-  // parks only when no lane has a claim in progress or is closed (see
-  // detail::wait_until_done).
-  template <class Attempt>
-  bool wait_to_recv(Attempt&& attempt, detail::SteadyTime deadline = detail::no_deadline) noexcept {
-    return detail::wait_until_done(
-        receivers_, attempt, deadline,
-        [this]() noexcept {
-          return std::any_of(lanes_.begin(), lanes_.end(), [](const auto& lane) { return lane->senders.waking(); });
-        },
-        [this]() noexcept {
-          return std::all_of(lanes_.begin(), lanes_.end(), [](const auto& lane) { return lane->ring.receiver_may_park(); });
-        });
-  }
-
-  SendStatus send_before(std::size_t lane, T& value, detail::SteadyTime deadline) {
-    assert(lane < lanes_.size());
-    auto status = SendStatus::full;
-    const bool done = detail::wait_until_done(
-        lanes_[lane]->senders,
-        [&]() noexcept {
-          status = try_send(lane, std::move(value));
-          return status != SendStatus::full;
-        },
-        deadline, [this]() noexcept { return receivers_.waking(); },
-        [this, lane]() noexcept { return lanes_[lane]->ring.sender_may_park(); });
-    return done ? status : SendStatus::timeout;
-  }
-
-  bool attempt_recv(std::optional<Item>& item) noexcept {
+  // One non-blocking receive in policy order; true when finished (an item,
+  // or every lane closed and drained).
+  bool attempt_recv(RecvResult<Item>& result) noexcept {
     bool drained = false;
-    collect(1, [&item](std::size_t lane, T&& value) noexcept { item.emplace(Item{lane, std::move(value)}); }, drained);
-    return item.has_value() || drained;
+    collect(1, [&result](std::size_t lane, T&& value) noexcept { result.value.emplace(Item{lane, std::move(value)}); },
+            drained);
+    result.status = result.value ? RecvStatus::ok : drained ? RecvStatus::closed : RecvStatus::empty;
+    return result.status != RecvStatus::empty;
   }
 
   // Takes up to `count` items from one lane; sets `drained` if it is closed and empty.
   template <class Sink>
   std::size_t take(std::size_t lane, std::size_t count, Sink& sink, bool& drained) noexcept {
-    const auto [n, status] =
-        lanes_[lane]->ring.try_pop_batch(count, [&sink, lane](T&& value) noexcept { sink(lane, std::move(value)); });
-    if (n != 0) lanes_[lane]->senders.notify(static_cast<int>(std::min<std::size_t>(n, INT_MAX)));
-    drained = status == detail::PopResult::closed;
-    return n;
+    const auto taken =
+        this->take_from(this->lane(lane), count, [&sink, lane](T&& value) noexcept { sink(lane, std::move(value)); });
+    drained = taken.status == RecvStatus::closed;
+    return taken.count;
   }
 
   // Takes up to `max` items in policy order, handing each to sink(lane, T&&).
@@ -275,12 +242,10 @@ class Lanes {
     return received;
   }
 
-  std::vector<std::unique_ptr<Lane>> lanes_;
+  std::vector<std::unique_ptr<detail::Lane<T>>> lanes_;
   std::vector<std::uint32_t> schedule_;  // weighted: one round of lane picks
   LanePolicy policy_;
-  detail::WaitQueue receivers_;  // receivers parked on every lane being empty
   alignas(detail::cache_line) std::atomic<std::uint64_t> ticket_{0};
-  alignas(detail::cache_line) std::atomic<std::size_t> writers_;
 };
 
 }  // namespace weir

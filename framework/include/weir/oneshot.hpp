@@ -16,7 +16,12 @@
 // the receiver actually parked.
 
 #include <weir/status.hpp>
+
+#pragma push_macro("WEIR_DETAIL_INCLUDE_OK")
+#undef WEIR_DETAIL_INCLUDE_OK
+#define WEIR_DETAIL_INCLUDE_OK 1
 #include <weir/detail/park.hpp>
+#pragma pop_macro("WEIR_DETAIL_INCLUDE_OK")
 
 #include <atomic>
 #include <chrono>
@@ -131,8 +136,8 @@ class OneshotReceiver {
 
   // ok / closed / timeout.
   RecvResult<T> recv_for(std::chrono::nanoseconds timeout) noexcept { return wait(detail::deadline_after(timeout)); }
-  template <class Clock, class Duration>
-  RecvResult<T> recv_until(std::chrono::time_point<Clock, Duration> deadline) noexcept {
+  template <class DeadlineClock, class Duration>
+  RecvResult<T> recv_until(std::chrono::time_point<DeadlineClock, Duration> deadline) noexcept {
     return wait(detail::to_steady(deadline));
   }
 

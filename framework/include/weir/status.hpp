@@ -13,11 +13,21 @@ namespace weir {
 enum class SendStatus { ok, full, closed, timeout };
 enum class RecvStatus { ok, empty, closed, timeout };
 
+// What a send did is its SendStatus; what a receive did is a RecvResult: its
+// RecvStatus and, on ok, the value. Channel, Lanes and Oneshot all answer in
+// these terms, so "nothing yet" (empty) and "nothing ever again" (closed) are
+// told apart everywhere.
 template <class T>
 struct RecvResult {
   RecvStatus status;
   std::optional<T> value;  // engaged exactly when status == ok
+
   explicit operator bool() const noexcept { return status == RecvStatus::ok; }
+  // The value; only when status == ok.
+  T& operator*() noexcept { return *value; }
+  const T& operator*() const noexcept { return *value; }
+  T* operator->() noexcept { return &*value; }
+  const T* operator->() const noexcept { return &*value; }
 };
 
 enum class LanePolicy { strict, weighted };

@@ -3,6 +3,7 @@
 // a channel), host_output (a sink writing to a channel) and host_reply (a sink
 // answering requests), and the table of pending requests they share.
 
+#include <weir/channel.hpp>
 #include <weir/host.hpp>
 #include <weir/registry.hpp>
 

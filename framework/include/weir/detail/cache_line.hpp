@@ -1,4 +1,5 @@
 #pragma once
+#include <weir/detail/internal.hpp>  // stops a direct include from outside weir
 // Internal to weir: included by weir's public headers, never by users (see
 // docs/architecture.md, "Public headers and internals").
 // The padding unit that keeps independently written atomics on separate cache
@@ -7,8 +8,6 @@
 // differ between translation units built with different -mtune flags.
 
 #include <cstddef>
-
-#define WEIR_DETAIL_INCLUDED 1
 
 namespace weir::detail {
 

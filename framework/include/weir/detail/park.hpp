@@ -1,4 +1,5 @@
 #pragma once
+#include <weir/detail/internal.hpp>  // stops a direct include from outside weir
 // Internal to weir: included by weir's public headers, never by users (see
 // docs/architecture.md, "Public headers and internals").
 //
@@ -36,8 +37,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #endif
-
-#define WEIR_DETAIL_INCLUDED 1
 
 namespace weir::detail {
 
@@ -142,9 +141,9 @@ inline SteadyTime deadline_after(std::chrono::nanoseconds timeout) noexcept {
 
 // Converts a deadline on any clock into one on the monotonic clock, once, the
 // way std::condition_variable does for foreign clocks.
-template <class Clock, class Duration>
-SteadyTime to_steady(std::chrono::time_point<Clock, Duration> deadline) noexcept {
-  return deadline_after(std::chrono::ceil<std::chrono::nanoseconds>(deadline - Clock::now()));
+template <class DeadlineClock, class Duration>
+SteadyTime to_steady(std::chrono::time_point<DeadlineClock, Duration> deadline) noexcept {
+  return deadline_after(std::chrono::ceil<std::chrono::nanoseconds>(deadline - DeadlineClock::now()));
 }
 
 }  // namespace weir::detail

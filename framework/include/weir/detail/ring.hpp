@@ -1,9 +1,14 @@
 #pragma once
+#include <weir/detail/internal.hpp>  // stops a direct include from outside weir
 // Internal to weir: included by weir's public headers, never by users (see
 // docs/architecture.md, "Public headers and internals").
 // The lock-free data path shared by Channel and Lanes: a bounded MPMC ring
 // after Dmitry Vyukov's "Bounded MPMC queue" (1024cores.net), with a sequence
-// number per slot, plus a "closed" bit folded into the enqueue position.
+// number per slot (a slot is one cell of the ring), plus a "closed" bit folded
+// into the tail.
+//
+// Positions: senders claim positions at the tail (`tail_`), receivers at the
+// head (`head_`); position p lives in slot p mod capacity.
 //
 // Sequence numbers: the slot of position p is free for p when seq == 2p,
 // holds p's item when seq == 2p + 1, and after the pop it is free for the next
@@ -11,23 +16,27 @@
 // "free for the next lap" distinct even for capacity 1 (Vyukov's plain p / p+1
 // encoding needs a capacity of at least 2).
 //
-// Closing: close() sets the top bit of the enqueue position with fetch_or. A
-// sender claims a position only by CAS on that word, so once the bit is set no
-// claim can succeed, and a sender that loses the race returns "closed" without
-// having touched its value. Every position claimed before the bit was set is
-// below the final tail and will be published; receivers report "closed" only
-// when the dequeue position has reached that final tail, so they drain every
-// item whose sender won the race — including one still being written — and
-// lose none.
+// Closing: close() sets the top bit of the tail with fetch_or. A sender claims
+// a position only by CAS on the tail, so once the bit is set no claim can
+// succeed, and a sender that loses the race returns "closed" without having
+// touched its value. Every position claimed before the bit was set is below
+// the final tail and will be published; receivers report "closed" only when
+// the head has reached that final tail, so they drain every item whose sender
+// won the race — including one still being written — and lose none.
 //
-// The enqueue position stays in the senders' cache: a receiver that finds the
-// ring empty does not read it (each such read would pull the line away from
-// the sender, whose next CAS then waits for it — in a one-to-one channel
-// whose receiver keeps up, that was most of the cost of a send). It reads the
-// `closed_` flag instead, which close() sets after the bit, and looks at the
-// position only once that flag says the ring is closed.
+// The tail stays in the senders' cache: a receiver that finds the ring empty
+// does not read it (each such read would pull the line away from the sender,
+// whose next CAS then waits for it — in a one-to-one channel whose receiver
+// keeps up, that was most of the cost of a send). It reads the `closed_` flag
+// instead, which close() sets after the bit, and looks at the tail only once
+// that flag says the ring is closed.
+//
+// Parking (what a sender does on a full ring and a receiver on an empty one)
+// is not the ring's business: see detail/wait_queue.hpp, and detail/lane.hpp
+// for how Channel and Lanes put the two together.
 
 #include <weir/detail/cache_line.hpp>
+#include <weir/status.hpp>
 
 #include <atomic>
 #include <bit>
@@ -39,12 +48,16 @@
 #include <type_traits>
 #include <utility>
 
-#define WEIR_DETAIL_INCLUDED 1
-
 namespace weir::detail {
 
-enum class PushResult { ok, full, closed };
-enum class PopResult { ok, empty, closed };
+// What a batch operation did: how many items it moved, and ok (some moved) /
+// full or empty / closed. Pushes report a SendStatus, pops a RecvStatus; the
+// ring never reports `timeout` (it does not wait).
+template <class Status>
+struct BatchResult {
+  std::size_t count;
+  Status status;
+};
 
 template <class T>
 class Ring {
@@ -57,6 +70,19 @@ class Ring {
       : capacity_(checked(capacity)),
         index_mask_(std::has_single_bit(capacity) ? capacity - 1 : 0),
         slots_(std::make_unique<Slot[]>(capacity)) {
+    // The layout the member comments promise, checked here where the class is
+    // complete: alignas gives it, these catch a member added in the wrong place.
+    static_assert(std::is_standard_layout_v<Ring>, "offsetof needs a standard-layout ring");
+    static_assert(alignof(Slot) >= cache_line, "slots do not share cache lines");
+    static_assert(offsetof(Ring, closed_) / cache_line == offsetof(Ring, capacity_) / cache_line,
+                  "closed_ shares the read-only fields' line");
+    static_assert(offsetof(Ring, tail_) % cache_line == 0 && offsetof(Ring, tail_) > offsetof(Ring, closed_),
+                  "tail_ (the senders') starts a line of its own");
+    static_assert(offsetof(Ring, head_) == offsetof(Ring, tail_) + cache_line, "head_ (the receivers') takes the next line");
+    // alignof(Ring) is the line, so sizeof(Ring) is a whole number of lines
+    // and whatever follows a Ring starts on a new one: head_'s line is its own.
+    static_assert(alignof(Ring) == cache_line && sizeof(Ring) == offsetof(Ring, head_) + cache_line,
+                  "nothing after head_ shares its line");
     for (std::size_t i = 0; i < capacity; ++i) slots_[i].seq.store(2 * std::uint64_t{i}, std::memory_order_relaxed);
   }
 
@@ -71,24 +97,22 @@ class Ring {
 
   std::size_t capacity() const noexcept { return capacity_; }
 
-  // Moves from `value` only on PushResult::ok.
-  PushResult try_push(T& value) noexcept {
-    return try_push_batch(&value, 1).second;
-  }
+  // ok / full / closed; moves from `value` only on ok.
+  SendStatus try_push(T& value) noexcept { return try_push_batch(&value, 1).status; }
 
   // Moves the longest prefix of items[0..count) that fits now, in order, with
   // one CAS. Returns how many were moved and ok / full / closed (ok if any).
-  std::pair<std::size_t, PushResult> try_push_batch(T* items, std::size_t count) noexcept {
-    if (count == 0) return {0, PushResult::ok};
+  BatchResult<SendStatus> try_push_batch(T* items, std::size_t count) noexcept {
+    if (count == 0) return {0, SendStatus::ok};
     auto pos = tail_.load(std::memory_order_relaxed);
     for (;;) {
-      if (pos & closed_bit) return {0, PushResult::closed};
+      if (pos & closed_bit) return {0, SendStatus::closed};
       const auto lag = static_cast<std::int64_t>(slot(pos).seq.load(std::memory_order_acquire) - 2 * pos);
       if (lag < 0) {
         // The slot still holds the item from one lap ago: full, unless the
         // tail moved (or closed) since we read it.
         const auto now = tail_.load(std::memory_order_relaxed);
-        if (now == pos) return {0, PushResult::full};
+        if (now == pos) return {0, SendStatus::full};
         pos = now;
         continue;
       }
@@ -110,7 +134,7 @@ class Ring {
           ::new (static_cast<void*>(s.storage)) T(std::move(items[i]));
           s.seq.store(2 * (pos + i) + 1, std::memory_order_release);
         }
-        return {n, PushResult::ok};
+        return {n, SendStatus::ok};
       }
     }
   }
@@ -118,9 +142,9 @@ class Ring {
   // Pops up to `max` items in order with one CAS, handing each to
   // `sink(T&&) noexcept`. Returns how many and ok / empty / closed.
   template <class Sink>
-  std::pair<std::size_t, PopResult> try_pop_batch(std::size_t max, Sink&& sink) noexcept {
+  BatchResult<RecvStatus> try_pop_batch(std::size_t max, Sink&& sink) noexcept {
     static_assert(std::is_nothrow_invocable_v<Sink&, T&&>, "the sink runs after the slots are claimed and must not throw");
-    if (max == 0) return {0, PopResult::ok};
+    if (max == 0) return {0, RecvStatus::ok};
     auto pos = head_.load(std::memory_order_relaxed);
     for (;;) {
       const auto lag = static_cast<std::int64_t>(slot(pos).seq.load(std::memory_order_acquire) - (2 * pos + 1));
@@ -130,10 +154,10 @@ class Ring {
         // the flag is set, receivers keep off the senders' position.
         if (closed_.load(std::memory_order_acquire)) {
           const auto tail = tail_.load(std::memory_order_acquire);
-          if ((tail & ~closed_bit) == pos) return {0, PopResult::closed};
+          if ((tail & ~closed_bit) == pos) return {0, RecvStatus::closed};
         }
         const auto now = head_.load(std::memory_order_relaxed);
-        if (now == pos) return {0, PopResult::empty};
+        if (now == pos) return {0, RecvStatus::empty};
         pos = now;
         continue;
       }
@@ -154,7 +178,7 @@ class Ring {
           value->~T();
           s.seq.store(2 * (pos + i + capacity_), std::memory_order_release);
         }
-        return {n, PopResult::ok};
+        return {n, RecvStatus::ok};
       }
     }
   }
@@ -212,7 +236,6 @@ class Ring {
     alignas(T) unsigned char storage[sizeof(T)];
   };
   static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "the ring needs lock-free 64-bit atomics");
-  static_assert(alignof(Slot) >= cache_line, "slots must not share cache lines");
 
   static std::size_t checked(std::size_t capacity) {
     if (capacity == 0) throw std::invalid_argument("weir: a channel's capacity must be at least 1");
@@ -237,7 +260,6 @@ class Ring {
   // read-only fields above.
   alignas(cache_line) std::atomic<std::uint64_t> tail_{0};
   alignas(cache_line) std::atomic<std::uint64_t> head_{0};
-  char pad_[cache_line - sizeof(std::atomic<std::uint64_t>)]{};
 };
 
 }  // namespace weir::detail

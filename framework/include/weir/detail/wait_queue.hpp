@@ -1,4 +1,5 @@
 #pragma once
+#include <weir/detail/internal.hpp>  // stops a direct include from outside weir
 // Internal to weir: included by weir's public headers, never by users (see
 // docs/architecture.md, "Public headers and internals").
 // Parking for channel threads: a FIFO of parked waiters, each sleeping on a
@@ -19,8 +20,8 @@
 // without parking (it takes a few instructions, unless the claimant's thread
 // was preempted just then; the waiter yields its CPU meanwhile). A store-load
 // fence would serve too, but a notifier runs it on every send and receive
-// and it waits for the store buffer to drain: measured at a third of a
-// one-to-one send's cost.
+// and it waits for the store buffer to drain (what that cost:
+// docs/performance.md, "What changed, and why", item 4).
 //
 // A notifier unlinks the waiters it wakes. That is what keeps a busy channel
 // cheap: once the parked receiver has been woken, later sends see an empty
@@ -50,8 +51,6 @@
 #include <immintrin.h>
 #endif
 
-
-#define WEIR_DETAIL_INCLUDED 1
 
 namespace weir::detail {
 
