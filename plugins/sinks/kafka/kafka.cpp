@@ -20,7 +20,7 @@
 
 #include <unordered_set>
 
-namespace weir::stdp::kafka {
+namespace weir::weir_std::kafka {
 namespace {
 
 enum class Acks { all, leader, none };
@@ -256,4 +256,4 @@ WEIR_PLUGIN(kafka_sink) {
     .create = construct<KafkaSink>,
 };
 
-}  // namespace weir::stdp::kafka
+}  // namespace weir::weir_std::kafka

@@ -21,7 +21,7 @@
 #include <random>
 #include <unordered_map>
 
-namespace weir::stdp::nats {
+namespace weir::weir_std::nats {
 namespace {
 
 const Option<Template> subject{
@@ -219,4 +219,4 @@ WEIR_PLUGIN(nats_sink) {
     .create = construct<NatsSink>,
 };
 
-}  // namespace weir::stdp::nats
+}  // namespace weir::weir_std::nats
