@@ -46,6 +46,13 @@ inline const Option<Value::Duration> connect_timeout{
     .default_value = "5s",
     .min = 0.001};
 
+// A kafka plugin's option table: `brokers`, the plugin's own options, then
+// the rest of the connection's, so both plugins list (and document) them alike.
+template <class... T>
+OptionTable connection_options_with(const Option<T>&... own) {
+  return OptionTable(brokers, own..., connect_timeout, librdkafka_options);
+}
+
 // What librdkafka logs and reports, to the stage's logger. librdkafka calls
 // these from its own threads; the handles' opaque points here, so it must
 // outlive the handle.

@@ -61,6 +61,13 @@ inline const Option<Value::Duration> reconnect_wait{
     .default_value = "1s",
     .min = 0.001};
 
+// A nats plugin's option table: `servers`, the plugin's own options, then the
+// rest of the connection's, so both plugins list (and document) them alike.
+template <class... T>
+OptionTable connection_options_with(const Option<T>&... own) {
+  return OptionTable(servers, own..., credentials, tls_ca, tls_cert, tls_key, connect_timeout, reconnect_wait);
+}
+
 // The text of the last cnats error on this thread, or of `status`.
 inline std::string error_text(natsStatus status) {
   natsStatus last = NATS_OK;

@@ -213,8 +213,7 @@ WEIR_PLUGIN(nats_sink) {
     .kind = Kind::sink,
     .description = "Publishes each message to a NATS JetStream subject (a template); a window of publishes in "
                    "flight, each message finished only when JetStream acknowledged storing it",
-    .options = {servers, subject, msg_id, headers, max_in_flight, timeout, credentials, tls_ca, tls_cert, tls_key,
-                connect_timeout, reconnect_wait},
+    .options = connection_options_with(subject, msg_id, headers, max_in_flight, timeout),
     .example = plugin_example,
     .create = construct<NatsSink>,
 };

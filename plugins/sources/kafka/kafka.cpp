@@ -521,8 +521,8 @@ WEIR_PLUGIN(kafka_source) {
     .kind = Kind::source,
     .description = "Messages of Kafka topics, read as a member of a consumer group; offsets committed only up to "
                    "the lowest unfinished message of each partition (at-least-once)",
-    .options = {brokers, topics, group, start_offset, max_in_flight, commit_interval, revoke_wait, session_timeout,
-                connect_timeout, librdkafka_options},
+    .options = connection_options_with(topics, group, start_offset, max_in_flight, commit_interval, revoke_wait,
+                                       session_timeout),
     .example = plugin_example,
     .create = construct<KafkaSource>,
 };

@@ -498,10 +498,9 @@ WEIR_PLUGIN(nats_source) {
     .kind = Kind::source,
     .description = "Messages of a NATS JetStream stream through a durable pull consumer that several weir processes "
                    "may share; each is acknowledged once the pipeline has finished with it (at-least-once)",
-    .options = {servers, stream, subject, durable, create_stream, stream_subjects, stream_replicas,
-                create_consumer, ack_wait, max_deliver, nak_delay,
-                batch, max_ack_pending, fetch_wait, dead_letter_subject, credentials, tls_ca, tls_cert, tls_key,
-                connect_timeout, reconnect_wait},
+    .options = connection_options_with(stream, subject, durable, create_stream, stream_subjects, stream_replicas,
+                                       create_consumer, ack_wait, max_deliver, nak_delay, batch, max_ack_pending,
+                                       fetch_wait, dead_letter_subject),
     .example = plugin_example,
     .create = construct<NatsSource>,
 };
