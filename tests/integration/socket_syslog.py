@@ -52,18 +52,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from harness import wait_for  # noqa: E402
 LISTENING = re.compile(r"listening on (tcp|udp) 127\.0\.0\.1:(\d+)")
 WAIT_S = 60
-
-
-def wait_for(what: str, condition, limit_s: float = WAIT_S, log=None):
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise SystemExit(f"FAIL: waited {limit_s}s for {what}\n{log() if log else ''}")
 
 
 class Weir:
@@ -90,7 +82,7 @@ class Weir:
                 raise SystemExit(f"FAIL: weir exited with {self.process.returncode}\n{self.log_text()}")
             ports = {m.group(1): int(m.group(2)) for m in LISTENING.finditer(self.log_text())}
             return ports if len(ports) == count else None
-        return wait_for("weir to listen", found, log=self.log_text)
+        return wait_for("weir to listen", found, WAIT_S, context=self.log_text)
 
     def terminate(self) -> tuple[int, dict]:
         self.process.send_signal(signal.SIGTERM)
@@ -193,13 +185,13 @@ def corpus(weir_binary: str):
         expected_parsed, expected_malformed = 3 * len(good) + 1, 3 * len(bad)
         wait_for(f"{expected_parsed} parsed and {expected_malformed} dead letters",
                  lambda: len(json_lines(parsed_path)) >= expected_parsed and
-                 len(json_lines(malformed_path)) >= expected_malformed, log=w.log_text)
+                 len(json_lines(malformed_path)) >= expected_malformed, WAIT_S, context=w.log_text)
         # The source did not stop: more lines, on a new connection and by UDP.
         after = b"<13>1 2024-01-01T00:00:00Z host app - - - still listening"
         tcp_send(ports["tcp"], after + b"\n")
         udp_send(ports["udp"], [after])
         wait_for("the lines sent afterwards", lambda: len(json_lines(parsed_path)) >= expected_parsed + 2,
-                 log=w.log_text)
+                 WAIT_S, context=w.log_text)
         code, report = w.terminate()
         parsed, malformed = json_lines(parsed_path), json_lines(malformed_path)
         log = w.log_text()
@@ -238,18 +230,35 @@ def corpus(weir_binary: str):
           f"books balanced")
 
 
-LIMIT_PIPELINE = """
-pipeline: socket-limit
-defaults: {drain_timeout: 20s}
+def socket_pipeline(name: str, drain_timeout: str, source: str, socket_config: str, stages: str) -> str:
+    """A pipeline whose one socket source, `source` (its config in YAML flow
+    style), feeds `stages` (YAML, indented as stages are)."""
+    return f"""
+pipeline: {name}
+defaults: {{drain_timeout: {drain_timeout}}}
 stages:
-  tcp:
+  {source}:
     plugin: socket
-    config: {address: '127.0.0.1:0', max_connections: 3}
+    config: {socket_config}
+""" + stages
+
+
+def slow_stage(source: str, duration: str) -> str:
+    """A stage `slow` behind a channel of 1 that spends `duration` on each message."""
+    return f"""  slow:
+    plugin: simulate_work
+    input: {source}
+    capacity: 1
+    config: {{durations: {{}}, default_duration: {duration}}}
+"""
+
+
+LIMIT_PIPELINE = socket_pipeline("socket-limit", "20s", "tcp", "{address: '127.0.0.1:0', max_connections: 3}", """\
   out:
     plugin: file
     input: tcp
     config: {path: out.txt, flush: message}
-"""
+""")
 
 
 def closed_at_once(port: int) -> bool:
@@ -279,7 +288,7 @@ def limit(weir_binary: str):
             s = socket.create_connection(("127.0.0.1", port), timeout=10)
             s.sendall(f"held {i}\n".encode())
             held.append(s)
-        wait_for("the three held connections' lines", lambda: len(lines()) == 3, log=w.log_text)
+        wait_for("the three held connections' lines", lambda: len(lines()) == 3, WAIT_S, context=w.log_text)
         refused = 0
         started = time.monotonic()
         for _ in range(20):
@@ -308,7 +317,7 @@ def limit(weir_binary: str):
                             return None
                     return "refused"
                 return None
-            if wait_for(f"'{line}' to be written or refused", outcome, log=w.log_text) == "served":
+            if wait_for(f"'{line}' to be written or refused", outcome, WAIT_S, context=w.log_text) == "served":
                 held.append(s)
                 served = line
                 break
@@ -330,23 +339,13 @@ def limit(weir_binary: str):
           f"served again after a close; books balanced")
 
 
-BACKPRESSURE_PIPELINE = """
-pipeline: socket-backpressure
-defaults: {drain_timeout: 60s}
-stages:
-  tcp:
-    plugin: socket
-    config: {address: '127.0.0.1:0'}
-  slow:
-    plugin: simulate_work
-    input: tcp
-    capacity: 1
-    config: {durations: {}, default_duration: 100us}
+BACKPRESSURE_PIPELINE = socket_pipeline("socket-backpressure", "60s", "tcp", "{address: '127.0.0.1:0'}",
+                                        slow_stage("tcp", "100us") + """\
   out:
     plugin: file
     input: slow
     config: {path: out.txt}
-"""
+""")
 
 
 def backpressure(weir_binary: str):
@@ -356,7 +355,7 @@ def backpressure(weir_binary: str):
         tcp_send(port, b"".join(f"line {i:05d} {'x' * 100}\n".encode() for i in range(sent)))
         out_path = os.path.join(w.folder, "out.txt")
         wait_for(f"{sent} lines", lambda: os.path.exists(out_path) and open(out_path, "rb").read().count(b"\n") == sent,
-                 log=w.log_text)
+                 WAIT_S, context=w.log_text)
         code, report = w.terminate()
         with open(out_path) as f:
             out = f.read().splitlines()
@@ -369,22 +368,13 @@ def backpressure(weir_binary: str):
           f"{len(out)} arrived once, in order; the source waited on the full channel {tcp['blocked_ms']:.0f} ms")
 
 
-DROPS_PIPELINE = """
-pipeline: socket-udp-drops
-defaults: {drain_timeout: 60s}
-stages:
-  udp:
-    plugin: socket
-    config: {address: '127.0.0.1:0', protocol: udp, receive_buffer: 4KiB}
-  slow:
-    plugin: simulate_work
-    input: udp
-    capacity: 1
-    config: {durations: {}, default_duration: 2ms}
+DROPS_PIPELINE = socket_pipeline("socket-udp-drops", "60s", "udp",
+                                 "{address: '127.0.0.1:0', protocol: udp, receive_buffer: 4KiB}",
+                                 slow_stage("udp", "2ms") + """\
   out:
     plugin: count
     input: slow
-"""
+""")
 
 
 def udp_drops(weir_binary: str):
@@ -448,7 +438,7 @@ def example(weir_binary: str):
             def arrived():
                 with Collector.lock:
                     return len(Collector.lines) >= 2 * len(good)
-            wait_for(f"{2 * len(good)} lines at the collector", arrived, log=w.log_text)
+            wait_for(f"{2 * len(good)} lines at the collector", arrived, WAIT_S, context=w.log_text)
             code, report = w.terminate()
             malformed = json_lines(malformed_path)
             undelivered = json_lines(os.path.join(w.folder, "out", "syslog-undelivered.jsonl"))

@@ -20,7 +20,7 @@
 
 #include <unordered_set>
 
-namespace weir::stdp::kafka {
+namespace weir::weir_std::kafka {
 namespace {
 
 enum class Acks { all, leader, none };
@@ -251,9 +251,9 @@ WEIR_PLUGIN(kafka_sink) {
     .kind = Kind::sink,
     .description = "Produces each message to a Kafka topic (a template), keyed by a template; acks: all and "
                    "idempotence by default, each message finished only when the broker acknowledged it",
-    .options = {brokers, topic, key, acks, idempotence, headers, timeout, linger, connect_timeout, librdkafka_options},
+    .options = connection_options_with(topic, key, acks, idempotence, headers, timeout, linger),
     .example = plugin_example,
     .create = construct<KafkaSink>,
 };
 
-}  // namespace weir::stdp::kafka
+}  // namespace weir::weir_std::kafka

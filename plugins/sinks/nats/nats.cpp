@@ -21,7 +21,7 @@
 #include <random>
 #include <unordered_map>
 
-namespace weir::stdp::nats {
+namespace weir::weir_std::nats {
 namespace {
 
 const Option<Template> subject{
@@ -213,10 +213,9 @@ WEIR_PLUGIN(nats_sink) {
     .kind = Kind::sink,
     .description = "Publishes each message to a NATS JetStream subject (a template); a window of publishes in "
                    "flight, each message finished only when JetStream acknowledged storing it",
-    .options = {servers, subject, msg_id, headers, max_in_flight, timeout, credentials, tls_ca, tls_cert, tls_key,
-                connect_timeout, reconnect_wait},
+    .options = connection_options_with(subject, msg_id, headers, max_in_flight, timeout),
     .example = plugin_example,
     .create = construct<NatsSink>,
 };
 
-}  // namespace weir::stdp::nats
+}  // namespace weir::weir_std::nats

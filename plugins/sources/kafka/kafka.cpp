@@ -26,7 +26,7 @@
 #include <stop_token>
 #include <utility>
 
-namespace weir::stdp::kafka {
+namespace weir::weir_std::kafka {
 namespace {
 
 enum class StartOffset { earliest, latest };
@@ -244,7 +244,7 @@ class KafkaSource final : public Source {
         const std::string text = rd_kafka_message_errstr(record);
         rd_kafka_message_destroy(record);
         consume_errors([&](std::uint64_t left_out) {
-          logger_->warn("kafka: {}{}", text, ClientEvents::left_out_text(left_out));
+          logger_->warn("kafka: {}{}", text, left_out_text(left_out));
         });
         continue;
       }
@@ -396,7 +396,7 @@ class KafkaSource final : public Source {
         commit_errors_([&](std::uint64_t left_out) {
           logger_->warn("committing offset {} of {} [{}] failed: {}; tried again at the next commit{}", mark,
                         ledger->topic, ledger->partition, rd_kafka_err2str(partition_error),
-                        ClientEvents::left_out_text(left_out));
+                        left_out_text(left_out));
         });
         continue;
       }
@@ -416,26 +416,22 @@ class KafkaSource final : public Source {
                            void* opaque) {
     auto* self = static_cast<KafkaSource*>(static_cast<ClientEvents*>(opaque)->owner);
     const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE";
-    if (error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    const bool assigning = error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+    if (assigning)
       self->assigned(partitions);
-      if (cooperative) {
-        if (rd_kafka_error_t* problem = rd_kafka_incremental_assign(handle, partitions)) {
-          self->logger_->error("kafka: assigning partitions: {}", rd_kafka_error_string(problem));
-          rd_kafka_error_destroy(problem);
-        }
-      } else {
-        rd_kafka_assign(handle, partitions);
-      }
-    } else {
+    else
       self->revoked(partitions);
-      if (cooperative) {
-        if (rd_kafka_error_t* problem = rd_kafka_incremental_unassign(handle, partitions)) {
-          self->logger_->error("kafka: giving partitions up: {}", rd_kafka_error_string(problem));
-          rd_kafka_error_destroy(problem);
-        }
-      } else {
-        rd_kafka_assign(handle, nullptr);
-      }
+    if (!cooperative) {
+      // The eager protocol replaces the whole assignment at once.
+      rd_kafka_assign(handle, assigning ? partitions : nullptr);
+      return;
+    }
+    rd_kafka_error_t* problem = assigning ? rd_kafka_incremental_assign(handle, partitions)
+                                          : rd_kafka_incremental_unassign(handle, partitions);
+    if (problem) {
+      self->logger_->error("kafka: {}: {}", assigning ? "assigning partitions" : "giving partitions up",
+                           rd_kafka_error_string(problem));
+      rd_kafka_error_destroy(problem);
     }
   }
 
@@ -573,10 +569,10 @@ WEIR_PLUGIN(kafka_source) {
     .kind = Kind::source,
     .description = "Messages of Kafka topics, read as a member of a consumer group; offsets committed only up to "
                    "the lowest unfinished message of each partition (at-least-once)",
-    .options = {brokers, topics, group, start_offset, max_in_flight, commit_interval, revoke_wait, close_timeout, session_timeout,
-                connect_timeout, librdkafka_options},
+    .options = connection_options_with(topics, group, start_offset, max_in_flight, commit_interval, revoke_wait,
+                                       close_timeout, session_timeout),
     .example = plugin_example,
     .create = construct<KafkaSource>,
 };
 
-}  // namespace weir::stdp::kafka
+}  // namespace weir::weir_std::kafka
