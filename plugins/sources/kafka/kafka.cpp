@@ -267,7 +267,7 @@ class KafkaSource final : public Source {
   // partition paused across an unassign, so one paused in an earlier
   // assignment and given back later would stay paused, and the consumer
   // would never read it again (the group test saw it stall). On resuming, each
-  // partition is first sought to the offset after the last message this
+  // partition is sought to the offset after the last message this
   // source read from it: pausing drops what librdkafka had fetched ahead,
   // and librdkafka 2.0.2 resumed past it (the tests lost the last 75
   // messages of two partitions that way), which would skip messages.
@@ -288,12 +288,16 @@ class KafkaSource final : public Source {
                 ->offset = it->second->next;
         }
       }
+      // Resumed first: the seek wakes the partitions' fetcher, which a
+      // resume alone leaves asleep for up to a second (librdkafka 2.0.2; a
+      // consumer at its bound paid that second every time). What was fetched
+      // from the old position before the seek is discarded by librdkafka.
+      rd_kafka_resume_partitions(consumer_, assignment);
       if (positions.get()->cnt > 0)
         if (rd_kafka_error_t* error = rd_kafka_seek_partitions(consumer_, positions.get(), seek_timeout_ms)) {
           logger_->error("kafka: seeking to where reading stopped: {}", rd_kafka_error_string(error));
           rd_kafka_error_destroy(error);
         }
-      rd_kafka_resume_partitions(consumer_, assignment);
     }
     rd_kafka_topic_partition_list_destroy(assignment);
     paused_ = paused;
