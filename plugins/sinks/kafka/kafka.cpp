@@ -13,6 +13,7 @@
 // Idempotence (on by default) keeps librdkafka's own retries from storing a
 // message twice or out of order.
 
+#include <weir_std/batch_failure.hpp>
 #include <weir_std/kafka_client.hpp>
 
 #include <weir/plugin.hpp>
@@ -211,11 +212,7 @@ class KafkaSink final : public Sink {
       close();
       start();
     }
-    const std::string text =
-        batch.size() == 1
-            ? fmt::format("producing to Kafka failed: {}", rd_kafka_err2str(first))
-            : fmt::format("producing to Kafka failed for {} of {} messages: {}", failed, batch.size(),
-                          rd_kafka_err2str(first));
+    const std::string text = batch_failure_text("producing to Kafka", failed, batch.size(), rd_kafka_err2str(first));
     if (all_permanent) throw PermanentError(text);
     throw RetryableError(text);
   }

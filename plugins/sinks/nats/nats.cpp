@@ -11,6 +11,7 @@
 // With `msg_id`, the stream's duplicate window drops what such a retry
 // publishes twice.
 
+#include <weir_std/batch_failure.hpp>
 #include <weir_std/nats_connection.hpp>
 
 #include <weir/plugin.hpp>
@@ -186,11 +187,7 @@ class NatsSink final : public Sink {
         if (!first) first = &error;
       }
     if (failed == 0) return;
-    const std::string text = batch.size() == 1
-                                 ? fmt::format("publishing to JetStream failed: {}", *first)
-                                 : fmt::format("publishing to JetStream failed for {} of {} messages: {}", failed,
-                                               batch.size(), *first);
-    throw RetryableError(text);
+    throw RetryableError(batch_failure_text("publishing to JetStream", failed, batch.size(), *first));
   }
 
   StageContext context_;
