@@ -50,7 +50,7 @@ class Channel : private detail::LaneSet<T, Channel<T>> {
   explicit Channel(std::size_t capacity, std::size_t writers = 1) : Base(writers), lane_(capacity) {}
 
   // ok / full / closed. On full or closed `value` is untouched.
-  SendStatus try_send(T&& value) noexcept { return this->try_send_to(lane_, &value, 1).status; }
+  SendStatus try_send(T&& value) noexcept { return this->try_send_to(lane_, value); }
 
   // Parks while full. False once closed, and then `value` is untouched.
   bool send(T&& value) noexcept { return this->send_to(lane_, value, detail::no_deadline) == SendStatus::ok; }
@@ -70,7 +70,7 @@ class Channel : private detail::LaneSet<T, Channel<T>> {
 
   // Moves as many items from the front of `items` as fit now, in order.
   std::size_t try_send_batch(std::span<T> items) noexcept {
-    return this->try_send_to(lane_, items.data(), items.size()).count;
+    return this->try_send_batch_to(lane_, items.data(), items.size()).count;
   }
 
   // Moves every item of `items` in order, parking while full. Returns how many
@@ -81,7 +81,7 @@ class Channel : private detail::LaneSet<T, Channel<T>> {
     this->wait_to_send(
         lane_,
         [&]() noexcept {
-          const auto moved = this->try_send_to(lane_, items.data() + sent, items.size() - sent);
+          const auto moved = this->try_send_batch_to(lane_, items.data() + sent, items.size() - sent);
           sent += moved.count;
           return sent == items.size() || moved.status == SendStatus::closed;
         },

@@ -62,7 +62,7 @@ class Lanes : private detail::LaneSet<T, Lanes<T>> {
   // Precondition for every lane argument: lane < lane_count().
   // ok / full / closed. On full or closed `value` is untouched.
   SendStatus try_send(std::size_t lane, T&& value) noexcept {
-    return this->try_send_to(this->lane(lane), &value, 1).status;
+    return this->try_send_to(this->lane(lane), value);
   }
 
   // Parks while the lane is full; false once closed (then `value` is untouched).

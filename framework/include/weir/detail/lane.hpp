@@ -75,9 +75,16 @@ class LaneSet {
   explicit LaneSet(std::size_t writers) noexcept : writers_(writers) {}
   ~LaneSet() = default;
 
+  // ok / full / closed: moves `value` into `lane` if it fits now (only then),
+  // and wakes a parked receiver.
+  SendStatus try_send_to(Lane<T>& lane, T& value) noexcept {
+    const SendStatus status = lane.ring.try_push(value);
+    if (status == SendStatus::ok) receivers_.notify_one();
+    return status;
+  }
   // Moves as many of items[0..count) into `lane` as fit now, in order, and
   // wakes that many parked receivers.
-  BatchResult<SendStatus> try_send_to(Lane<T>& lane, T* items, std::size_t count) noexcept {
+  BatchResult<SendStatus> try_send_batch_to(Lane<T>& lane, T* items, std::size_t count) noexcept {
     const auto sent = lane.ring.try_push_batch(items, count);
     if (sent.count != 0) receivers_.notify(wake_count(sent.count));
     return sent;
@@ -90,7 +97,7 @@ class LaneSet {
     const bool done = wait_to_send(
         lane,
         [&]() noexcept {
-          status = try_send_to(lane, &value, 1).status;
+          status = try_send_to(lane, value);
           return status != SendStatus::full;
         },
         deadline);
