@@ -1,6 +1,8 @@
 #pragma once
 // What a PipelineBuilder holds, shared with HostPipeline, which takes it over.
 
+#include "config/assembly.hpp"
+
 #include <weir/builder.hpp>
 
 #include <memory>
@@ -29,7 +31,8 @@ struct PipelineBuilder::Impl {
   std::vector<Diagnostic> problems;        // found by the setters, reported by build()
   bool folders_loaded = false;
 
-  void resolve_plugin(StageSpec& stage, const detail::StageDraft& draft, std::vector<Diagnostic>& out);
+  void resolve_plugin(StageSpec& stage, const detail::StageDraft& draft, const config::StageReferences& references,
+                      std::vector<Diagnostic>& out);
 };
 
 }  // namespace weir
