@@ -79,7 +79,7 @@ class Loader : private YamlReader {
   PipelineSpec load(const YAML::Node& root) {
     PipelineSpec spec;
     if (!root.IsMap()) {
-      reporter_.error(root.IsNull() ? Place{reporter_.file(), 1, 1} : reporter_.place(root),
+      reporter_.error(root.IsNull() ? Place{reporter_.file(), {1, 1}} : reporter_.place(root),
                       "a pipeline file is a map with pipeline: and stages:",
                       "start with `pipeline: NAME` and `stages:`");
       return spec;
@@ -138,7 +138,7 @@ class Loader : private YamlReader {
   std::vector<PipelineTest> load_tests(const YAML::Node& root, const PipelineSpec& spec) {
     std::vector<PipelineTest> tests;
     if (!root.IsMap() || !root["tests"]) {
-      reporter_.error(root.IsNull() || !root.IsDefined() ? Place{reporter_.file(), 1, 1} : reporter_.place(root),
+      reporter_.error(root.IsNull() || !root.IsDefined() ? Place{reporter_.file(), {1, 1}} : reporter_.place(root),
                       "a tests file is a map with tests:", "start with `tests:` and a list of tests");
       return tests;
     }
@@ -161,8 +161,7 @@ class Loader : private YamlReader {
     std::map<std::string, int> names;
     for (const YAML::Node& item : node) {
       PipelineTest test;
-      const Place at = reporter_.place(item);
-      test.position = SourcePosition{at.line, at.column};
+      test.position = reporter_.place(item).position;
       test.file = reporter_.file();
       const YAML::Node name_node = item.IsMap() ? item["name"] : YAML::Node();
       const std::string who =
@@ -171,7 +170,7 @@ class Loader : private YamlReader {
         if (key == "name") {
           if (auto name = read_string(value, "a test's name")) {
             test.name = *name;
-            if (auto [it, fresh] = names.emplace(*name, reporter_.place(value).line); !fresh)
+            if (auto [it, fresh] = names.emplace(*name, reporter_.place(value).position.line); !fresh)
               reporter_.error(value, fmt::format("two tests are named '{}'", *name),
                               it->second > 0 ? fmt::format("the first at line {}", it->second) : std::string());
           }
@@ -217,8 +216,7 @@ class Loader : private YamlReader {
 
   TestInput read_test_input(const YAML::Node& node, const PipelineSpec& spec, const std::string& who) {
     TestInput input;
-    const Place at = reporter_.place(node);
-    input.position = SourcePosition{at.line, at.column};
+    input.position = reporter_.place(node).position;
     walk_map(node, test_input_keys, who + ": an input", [&](const std::string& key, const YAML::Node& value, const YAML::Node&) {
       if (key == "insert_at") {
         auto stage = read_test_stage(value, spec, who + ": insert_at");
@@ -249,8 +247,7 @@ class Loader : private YamlReader {
 
   TestOutput read_test_output(const YAML::Node& node, const PipelineSpec& spec, const std::string& who) {
     TestOutput output;
-    const Place at = reporter_.place(node);
-    output.position = SourcePosition{at.line, at.column};
+    output.position = reporter_.place(node).position;
     walk_map(node, test_output_keys, who + ": an output", [&](const std::string& key, const YAML::Node& value, const YAML::Node&) {
       if (key == "extract_from") {
         if (auto stage = read_test_stage(value, spec, who + ": extract_from")) output.stage = *stage;
@@ -494,10 +491,10 @@ class Loader : private YamlReader {
     stage.lane_policy = defaults_.lane_policy;
     stage.on_error = defaults_.on_error;
     const Place at = reporter_.place(key);
-    stage.position = SourcePosition{at.line, at.column};
-    draft.places = StagePlaces{at, at, at, default_capacity_.line ? default_capacity_ : at, at, at, at,
-                               default_dead_letter_.line ? default_dead_letter_ : at,
-                               {}, {}, default_when_full_.line ? default_when_full_ : at, at, {}};
+    stage.position = at.position;
+    draft.places = StagePlaces{at, at, at, default_capacity_.position.line ? default_capacity_ : at, at, at, at,
+                               default_dead_letter_.position.line ? default_dead_letter_ : at,
+                               {}, {}, default_when_full_.position.line ? default_when_full_ : at, at, {}};
     const std::string who = fmt::format("stage '{}'", name);
 
     if (name.find('.') != std::string::npos)

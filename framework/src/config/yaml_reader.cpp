@@ -39,7 +39,7 @@ void YamlReader::walk_map(const YAML::Node& map, Keys known, std::string_view wh
       reporter_.error(entry.first, fmt::format("a key in {} must be a plain name", where));
       continue;
     }
-    if (auto [it, fresh] = seen.emplace(key, reporter_.place(entry.first).line); !fresh) {
+    if (auto [it, fresh] = seen.emplace(key, reporter_.place(entry.first).position.line); !fresh) {
       reporter_.error(entry.first, fmt::format("'{}' appears twice in {}", key, where),
                       it->second > 0 ? fmt::format("first at line {}", it->second) : std::string());
       continue;

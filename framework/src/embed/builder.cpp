@@ -54,7 +54,7 @@ PipelineBuilder PipelineBuilder::from_yaml(const std::string& yaml, const std::v
   impl.folders_loaded = true;
   // Later problems (found by build()) name the file or the YAML text too.
   impl.spec.file = file ? *file : fs::path(name);
-  impl.drafts.assign(impl.spec.stages.size(), detail::StageDraft{});
+  impl.pending_stages.assign(impl.spec.stages.size(), detail::PendingStage{});
   return builder;
 }
 
@@ -131,7 +131,7 @@ StageBuilder& StageBuilder::on_error(ErrorPolicy policy) {
 
 StageBuilder& StageBuilder::kind(Kind kind) {
   spec().kind = kind;
-  builder_->impl_->drafts[index_].explicit_kind = true;
+  builder_->impl_->pending_stages[index_].explicit_kind = true;
   return *this;
 }
 
@@ -184,23 +184,23 @@ StageBuilder PipelineBuilder::add(std::string stage, std::string plugin, Kind ki
   spec.kind = kind;
   spec.factory = std::move(make);
   impl_->spec.stages.push_back(std::move(spec));
-  impl_->drafts.emplace_back();
+  impl_->pending_stages.emplace_back();
   return StageBuilder(*this, impl_->spec.stages.size() - 1);
 }
 
 StageBuilder PipelineBuilder::plugin(std::string stage, std::string plugin, std::string config) {
   auto added = add(std::move(stage), std::move(plugin), Kind::processor, nullptr);
-  auto& draft = impl_->drafts.back();
-  draft.plugin_stage = true;
-  draft.config_yaml = std::move(config);
+  auto& pending = impl_->pending_stages.back();
+  pending.plugin_stage = true;
+  pending.config_yaml = std::move(config);
   return added;
 }
 
 StageBuilder PipelineBuilder::plugin(std::string stage, std::string plugin, const Options& config) {
   auto added = add(std::move(stage), std::move(plugin), Kind::processor, nullptr);
-  auto& draft = impl_->drafts.back();
-  draft.plugin_stage = true;
-  draft.config_options = config;
+  auto& pending = impl_->pending_stages.back();
+  pending.plugin_stage = true;
+  pending.config_options = config;
   return added;
 }
 
@@ -302,9 +302,9 @@ namespace {
 
 }  // namespace
 
-void PipelineBuilder::Impl::resolve_plugin(StageSpec& stage, const detail::StageDraft& draft,
+void PipelineBuilder::Impl::resolve_plugin(StageSpec& stage, const detail::PendingStage& pending,
                                            const config::StageReferences& references, std::vector<Diagnostic>& out) {
-  if (!draft.explicit_kind) stage.kind = config::infer_kind(stage, references, *registry);
+  if (!pending.explicit_kind) stage.kind = config::infer_kind(stage, references, *registry);
   const PluginEntry* entry = registry->find(stage.plugin, stage.kind);
   if (!entry) {
     out.push_back(problem(fmt::format("stage '{}': {}", stage.name, registry->not_found_message(stage.plugin, stage.kind))));
@@ -313,18 +313,18 @@ void PipelineBuilder::Impl::resolve_plugin(StageSpec& stage, const detail::Stage
   const std::string label = fmt::format("<stage '{}' config>", stage.name);
   config::Reporter reporter(label);
   YAML::Node config;
-  if (draft.config_options) {
+  if (pending.config_options) {
     config = YAML::Node(YAML::NodeType::Map);
-    for (const auto& [key, value] : draft.config_options->values()) config[key] = to_yaml(value);
-  } else if (draft.config_yaml && !draft.config_yaml->empty()) {
+    for (const auto& [key, value] : pending.config_options->values()) config[key] = to_yaml(value);
+  } else if (pending.config_yaml && !pending.config_yaml->empty()) {
     try {
-      config = YAML::Load(*draft.config_yaml);
+      config = YAML::Load(*pending.config_yaml);
     } catch (const YAML::ParserException& e) {
       out.push_back(Diagnostic{label, e.mark.line + 1, e.mark.column + 1, "YAML syntax: " + e.msg, {}});
       return;
     }
   }
-  config::configure_plugin_stage(stage, *entry, config, config::Place{label, 0, 0}, config::Place{label, 0, 0}, reporter);
+  config::configure_plugin_stage(stage, *entry, config, config::Place{label, {}}, config::Place{label, {}}, reporter);
   for (Diagnostic& d : reporter.take_sorted())
     (d.severity == Severity::warning ? spec.warnings : out).push_back(std::move(d));
 }
@@ -332,8 +332,8 @@ void PipelineBuilder::Impl::resolve_plugin(StageSpec& stage, const detail::Stage
 const PipelineSpec& PipelineBuilder::build() {
   auto& impl = *impl_;
   std::vector<Diagnostic> problems = impl.problems;
-  const bool uses_plugins = std::any_of(impl.drafts.begin(), impl.drafts.end(),
-                                        [](const detail::StageDraft& d) { return d.plugin_stage; });
+  const bool uses_plugins = std::any_of(impl.pending_stages.begin(), impl.pending_stages.end(),
+                                        [](const detail::PendingStage& d) { return d.plugin_stage; });
   if (uses_plugins && !impl.folders_loaded) {
     config::load_plugin_folders(*impl.registry, impl.spec.plugin_path);
     impl.folders_loaded = true;
@@ -341,7 +341,7 @@ const PipelineSpec& PipelineBuilder::build() {
   config::StageReferences references;
   for (const StageSpec& stage : impl.spec.stages) references.add(stage);
   for (std::size_t i = 0; i < impl.spec.stages.size(); ++i)
-    if (impl.drafts[i].plugin_stage) impl.resolve_plugin(impl.spec.stages[i], impl.drafts[i], references, problems);
+    if (impl.pending_stages[i].plugin_stage) impl.resolve_plugin(impl.spec.stages[i], impl.pending_stages[i], references, problems);
   for (const StageSpec& stage : impl.spec.stages)
     if (stage.plugin == host_input_plugin && !stage.factory && stage.replicas != 1)
       problems.push_back(Diagnostic{impl.spec.file.string(), stage.position.line, stage.position.column,
