@@ -17,7 +17,7 @@
 #include <filesystem>
 #include <mutex>
 
-namespace weir::stdp {
+namespace weir::weir_std {
 namespace {
 
 enum class FlushPolicy { message, batch, stop };
@@ -212,4 +212,4 @@ WEIR_PLUGIN(file_sink) {
     .create = construct<FileSink>,
 };
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std

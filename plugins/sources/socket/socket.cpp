@@ -49,7 +49,7 @@
 #include <utility>
 #include <variant>
 
-namespace weir::stdp {
+namespace weir::weir_std {
 namespace {
 
 enum class Protocol { tcp, udp };
@@ -547,4 +547,4 @@ WEIR_PLUGIN(socket_source) {
     .create = construct<SocketSource>,
 };
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std
