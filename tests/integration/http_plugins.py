@@ -54,6 +54,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 from harness import wait_for  # noqa: E402
 
 RUN_LIMIT_S = 180
@@ -76,60 +77,25 @@ def fail(message):
     raise SystemExit(f"FAIL: {message}")
 
 
-class Weir:
+class Weir(harness.Weir):
     def __init__(self, weir, folder, name, yaml):
-        self.weir, self.folder, self.name = weir, folder, name
-        self.pipeline = os.path.join(folder, f"{name}.yaml")
-        with open(self.pipeline, "w") as f:
-            f.write(yaml)
-        self.report = os.path.join(folder, f"{name}.report.json")
-        self.log_path = os.path.join(folder, f"{name}.log")
-        self.process = None
+        super().__init__(weir, folder, name, yaml)
         STARTED.append(self)
-
-    def start(self):
-        self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen(
-            [self.weir, "run", self.pipeline, "--no-progress", "--report", self.report, "--log-level", "info"],
-            stdout=subprocess.DEVNULL, stderr=self.log, start_new_session=True)
-        return self
 
     def port(self):
         def found():
             if self.process.poll() is not None:
                 fail(f"{self.name} exited with {self.process.returncode} before listening")
-            with open(self.log_path) as f:
-                match = LISTENING.search(f.read())
+            match = LISTENING.search(self.log_text())
             return int(match.group(1)) if match else None
         return wait_for(f"{self.name} to listen", found, 30, context=started_logs)
 
     def stop(self, limit_s=60):
         """SIGTERM, then the exit code and the report."""
-        started = time.monotonic()
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            code = self.process.wait(timeout=limit_s)
-        except subprocess.TimeoutExpired:
-            fail(f"{self.name} did not stop within {limit_s}s of SIGTERM")
-        self.stopped_in = time.monotonic() - started
-        return code, self.read_report()
+        return self.terminate(limit_s), self.read_report()
 
     def wait(self, limit_s=RUN_LIMIT_S):
-        try:
-            code = self.process.wait(timeout=limit_s)
-        except subprocess.TimeoutExpired:
-            fail(f"{self.name} did not finish within {limit_s}s")
-        return code, self.read_report()
-
-    def read_report(self):
-        with open(self.report) as f:
-            return json.load(f)
-
-    def kill(self):
-        if self.process and self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        return self.exit_code(limit_s), self.read_report()
 
 
 def check_books(report, name):

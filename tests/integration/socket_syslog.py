@@ -42,9 +42,7 @@ import json
 import os
 import re
 import select
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -53,28 +51,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import harness  # noqa: E402
 from harness import wait_for  # noqa: E402
 LISTENING = re.compile(r"listening on (tcp|udp) 127\.0\.0\.1:(\d+)")
 WAIT_S = 60
 
 
-class Weir:
+class Weir(harness.Weir):
     def __init__(self, weir: str, folder: str, yaml: str):
-        self.folder = folder
-        self.pipeline = os.path.join(folder, "pipeline.yaml")
-        with open(self.pipeline, "w") as f:
-            f.write(yaml)
-        self.report = os.path.join(folder, "report.json")
-        self.log_path = os.path.join(folder, "weir.log")
-        self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen(
-            [weir, "run", self.pipeline, "--no-progress", "--report", self.report, "--log-level", "debug"],
-            stdout=subprocess.DEVNULL, stderr=self.log, cwd=folder, start_new_session=True)
-
-    def log_text(self) -> str:
-        self.log.flush()
-        with open(self.log_path, errors="replace") as f:
-            return f.read()
+        super().__init__(weir, folder, "pipeline", yaml, log_level="debug")
+        self.start()
 
     def ports(self, count: int) -> dict:
         def found():
@@ -84,20 +70,8 @@ class Weir:
             return ports if len(ports) == count else None
         return wait_for("weir to listen", found, WAIT_S, context=self.log_text)
 
-    def terminate(self) -> tuple[int, dict]:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            code = self.process.wait(timeout=WAIT_S)
-        except subprocess.TimeoutExpired:
-            raise SystemExit(f"FAIL: weir did not end within {WAIT_S}s of SIGTERM\n{self.log_text()[-3000:]}")
-        with open(self.report) as f:
-            return code, json.load(f)
-
-    def ensure_dead(self):
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-        self.log.close()
+    def stop(self) -> tuple[int, dict]:
+        return self.terminate(WAIT_S), self.read_report()
 
 
 @contextlib.contextmanager
@@ -107,7 +81,7 @@ def running(weir: str, yaml: str):
         try:
             yield w
         finally:
-            w.ensure_dead()
+            w.kill()
 
 
 def json_lines(path: str) -> list:
@@ -192,7 +166,7 @@ def corpus(weir_binary: str):
         udp_send(ports["udp"], [after])
         wait_for("the lines sent afterwards", lambda: len(json_lines(parsed_path)) >= expected_parsed + 2,
                  WAIT_S, context=w.log_text)
-        code, report = w.terminate()
+        code, report = w.stop()
         parsed, malformed = json_lines(parsed_path), json_lines(malformed_path)
         log = w.log_text()
 
@@ -326,7 +300,7 @@ def limit(weir_binary: str):
         check(served is not None, "no connection was served after one closed", w)
         for s in held:
             s.close()
-        code, report = w.terminate()
+        code, report = w.stop()
         log = w.log_text()
         out = lines()
     check(code == 0, f"weir exited with {code}")
@@ -356,7 +330,7 @@ def backpressure(weir_binary: str):
         out_path = os.path.join(w.folder, "out.txt")
         wait_for(f"{sent} lines", lambda: os.path.exists(out_path) and open(out_path, "rb").read().count(b"\n") == sent,
                  WAIT_S, context=w.log_text)
-        code, report = w.terminate()
+        code, report = w.stop()
         with open(out_path) as f:
             out = f.read().splitlines()
     check(code == 0, f"weir exited with {code}")
@@ -382,7 +356,7 @@ def udp_drops(weir_binary: str):
     with running(weir_binary, DROPS_PIPELINE) as w:
         port = w.ports(1)["udp"]
         udp_send(port, [f"datagram {i}".encode() for i in range(sent)])
-        code, report = w.terminate()
+        code, report = w.stop()
     check(code == 0, f"weir exited with {code}")
     check(books_balance(report), "the books do not balance")
     udp = report["stages"]["udp"]
@@ -439,7 +413,7 @@ def example(weir_binary: str):
                 with Collector.lock:
                     return len(Collector.lines) >= 2 * len(good)
             wait_for(f"{2 * len(good)} lines at the collector", arrived, WAIT_S, context=w.log_text)
-            code, report = w.terminate()
+            code, report = w.stop()
             malformed = json_lines(malformed_path)
             undelivered = json_lines(os.path.join(w.folder, "out", "syslog-undelivered.jsonl"))
     finally:
