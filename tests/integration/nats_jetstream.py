@@ -35,6 +35,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -117,13 +118,36 @@ class Weir:
             return json.load(f)
 
 
+def print_logs():
+    """Every run's log of every Weir started, once: what a failure shows."""
+    while STARTED:
+        w = STARTED.pop(0)
+        for run in range(1, w.runs + 1):
+            path = os.path.join(w.folder, f"{w.name}-{run}.log")
+            try:
+                with open(path) as f:
+                    text = f.read()[-3000:]
+            except OSError:
+                text = "(no log)"
+            print(f"--- log of {w.name} (run {run}) ---\n{text}")
+
+
+@contextlib.contextmanager
 def work_folder():
-    """A temporary folder; kept (and named) when WEIR_TEST_KEEP is set, to read the logs."""
-    if os.environ.get("WEIR_TEST_KEEP"):
-        folder = tempfile.mkdtemp(prefix="weir-nats-")
+    """A temporary folder, removed at the end unless WEIR_TEST_KEEP is set; on
+    a failure the logs of the runs in it are printed first."""
+    keep = bool(os.environ.get("WEIR_TEST_KEEP"))
+    folder = tempfile.mkdtemp(prefix="weir-test-")
+    if keep:
         print(f"keeping {folder}")
-        return contextlib.nullcontext(folder)
-    return tempfile.TemporaryDirectory(prefix="weir-nats-")
+    try:
+        yield folder
+    except BaseException:
+        print_logs()
+        raise
+    finally:
+        if not keep:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def consumer_yaml(server: NatsServer, out: str, stream: str, durable: str, extra: str = "") -> str:
@@ -496,14 +520,8 @@ def cluster(weir: str) -> None:
 
 def main() -> int:
     weir, mode = sys.argv[1], sys.argv[2]
-    try:
-        {"competing": competing, "poison": poison, "unstored": unstored, "restart": restart,
-         "cluster": cluster}[mode](weir)
-    except SystemExit:
-        for w in STARTED:
-            if w.process:
-                print(f"--- log of {w.name} (run {w.runs}) ---\n{w.log_text()}")
-        raise
+    {"competing": competing, "poison": poison, "unstored": unstored, "restart": restart,
+     "cluster": cluster}[mode](weir)
     return 0
 
 

@@ -68,6 +68,14 @@ const Option<Value::Duration> revoke_wait{
                    "the partitions' next owner",
     .default_value = "10s",
     .min = 0};
+const Option<Value::Duration> close_timeout{
+    .name = "close_timeout",
+    .description = "When the run ends, how long the source waits to leave the group cleanly, after it has "
+                   "committed what finished. A group in the middle of a rebalance can hold a leaving member up "
+                   "to `session_timeout`; past this wait the source lets go without leaving, and the group "
+                   "removes it when its session times out. Keep it below the runtime's stop grace (2 s)",
+    .default_value = "1s",
+    .min = 0};
 const Option<Value::Duration> session_timeout{
     .name = "session_timeout",
     .description = "A member not heard from this long (a crashed process) is removed from the group and its "
@@ -155,6 +163,7 @@ class KafkaSource final : public Source {
         max_in_flight_(options[max_in_flight]),
         commit_interval_(options[commit_interval]),
         revoke_wait_(options[revoke_wait]),
+        close_timeout_(options[close_timeout]),
         settings_(options,
                   {{"client.id", "weir " + context.stage},
                    {"group.id", options[group]},
@@ -253,14 +262,17 @@ class KafkaSource final : public Source {
   }
 
  private:
-  // Pauses or resumes fetching from every assigned partition; a new
-  // assignment (which starts unpaused) is paused again. On resuming, each
+  // Pauses or resumes fetching from every assigned partition. After an
+  // assignment changed, it does so whatever it did last: librdkafka keeps a
+  // partition paused across an unassign, so one paused in an earlier
+  // assignment and given back later would stay paused, and the consumer
+  // would never read it again (the group test saw it stall). On resuming, each
   // partition is first sought to the offset after the last message this
   // source read from it: pausing drops what librdkafka had fetched ahead,
   // and librdkafka 2.0.2 resumed past it (the tests lost the last 75
   // messages of two partitions that way), which would skip messages.
   void pause(bool paused) {
-    if (paused == paused_ && !(paused && assignment_changed_)) return;
+    if (paused == paused_ && !assignment_changed_) return;
     rd_kafka_topic_partition_list_t* assignment = nullptr;
     if (rd_kafka_assignment(consumer_, &assignment) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
     if (paused) {
@@ -425,6 +437,7 @@ class KafkaSource final : public Source {
 
   void assigned(const rd_kafka_topic_partition_list_t* partitions) {
     assignment_changed_ = true;
+    rebalancing_ = false;
     std::lock_guard lock(books_->mutex);
     for (int i = 0; i < partitions->cnt; ++i) {
       const auto& p = partitions->elems[i];
@@ -448,6 +461,7 @@ class KafkaSource final : public Source {
   // Waits (bounded) for the partitions' messages in flight, commits what
   // finished and retires their ledgers.
   void revoked(const rd_kafka_topic_partition_list_t* partitions) {
+    rebalancing_ = true;  // until the group assigns again
     std::vector<std::shared_ptr<Ledger>> leaving;
     {
       std::lock_guard lock(books_->mutex);
@@ -486,13 +500,41 @@ class KafkaSource final : public Source {
       logger_->info("{} partitions revoked, their offsets committed", leaving.size());
   }
 
+  // Leaves the group, its rebalance callback giving the partitions up. A
+  // member whose partitions a rebalance has taken, and which has asked to
+  // join again, cannot leave until the group answers that request, which it
+  // holds until every member has joined (seconds, up to the session
+  // timeout); librdkafka's close and destroy both wait for it. Such a member
+  // has committed what finished (and, eager, holds nothing), so it lets go without
+  // leaving, and the group drops it when its session times out. Otherwise
+  // the close is bounded by close_timeout all the same.
   void close() {
     if (!consumer_) return;
     if (queue_) rd_kafka_queue_destroy(queue_);
     queue_ = nullptr;
-    // Leaves the group (its rebalance callback gives the partitions up).
-    rd_kafka_consumer_close(consumer_);
-    rd_kafka_destroy(consumer_);
+    bool closed = false;
+    if (rebalancing_) {
+      logger_->info("kafka: stopped in the middle of a rebalance: not leaving the group, which drops this member "
+                    "when its session times out");
+    } else {
+      rd_kafka_queue_t* closing = rd_kafka_queue_new(consumer_);
+      if (rd_kafka_error_t* error = rd_kafka_consumer_close_queue(consumer_, closing)) {
+        logger_->warn("kafka: leaving the group: {}", rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+      } else {
+        // The queue carries the close's rebalance callbacks and, last, its
+        // completion, which wakes the wait.
+        const auto until = Clock::now() + close_timeout_;
+        while (!(closed = rd_kafka_consumer_closed(consumer_)) && Clock::now() < until)
+          rd_kafka_queue_poll_callback(closing, static_cast<int>(std::max<std::int64_t>(
+              std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count(), 1)));
+        if (!closed)
+          logger_->warn("kafka: leaving the group took longer than {} (a rebalance began); waiting for the group to "
+                        "answer", format_duration(close_timeout_));
+      }
+      rd_kafka_queue_destroy(closing);
+    }
+    rd_kafka_destroy_flags(consumer_, closed ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     consumer_ = nullptr;
   }
 
@@ -503,6 +545,7 @@ class KafkaSource final : public Source {
   std::int64_t max_in_flight_;
   Value::Duration commit_interval_;
   Value::Duration revoke_wait_;
+  Value::Duration close_timeout_;
   ClientSettings settings_;
   RateLimited commit_errors_;
   std::shared_ptr<Books> books_;
@@ -512,6 +555,7 @@ class KafkaSource final : public Source {
   rd_kafka_queue_t* queue_ = nullptr;
   bool paused_ = false;              // fetching paused at max_in_flight
   bool assignment_changed_ = false;  // since the last pause
+  std::atomic<bool> rebalancing_ = false;  // partitions revoked, no assignment since (stop() reads it)
   // At the bound, the longest wait for an acknowledgement before the
   // consumer is served again.
   static constexpr auto bound_wait = std::chrono::milliseconds(100);
@@ -525,7 +569,7 @@ WEIR_PLUGIN(kafka_source) {
     .kind = Kind::source,
     .description = "Messages of Kafka topics, read as a member of a consumer group; offsets committed only up to "
                    "the lowest unfinished message of each partition (at-least-once)",
-    .options = {brokers, topics, group, start_offset, max_in_flight, commit_interval, revoke_wait, session_timeout,
+    .options = {brokers, topics, group, start_offset, max_in_flight, commit_interval, revoke_wait, close_timeout, session_timeout,
                 connect_timeout, librdkafka_options},
     .example = plugin_example,
     .create = construct<KafkaSource>,
