@@ -9,6 +9,7 @@ while the pipeline runs (a signal, a scrape), it waits for weir to say it is
 running, never for a length of time; DEADLINE only stops a hung case.
 """
 
+import contextlib
 import json
 import os
 import pty
@@ -298,6 +299,15 @@ def free_port():
         return s.getsockname()[1]
 
 
+@contextlib.contextmanager
+def refusing_port():
+    """A port bound here and never listened on: a connection is refused, and
+    no other process can take the port meanwhile."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        yield s.getsockname()[1]
+
+
 def tap_lines(result, count):
     """The JSON lines `weir tap` printed: exactly `count`, each a message."""
     lines = result.stdout.splitlines()
@@ -339,7 +349,8 @@ def case_tap():
         check(result.stdout == "", "printed something for an unknown stage", result.stdout)
         result = weir_command("tap", "work", "--when", "priority >", "--metrics", address)
         check(result.returncode == 2 and "--when: column 11:" in result.stderr, "bad --when", result.stderr)
-        result = weir_command("tap", "work", "--metrics", f"127.0.0.1:{free_port()}")
+        with refusing_port() as closed:
+            result = weir_command("tap", "work", "--metrics", f"127.0.0.1:{closed}")
         check(result.returncode == 1 and "nothing answers at 127.0.0.1:" in result.stderr, "nobody listening",
               result.stderr)
         # A tapper that hangs up: its stream ends and its tap is detached.
@@ -387,7 +398,8 @@ def case_top():
                 line = watcher.stdout.readline()
             check(line.startswith("weir: 'cli-tap' running"), "top printed no frame", line)
         # Nothing listening: a clear error and exit 1.
-        result = weir_command("top", f"127.0.0.1:{free_port()}", "--once")
+        with refusing_port() as closed:
+            result = weir_command("top", f"127.0.0.1:{closed}", "--once")
         check(result.returncode == 1 and "nothing answers at 127.0.0.1:" in result.stderr, "nobody listening",
               result.stderr)
     finally:
@@ -507,17 +519,50 @@ def case_quiet():
     check(result.stderr == "", "--quiet wrote to stderr on a good run", result.stderr)
     books(json.loads(result.stdout), "drained")  # the report still goes where it was asked
     # A run that does not drain still says so, and only that (no summary, no warnings).
-    # --quiet hides the line that says it runs: /ready tells instead.
-    with socket.socket() as free:
-        free.bind(("127.0.0.1", 0))
-        port = free.getsockname()[1]
-    weir = Running(f"{PIPELINES}/stuck.yaml", "--quiet", "--metrics", f"127.0.0.1:{port}")
-    wait_until_ready(weir, port)
+    # --quiet hides the lines that say it runs and where it serves: /ready tells instead.
+    weir = quiet_with_metrics(f"{PIPELINES}/stuck.yaml")
     weir.process.send_signal(signal.SIGINT)
     weir.finish(expect=1)
     lines = weir.stderr().splitlines()
     check(len(lines) == 1 and re.search(r"\[error\] pipeline 'cli-stuck': forced after", lines[0]),
           "--quiet: one error line for a forced run", weir.stderr())
+
+
+def listening(pid, port):
+    """Whether process `pid` holds the socket listening on 127.0.0.1:`port`."""
+    inodes = set()
+    with open("/proc/net/tcp") as table:
+        for row in list(table)[1:]:
+            fields = row.split()
+            if int(fields[1].split(":")[1], 16) == port and fields[3] == "0A":  # 0A: LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                return True
+        except OSError:
+            pass  # closed meanwhile
+    return False
+
+
+def quiet_with_metrics(pipeline):
+    """A --quiet run serving --metrics on a port chosen here: --quiet prints no
+    line to read port 0 from. A test running beside this one may take the port
+    first; weir then exits 2 saying so, and another port is tried. /ready is
+    asked only once this weir holds the port, so no other process answers."""
+    for _ in range(5):
+        port = free_port()
+        weir = Running(pipeline, "--quiet", "--metrics", f"127.0.0.1:{port}")
+        give_up = time.monotonic() + DEADLINE
+        while weir.process.poll() is None and not listening(weir.process.pid, port):
+            check(time.monotonic() < give_up, f"weir never listened on port {port}", weir.stderr())
+            time.sleep(0.02)
+        if weir.process.poll() is None:
+            wait_until_ready(weir, port)
+            return weir
+        weir.finish(expect=2)
+        check("cannot listen there" in weir.stderr(), "weir ended before listening", weir.stderr())
+    fail("five ports in a row were taken before weir could listen on them")
 
 
 def case_log_format_json():

@@ -53,83 +53,49 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import wait_for  # noqa: E402
+
 RUN_LIMIT_S = 180
 LISTENING = re.compile(r"listening on https?://[^:]+:(\d+)")
 STARTED = []
 
 
-def fail(message):
+def started_logs():
+    """The tail of every started run's log: what a failure shows."""
+    text = ""
     for process in STARTED:
         if getattr(process, "log_path", None) and os.path.exists(process.log_path):
             with open(process.log_path) as f:
-                sys.stderr.write(f"--- {process.log_path}\n{f.read()[-4000:]}\n")
+                text += f"--- {process.log_path}\n{f.read()[-4000:]}\n"
+    return text
+
+
+def fail(message):
+    sys.stderr.write(started_logs())
     raise SystemExit(f"FAIL: {message}")
 
 
-def wait_for(what, predicate, limit_s):
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    fail(f"timed out after {limit_s}s waiting for {what}")
-
-
-class Weir:
+class Weir(harness.Weir):
     def __init__(self, weir, folder, name, yaml):
-        self.weir, self.folder, self.name = weir, folder, name
-        self.pipeline = os.path.join(folder, f"{name}.yaml")
-        with open(self.pipeline, "w") as f:
-            f.write(yaml)
-        self.report = os.path.join(folder, f"{name}.report.json")
-        self.log_path = os.path.join(folder, f"{name}.log")
-        self.process = None
+        super().__init__(weir, folder, name, yaml)
         STARTED.append(self)
-
-    def start(self):
-        self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen(
-            [self.weir, "run", self.pipeline, "--no-progress", "--report", self.report, "--log-level", "info"],
-            stdout=subprocess.DEVNULL, stderr=self.log, start_new_session=True)
-        return self
 
     def port(self):
         def found():
             if self.process.poll() is not None:
                 fail(f"{self.name} exited with {self.process.returncode} before listening")
-            with open(self.log_path) as f:
-                match = LISTENING.search(f.read())
+            match = LISTENING.search(self.log_text())
             return int(match.group(1)) if match else None
-        return wait_for(f"{self.name} to listen", found, 30)
+        return wait_for(f"{self.name} to listen", found, 30, context=started_logs)
 
     def stop(self, limit_s=60):
         """SIGTERM, then the exit code and the report."""
-        started = time.monotonic()
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            code = self.process.wait(timeout=limit_s)
-        except subprocess.TimeoutExpired:
-            fail(f"{self.name} did not stop within {limit_s}s of SIGTERM")
-        self.stopped_in = time.monotonic() - started
-        return code, self.read_report()
+        return self.terminate(limit_s), self.read_report()
 
     def wait(self, limit_s=RUN_LIMIT_S):
-        try:
-            code = self.process.wait(timeout=limit_s)
-        except subprocess.TimeoutExpired:
-            fail(f"{self.name} did not finish within {limit_s}s")
-        return code, self.read_report()
-
-    def read_report(self):
-        with open(self.report) as f:
-            return json.load(f)
-
-    def kill(self):
-        if self.process and self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        return self.exit_code(limit_s), self.read_report()
 
 
 def check_books(report, name):
@@ -372,18 +338,28 @@ def endpoint(folder, fail_every, status=503):
         server.wait(timeout=10)
 
 
-def mode_client(weir, folder):
-    count = 5_000
-    with endpoint(folder, 5) as (port, received):
-        yaml = f"""pipeline: http-client
+JSON_NUMBER = '{{"n": {seq}}}'  # a generate template: {"n": 0}, {"n": 1}, ...
+
+
+def numbers_posted(name, count, payload, post):
+    """A pipeline of `count` generated messages (`payload`, a template) that an
+    http_client stage posts; `post` is its YAML below `input:` (and any
+    further stages)."""
+    return f"""pipeline: {name}
 stages:
   numbers:
     plugin: generate
-    config: {{count: {count}, payload: '{{{{"n": {{seq}}}}}}'}}
+    config: {{count: {count}, payload: '{payload}'}}
   post:
     plugin: http_client
     input: numbers
-    on_error: {{retries: 3, backoff: 10ms}}
+""" + post
+
+
+def mode_client(weir, folder):
+    count = 5_000
+    with endpoint(folder, 5) as (port, received):
+        yaml = numbers_posted("http-client", count, JSON_NUMBER, f"""    on_error: {{retries: 3, backoff: 10ms}}
     config:
       url: 'http://127.0.0.1:{port}/ingest'
       format: json_array
@@ -391,7 +367,7 @@ stages:
       batch_max_messages: 100
       backoff: 10ms
       retries: 5
-"""
+""")
         run = Weir(weir, folder, "client", yaml).start()
         code, report = run.wait()
         if code != 0:
@@ -425,20 +401,12 @@ def mode_refused(weir, folder):
     count = 50
     dead = os.path.join(folder, "dead.jsonl")
     with endpoint(folder, 1, 400) as (port, received):
-        yaml = f"""pipeline: http-refused
-stages:
-  numbers:
-    plugin: generate
-    config: {{count: {count}, payload: 'n{{seq}}'}}
-  post:
-    plugin: http_client
-    input: numbers
-    on_error: {{retries: 2, backoff: 10ms, dead_letter: undelivered}}
+        yaml = numbers_posted("http-refused", count, "n{seq}", f"""    on_error: {{retries: 2, backoff: 10ms, dead_letter: undelivered}}
     config: {{url: 'http://127.0.0.1:{port}/ingest', retries: 5, backoff: 10ms}}
   undelivered:
     plugin: file
     config: {{path: {dead}, format: json}}
-"""
+""")
         run = Weir(weir, folder, "refused", yaml).start()
         code, report = run.wait()
         with open(received) as f:
@@ -480,16 +448,8 @@ stages:
 """).start()
     port = server.port()
     count = 2_000
-    client = Weir(weir, folder, "tls-client", f"""pipeline: tls-client
-stages:
-  numbers:
-    plugin: generate
-    config: {{count: {count}, payload: '{{{{"n": {{seq}}}}}}'}}
-  post:
-    plugin: http_client
-    input: numbers
-    config: {{url: 'https://127.0.0.1:{port}/in', tls_ca: {cert}}}
-""").start()
+    client = Weir(weir, folder, "tls-client", numbers_posted("tls-client", count, JSON_NUMBER, f"""    config: {{url: 'https://127.0.0.1:{port}/in', tls_ca: {cert}}}
+""")).start()
     code, client_report = client.wait()
     if code != 0:
         fail(f"the client exited with {code}")
@@ -516,7 +476,6 @@ stages:
 
 
 def mode_kafka(weir, folder, mock_cluster):
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from kafka_cluster import MockCluster  # noqa: E402
     repository = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     with open(os.path.join(repository, "pipelines", "http-to-kafka.yaml")) as f:
@@ -551,7 +510,7 @@ stages:
                 return None
             with open(out) as f:
                 return sum(1 for _ in f) >= expected
-        wait_for(f"{expected} events read back from Kafka", lines_written, 120)
+        wait_for(f"{expected} events read back from Kafka", lines_written, 120, context=started_logs)
         code, _ = reader.stop()
         if code != 0:
             fail(f"the reader exited with {code}")

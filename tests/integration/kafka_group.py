@@ -211,7 +211,7 @@ def group(weir: str, mock: str) -> None:
 
 
 def sink_errors(weir: str, mock: str) -> None:
-    count, retries = 10, 2
+    count, retries = 5, 2  # each retry of the timeout cases waits `timeout` (1 s)
     with MockCluster(mock, {}) as cluster, work_folder() as folder:
         # The mock cluster creates every topic asked for; this one it says does not exist.
         if cluster.ask("topic_error missing 3") != "ok":  # UNKNOWN_TOPIC_OR_PART

@@ -9,31 +9,16 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import free_port, wait_for  # noqa: E402,F401  (wait_for: also for the scripts that import it from here)
+
 START_LIMIT_S = 15
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(what: str, check, limit_s: float, every_s: float = 0.05):
-    """Polls check() until it returns something truthy; fails after limit_s."""
-    deadline = time.monotonic() + limit_s
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise SystemExit(f"FAIL: {what}: not within {limit_s:.0f}s")
-        time.sleep(every_s)
 
 
 class NatsServer:

@@ -42,9 +42,7 @@ import json
 import os
 import re
 import select
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -52,37 +50,17 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import harness  # noqa: E402
+from harness import wait_for  # noqa: E402
 LISTENING = re.compile(r"listening on (tcp|udp) 127\.0\.0\.1:(\d+)")
 WAIT_S = 60
 
 
-def wait_for(what: str, condition, limit_s: float = WAIT_S, log=None):
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise SystemExit(f"FAIL: waited {limit_s}s for {what}\n{log() if log else ''}")
-
-
-class Weir:
+class Weir(harness.Weir):
     def __init__(self, weir: str, folder: str, yaml: str):
-        self.folder = folder
-        self.pipeline = os.path.join(folder, "pipeline.yaml")
-        with open(self.pipeline, "w") as f:
-            f.write(yaml)
-        self.report = os.path.join(folder, "report.json")
-        self.log_path = os.path.join(folder, "weir.log")
-        self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen(
-            [weir, "run", self.pipeline, "--no-progress", "--report", self.report, "--log-level", "debug"],
-            stdout=subprocess.DEVNULL, stderr=self.log, cwd=folder, start_new_session=True)
-
-    def log_text(self) -> str:
-        self.log.flush()
-        with open(self.log_path, errors="replace") as f:
-            return f.read()
+        super().__init__(weir, folder, "pipeline", yaml, log_level="debug")
+        self.start()
 
     def ports(self, count: int) -> dict:
         def found():
@@ -90,22 +68,10 @@ class Weir:
                 raise SystemExit(f"FAIL: weir exited with {self.process.returncode}\n{self.log_text()}")
             ports = {m.group(1): int(m.group(2)) for m in LISTENING.finditer(self.log_text())}
             return ports if len(ports) == count else None
-        return wait_for("weir to listen", found, log=self.log_text)
+        return wait_for("weir to listen", found, WAIT_S, context=self.log_text)
 
-    def terminate(self) -> tuple[int, dict]:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            code = self.process.wait(timeout=WAIT_S)
-        except subprocess.TimeoutExpired:
-            raise SystemExit(f"FAIL: weir did not end within {WAIT_S}s of SIGTERM\n{self.log_text()[-3000:]}")
-        with open(self.report) as f:
-            return code, json.load(f)
-
-    def ensure_dead(self):
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-        self.log.close()
+    def stop(self) -> tuple[int, dict]:
+        return self.terminate(WAIT_S), self.read_report()
 
 
 @contextlib.contextmanager
@@ -115,7 +81,7 @@ def running(weir: str, yaml: str):
         try:
             yield w
         finally:
-            w.ensure_dead()
+            w.kill()
 
 
 def json_lines(path: str) -> list:
@@ -193,14 +159,14 @@ def corpus(weir_binary: str):
         expected_parsed, expected_malformed = 3 * len(good) + 1, 3 * len(bad)
         wait_for(f"{expected_parsed} parsed and {expected_malformed} dead letters",
                  lambda: len(json_lines(parsed_path)) >= expected_parsed and
-                 len(json_lines(malformed_path)) >= expected_malformed, log=w.log_text)
+                 len(json_lines(malformed_path)) >= expected_malformed, WAIT_S, context=w.log_text)
         # The source did not stop: more lines, on a new connection and by UDP.
         after = b"<13>1 2024-01-01T00:00:00Z host app - - - still listening"
         tcp_send(ports["tcp"], after + b"\n")
         udp_send(ports["udp"], [after])
         wait_for("the lines sent afterwards", lambda: len(json_lines(parsed_path)) >= expected_parsed + 2,
-                 log=w.log_text)
-        code, report = w.terminate()
+                 WAIT_S, context=w.log_text)
+        code, report = w.stop()
         parsed, malformed = json_lines(parsed_path), json_lines(malformed_path)
         log = w.log_text()
 
@@ -238,18 +204,35 @@ def corpus(weir_binary: str):
           f"books balanced")
 
 
-LIMIT_PIPELINE = """
-pipeline: socket-limit
-defaults: {drain_timeout: 20s}
+def socket_pipeline(name: str, drain_timeout: str, source: str, socket_config: str, stages: str) -> str:
+    """A pipeline whose one socket source, `source` (its config in YAML flow
+    style), feeds `stages` (YAML, indented as stages are)."""
+    return f"""
+pipeline: {name}
+defaults: {{drain_timeout: {drain_timeout}}}
 stages:
-  tcp:
+  {source}:
     plugin: socket
-    config: {address: '127.0.0.1:0', max_connections: 3}
+    config: {socket_config}
+""" + stages
+
+
+def slow_stage(source: str, duration: str) -> str:
+    """A stage `slow` behind a channel of 1 that spends `duration` on each message."""
+    return f"""  slow:
+    plugin: simulate_work
+    input: {source}
+    capacity: 1
+    config: {{durations: {{}}, default_duration: {duration}}}
+"""
+
+
+LIMIT_PIPELINE = socket_pipeline("socket-limit", "20s", "tcp", "{address: '127.0.0.1:0', max_connections: 3}", """\
   out:
     plugin: file
     input: tcp
     config: {path: out.txt, flush: message}
-"""
+""")
 
 
 def closed_at_once(port: int) -> bool:
@@ -279,7 +262,7 @@ def limit(weir_binary: str):
             s = socket.create_connection(("127.0.0.1", port), timeout=10)
             s.sendall(f"held {i}\n".encode())
             held.append(s)
-        wait_for("the three held connections' lines", lambda: len(lines()) == 3, log=w.log_text)
+        wait_for("the three held connections' lines", lambda: len(lines()) == 3, WAIT_S, context=w.log_text)
         refused = 0
         started = time.monotonic()
         for _ in range(20):
@@ -308,7 +291,7 @@ def limit(weir_binary: str):
                             return None
                     return "refused"
                 return None
-            if wait_for(f"'{line}' to be written or refused", outcome, log=w.log_text) == "served":
+            if wait_for(f"'{line}' to be written or refused", outcome, WAIT_S, context=w.log_text) == "served":
                 held.append(s)
                 served = line
                 break
@@ -317,7 +300,7 @@ def limit(weir_binary: str):
         check(served is not None, "no connection was served after one closed", w)
         for s in held:
             s.close()
-        code, report = w.terminate()
+        code, report = w.stop()
         log = w.log_text()
         out = lines()
     check(code == 0, f"weir exited with {code}")
@@ -330,23 +313,13 @@ def limit(weir_binary: str):
           f"served again after a close; books balanced")
 
 
-BACKPRESSURE_PIPELINE = """
-pipeline: socket-backpressure
-defaults: {drain_timeout: 60s}
-stages:
-  tcp:
-    plugin: socket
-    config: {address: '127.0.0.1:0'}
-  slow:
-    plugin: simulate_work
-    input: tcp
-    capacity: 1
-    config: {durations: {}, default_duration: 100us}
+BACKPRESSURE_PIPELINE = socket_pipeline("socket-backpressure", "60s", "tcp", "{address: '127.0.0.1:0'}",
+                                        slow_stage("tcp", "100us") + """\
   out:
     plugin: file
     input: slow
     config: {path: out.txt}
-"""
+""")
 
 
 def backpressure(weir_binary: str):
@@ -356,8 +329,8 @@ def backpressure(weir_binary: str):
         tcp_send(port, b"".join(f"line {i:05d} {'x' * 100}\n".encode() for i in range(sent)))
         out_path = os.path.join(w.folder, "out.txt")
         wait_for(f"{sent} lines", lambda: os.path.exists(out_path) and open(out_path, "rb").read().count(b"\n") == sent,
-                 log=w.log_text)
-        code, report = w.terminate()
+                 WAIT_S, context=w.log_text)
+        code, report = w.stop()
         with open(out_path) as f:
             out = f.read().splitlines()
     check(code == 0, f"weir exited with {code}")
@@ -369,22 +342,13 @@ def backpressure(weir_binary: str):
           f"{len(out)} arrived once, in order; the source waited on the full channel {tcp['blocked_ms']:.0f} ms")
 
 
-DROPS_PIPELINE = """
-pipeline: socket-udp-drops
-defaults: {drain_timeout: 60s}
-stages:
-  udp:
-    plugin: socket
-    config: {address: '127.0.0.1:0', protocol: udp, receive_buffer: 4KiB}
-  slow:
-    plugin: simulate_work
-    input: udp
-    capacity: 1
-    config: {durations: {}, default_duration: 2ms}
+DROPS_PIPELINE = socket_pipeline("socket-udp-drops", "60s", "udp",
+                                 "{address: '127.0.0.1:0', protocol: udp, receive_buffer: 4KiB}",
+                                 slow_stage("udp", "2ms") + """\
   out:
     plugin: count
     input: slow
-"""
+""")
 
 
 def udp_drops(weir_binary: str):
@@ -392,7 +356,7 @@ def udp_drops(weir_binary: str):
     with running(weir_binary, DROPS_PIPELINE) as w:
         port = w.ports(1)["udp"]
         udp_send(port, [f"datagram {i}".encode() for i in range(sent)])
-        code, report = w.terminate()
+        code, report = w.stop()
     check(code == 0, f"weir exited with {code}")
     check(books_balance(report), "the books do not balance")
     udp = report["stages"]["udp"]
@@ -448,8 +412,8 @@ def example(weir_binary: str):
             def arrived():
                 with Collector.lock:
                     return len(Collector.lines) >= 2 * len(good)
-            wait_for(f"{2 * len(good)} lines at the collector", arrived, log=w.log_text)
-            code, report = w.terminate()
+            wait_for(f"{2 * len(good)} lines at the collector", arrived, WAIT_S, context=w.log_text)
+            code, report = w.stop()
             malformed = json_lines(malformed_path)
             undelivered = json_lines(os.path.join(w.folder, "out", "syslog-undelivered.jsonl"))
     finally:

@@ -7,7 +7,7 @@
 #include <catch2/catch.hpp>
 
 using weir::Clock;
-using weir::stdp::RateBucket;
+using weir::weir_std::RateBucket;
 using namespace std::chrono_literals;
 
 namespace {

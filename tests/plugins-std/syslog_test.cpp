@@ -12,7 +12,7 @@
 
 using namespace weir::test;
 using weir::Kind;
-namespace syslog = weir::stdp::syslog;
+namespace syslog = weir::weir_std::syslog;
 
 namespace {
 
@@ -237,7 +237,7 @@ TEST_CASE("syslog processor: attributes, payload and the dead letter's error", "
 }
 
 TEST_CASE("octet counting: frames across reads, pieces past the limit, broken framing", "[plugins][socket]") {
-  weir::stdp::OctetFrameSplitter frames(8);
+  weir::weir_std::OctetFrameSplitter frames(8);
   std::vector<std::string> got;
   auto collect = [&](std::string frame) {
     got.push_back(std::move(frame));
@@ -256,7 +256,7 @@ TEST_CASE("octet counting: frames across reads, pieces past the limit, broken fr
            {"3 abc\n", "found byte 10 at byte 6"},
            {"12x", "expected a digit or the space after the frame length, found 'x' at byte 3"},
            {"12345678901 x", "more than 10 digits at byte 11"}}) {
-    weir::stdp::OctetFrameSplitter splitter(1024);
+    weir::weir_std::OctetFrameSplitter splitter(1024);
     INFO(bad);
     CHECK_FALSE(splitter.feed(bad, collect));
     CHECK_THAT(splitter.error(), Catch::Contains(why));

@@ -199,8 +199,10 @@ stages:
 
 
 def case_metrics_idle_connections():
-    """500 idle connections open on the metrics endpoint: a scrape is still
-    answered within 100 ms (the server waits on all of them at once)."""
+    """500 idle connections open on the metrics endpoint: scrapes are still
+    answered, while every idle connection is still held (a server that served
+    connections one at a time would answer only after the idle ones had timed
+    out and been closed). Timings are printed, not judged."""
     process = run_test.Running(os.path.join(PIPELINES, "endless.yaml"), "--metrics", "127.0.0.1:0", "--no-progress",
                                "--report", "-")
     port = int(process.wait_for_line(SERVING).group(1))
@@ -215,7 +217,11 @@ def case_metrics_idle_connections():
             run_test.scrape(port)
             times.append(time.monotonic() - started)
         print(f"scrapes with 500 idle connections open: {', '.join(f'{t * 1000:.1f} ms' for t in times)}")
-        check(min(times) < 0.1, f"no scrape answered within 100 ms: {times}")
+        poller = select.poll()
+        for s in idle:
+            poller.register(s, select.POLLIN)
+        closed = len(poller.poll(0))  # readable: the server closed it (nothing was ever sent on them)
+        check(closed == 0, f"{closed} idle connections were closed before the scrapes were answered")
     finally:
         for s in idle:
             s.close()

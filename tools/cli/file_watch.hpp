@@ -24,8 +24,8 @@ class FileWatch {
   void loop();
 
   std::string name_;  // the file's name in its folder
-  stdp::FileDescriptor inotify_;
-  stdp::FileDescriptor wake_;  // an eventfd: the destructor ends the loop through it
+  weir_std::FileDescriptor inotify_;
+  weir_std::FileDescriptor wake_;  // an eventfd: the destructor ends the loop through it
   std::thread thread_;
 };
 

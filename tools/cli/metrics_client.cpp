@@ -44,7 +44,7 @@ class Socket {
       throw unreachable(endpoint, ::gai_strerror(error));
     std::string why = "no address";
     for (addrinfo* a = found; a && !fd_; a = a->ai_next) {
-      stdp::FileDescriptor fd(::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol));
+      weir_std::FileDescriptor fd(::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol));
       if (!fd) continue;
       timeval timeout{read_timeout_s, 0};
       ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
@@ -61,7 +61,7 @@ class Socket {
   int fd() const noexcept { return fd_.get(); }
 
  private:
-  stdp::FileDescriptor fd_;
+  weir_std::FileDescriptor fd_;
 };
 
 // Sends the request, reads the status line and headers; `rest` gets the body

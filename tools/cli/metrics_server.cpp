@@ -544,7 +544,7 @@ void stream_tap(int fd, std::unique_ptr<Tap> tap, std::uint64_t limit, const std
     out.clear();
     auto message = tap->next(tap_wait);
     for (std::size_t n = 0; message; ++n) {
-      out += stdp::dump_json(stdp::message_to_json(*message));
+      out += weir_std::dump_json(weir_std::message_to_json(*message));
       out += '\n';
       if (++sent == limit || n + 1 == tap_lines_per_write) break;
       message = tap->next(std::chrono::nanoseconds(0));

@@ -11,7 +11,7 @@
 #include <system_error>
 #include <utility>
 
-namespace weir::stdp {
+namespace weir::weir_std {
 
 class FileDescriptor {
  public:
@@ -48,4 +48,4 @@ inline FileDescriptor open_eventfd(int flags) {
   return event;
 }
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std

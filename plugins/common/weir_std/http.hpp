@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-namespace weir::stdp::http {
+namespace weir::weir_std::http {
 
 struct Endpoint {
   std::string host;
@@ -96,4 +96,4 @@ inline std::optional<std::chrono::seconds> parse_retry_after(std::string_view va
   return std::chrono::seconds(seconds);
 }
 
-}  // namespace weir::stdp::http
+}  // namespace weir::weir_std::http

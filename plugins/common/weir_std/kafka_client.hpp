@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-namespace weir::stdp::kafka {
+namespace weir::weir_std::kafka {
 
 inline const Option<std::vector<std::string>> brokers{
     .name = "brokers",
@@ -46,8 +46,11 @@ inline const Option<Value::Duration> connect_timeout{
     .default_value = "5s",
     .min = 0.001};
 
-inline std::int64_t milliseconds(Value::Duration d) {
-  return std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+// A kafka plugin's option table: `brokers`, the plugin's own options, then
+// the rest of the connection's, so both plugins list (and document) them alike.
+template <class... T>
+OptionTable connection_options_with(const Option<T>&... own) {
+  return OptionTable(brokers, own..., connect_timeout, librdkafka_options);
 }
 
 // What librdkafka logs and reports, to the stage's logger. librdkafka calls
@@ -60,10 +63,6 @@ struct ClientEvents {
   std::shared_ptr<spdlog::logger> logger;
   RateLimited errors{std::chrono::seconds(10)};
   RateLimited logs{std::chrono::seconds(1)};
-
-  static std::string left_out_text(std::uint64_t left_out) {
-    return left_out ? fmt::format(" ({} more since the last report)", left_out) : std::string();
-  }
 
   static void on_log(const rd_kafka_t* handle, int level, const char* facility, const char* text) {
     auto* self = static_cast<ClientEvents*>(rd_kafka_opaque(handle));
@@ -190,4 +189,4 @@ class ClientSettings {
   std::int64_t connect_timeout_ms_;
 };
 
-}  // namespace weir::stdp::kafka
+}  // namespace weir::weir_std::kafka

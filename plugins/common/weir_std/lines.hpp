@@ -9,12 +9,22 @@
 // is cut into pieces of exactly max_line_bytes; a line whose length is an
 // exact multiple of it gives no empty piece after the last one.
 
+#include <weir/options.hpp>
+
 #include <algorithm>
 #include <cstring>
 #include <string>
 #include <string_view>
 
-namespace weir::stdp {
+namespace weir::weir_std {
+
+// The option of a source that reads lines of text (file, stdin), declared
+// once so both spell and document it alike. (socket's option of the same name
+// also cuts frames and datagrams, and says so.)
+inline const Option<Size> line_max_bytes{.name = "max_line_bytes",
+                                         .description = "Longer lines are cut into pieces of this size",
+                                         .default_value = "1MiB",
+                                         .min = 1};
 
 class LineSplitter {
  public:
@@ -87,4 +97,4 @@ class LineSplitter {
   std::string pending_;
 };
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std

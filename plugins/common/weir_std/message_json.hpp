@@ -19,7 +19,7 @@
 #include <string>
 #include <string_view>
 
-namespace weir::stdp {
+namespace weir::weir_std {
 
 // Attribute order is the message's own, which keeps output diffable.
 using Json = nlohmann::ordered_json;
@@ -162,4 +162,4 @@ inline void append_line(std::string& out, const Message& message, bool as_json) 
   out += '\n';
 }
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std

@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-namespace weir::stdp::nats {
+namespace weir::weir_std::nats {
 
 inline const Option<std::vector<std::string>> servers{
     .name = "servers",
@@ -61,8 +61,11 @@ inline const Option<Value::Duration> reconnect_wait{
     .default_value = "1s",
     .min = 0.001};
 
-inline std::int64_t milliseconds(Value::Duration d) {
-  return std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+// A nats plugin's option table: `servers`, the plugin's own options, then the
+// rest of the connection's, so both plugins list (and document) them alike.
+template <class... T>
+OptionTable connection_options_with(const Option<T>&... own) {
+  return OptionTable(servers, own..., credentials, tls_ca, tls_cert, tls_key, connect_timeout, reconnect_wait);
 }
 
 // The text of the last cnats error on this thread, or of `status`.
@@ -114,9 +117,6 @@ struct ConnectionEvents {
   RateLimited reconnected{std::chrono::seconds(10)};
   RateLimited async_errors{std::chrono::seconds(10)};
 
-  static std::string left_out_text(std::uint64_t left_out) {
-    return left_out ? fmt::format(" ({} more since the last report)", left_out) : std::string();
-  }
   static std::string url_of(natsConnection* connection) {
     char url[256] = {0};
     if (natsConnection_GetConnectedUrl(connection, url, sizeof url) != NATS_OK || !*url) return "no server";
@@ -271,4 +271,4 @@ inline void headers_to_attributes(natsMsg* msg, Attributes& attributes) {
   free(static_cast<void*>(keys));
 }
 
-}  // namespace weir::stdp::nats
+}  // namespace weir::weir_std::nats

@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-namespace weir::stdp {
+namespace weir::weir_std {
 
 class OctetFrameSplitter {
  public:
@@ -87,4 +87,4 @@ class OctetFrameSplitter {
   std::string error_;
 };
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std

@@ -8,13 +8,21 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
 
-namespace weir::stdp {
+namespace weir::weir_std {
+
+// A duration option as a client library's timeout in whole milliseconds,
+// at least 1 (to such libraries 0 means "do not wait" or "wait forever").
+inline std::int64_t milliseconds(Value::Duration d) {
+  return std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+}
 
 // Host programs and tests may construct a stage without a logger.
 inline std::shared_ptr<spdlog::logger> logger_for(const StageContext& context) {
@@ -44,4 +52,4 @@ inline double number_of(const Value& value) {
   return std::numeric_limits<double>::quiet_NaN();
 }
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std

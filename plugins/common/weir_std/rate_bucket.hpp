@@ -22,7 +22,7 @@
 #include <cstdint>
 #include <mutex>
 
-namespace weir::stdp {
+namespace weir::weir_std {
 
 class RateBucket {
  public:
@@ -63,4 +63,4 @@ class RateBucket {
   Clock::duration credit_{};  // how far the schedule may lag: wake-up lateness not yet made up
 };
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std

@@ -10,7 +10,7 @@
 #include <mutex>
 #include <string>
 
-namespace weir::stdp {
+namespace weir::weir_std {
 
 class RateLimited {
  public:
@@ -50,4 +50,4 @@ inline std::string left_out_text(std::uint64_t left_out) {
   return left_out == 0 ? std::string() : " (" + std::to_string(left_out) + " more since the last such line)";
 }
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std

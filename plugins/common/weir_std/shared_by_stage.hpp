@@ -9,7 +9,7 @@
 #include <mutex>
 #include <string>
 
-namespace weir::stdp {
+namespace weir::weir_std {
 
 template <class State>
 std::shared_ptr<State> shared_by_key(const std::string& key, const std::function<std::shared_ptr<State>()>& make) {
@@ -23,4 +23,4 @@ std::shared_ptr<State> shared_by_key(const std::string& key, const std::function
   return created;
 }
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std

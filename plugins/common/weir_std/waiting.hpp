@@ -19,7 +19,7 @@
 #include <system_error>
 #include <vector>
 
-namespace weir::stdp {
+namespace weir::weir_std {
 
 // Parks until `deadline`; false when `stop` was requested first.
 inline bool wait_until(std::stop_token stop, Clock::time_point deadline) {
@@ -82,4 +82,4 @@ class StopAwarePoll {
   StopEvent stop_;
 };
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std

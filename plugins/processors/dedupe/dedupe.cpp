@@ -12,7 +12,7 @@
 #include <mutex>
 #include <unordered_map>
 
-namespace weir::stdp {
+namespace weir::weir_std {
 namespace {
 
 const Option<Template> key{.name = "key",
@@ -89,4 +89,4 @@ WEIR_PLUGIN(dedupe) {
     .create = construct<Dedupe>,
 };
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std

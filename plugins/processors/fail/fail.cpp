@@ -9,7 +9,7 @@
 #include <functional>
 #include <unordered_map>
 
-namespace weir::stdp {
+namespace weir::weir_std {
 namespace {
 
 enum class ErrorKind { retryable, permanent };
@@ -95,4 +95,4 @@ WEIR_PLUGIN(fail) {
     .create = construct<Fail>,
 };
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std

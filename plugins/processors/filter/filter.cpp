@@ -4,7 +4,7 @@
 #include <weir/condition.hpp>
 #include <weir/plugin.hpp>
 
-namespace weir::stdp {
+namespace weir::weir_std {
 namespace {
 
 enum class Action { keep, drop };
@@ -45,4 +45,4 @@ WEIR_PLUGIN(filter) {
     .create = construct<Filter>,
 };
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std

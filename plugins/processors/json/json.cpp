@@ -2,6 +2,7 @@
 // of them), or renders attributes and payload as a JSON object.
 
 #include <weir_std/message_json.hpp>
+#include <weir_std/unfit_message.hpp>
 
 #include <weir/plugin.hpp>
 
@@ -10,11 +11,10 @@
 #include <algorithm>
 #include <optional>
 
-namespace weir::stdp {
+namespace weir::weir_std {
 namespace {
 
 enum class Mode { parse, render };
-enum class OnInvalid { fail, filter, pass };
 
 const Option<Mode> mode{
     .name = "mode",
@@ -43,12 +43,12 @@ const Option<std::string> payload_field{
     .name = "payload_field",
     .description = "render: the field that carries the old payload; empty leaves the payload out",
     .default_value = "payload"};
-const Option<OnInvalid> on_invalid{
+const Option<UnfitMessage> on_invalid{
     .name = "on_invalid",
     .description = "parse: a payload that is not a JSON object `fail`s (permanently), is `filter`ed, or `pass`es "
                    "unchanged",
     .default_value = "fail",
-    .choices = {{"fail", OnInvalid::fail}, {"filter", OnInvalid::filter}, {"pass", OnInvalid::pass}}};
+    .choices = unfit_message_choices(UnfitMessage::fail)};
 
 class JsonProcessor final : public Processor {
  public:
@@ -89,9 +89,7 @@ class JsonProcessor final : public Processor {
     Json parsed;
     if (deep == std::string_view::npos) parsed = Json::parse(message.payload, nullptr, /*allow_exceptions=*/false);
     if (deep != std::string_view::npos || parsed.is_discarded() || !parsed.is_object()) {
-      if (on_invalid_ == OnInvalid::pass) return true;
-      if (on_invalid_ == OnInvalid::filter) return false;
-      throw PermanentError(why_invalid(message.payload, deep));
+      return keep_unfit(on_invalid_, [&] { return why_invalid(message.payload, deep); });
     }
     for (const auto& [name, value] : parsed.items()) {
       if (value.is_null()) continue;
@@ -152,7 +150,7 @@ class JsonProcessor final : public Processor {
   std::string prefix_;
   std::string payload_from_;
   std::string payload_field_;
-  OnInvalid on_invalid_;
+  UnfitMessage on_invalid_;
   std::vector<std::string> fields_;
 };
 
@@ -168,4 +166,4 @@ WEIR_PLUGIN(json) {
     .create = construct<JsonProcessor>,
 };
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std

@@ -4,17 +4,17 @@
 // or shape of pattern can stall the stage or overflow its stack.
 
 #include <weir_std/option_checks.hpp>
+#include <weir_std/unfit_message.hpp>
 
 #include <weir/plugin.hpp>
 #include <weir/regex.hpp>
 
 #include <optional>
 
-namespace weir::stdp {
+namespace weir::weir_std {
 namespace {
 
 enum class Mode { search, match };
-enum class OnMismatch { filter, fail, pass };
 
 const Option<Pattern> pattern{
     .name = "pattern",
@@ -31,12 +31,12 @@ const Option<Mode> mode{.name = "mode",
                         .description = "`search` finds the pattern anywhere; `match` requires it to cover the whole text",
                         .default_value = "search",
                         .choices = {{"search", Mode::search}, {"match", Mode::match}}};
-const Option<OnMismatch> on_mismatch{
+const Option<UnfitMessage> on_mismatch{
     .name = "on_mismatch",
     .description = "A message that does not match is `filter`ed, `fail`s (permanently, to the dead letter) or "
                    "`pass`es unchanged",
     .default_value = "filter",
-    .choices = {{"filter", OnMismatch::filter}, {"fail", OnMismatch::fail}, {"pass", OnMismatch::pass}}};
+    .choices = unfit_message_choices(UnfitMessage::filter)};
 const Option<std::string> prefix{.name = "prefix",
                                  .description = "Put before every attribute name made from a group",
                                  .default_value = "''"};
@@ -89,13 +89,12 @@ class RegexProcessor final : public Processor {
 
  private:
   void mismatch(Message& message, Emitter& out, const std::string& why) {
-    if (on_mismatch_ == OnMismatch::fail) throw PermanentError(why);
-    if (on_mismatch_ == OnMismatch::pass) out.emit(std::move(message));
+    if (keep_unfit(on_mismatch_, [&] { return why; })) out.emit(std::move(message));
   }
 
   std::string attribute_;
   bool full_match_;
-  OnMismatch on_mismatch_;
+  UnfitMessage on_mismatch_;
   std::string prefix_;
   std::size_t max_length_;
   std::shared_ptr<spdlog::logger> logger_;
@@ -115,4 +114,4 @@ WEIR_PLUGIN(regex) {
     .create = construct<RegexProcessor>,
 };
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std

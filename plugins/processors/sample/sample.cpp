@@ -4,7 +4,7 @@
 
 #include <random>
 
-namespace weir::stdp {
+namespace weir::weir_std {
 namespace {
 
 const Option<std::int64_t> every{.name = "every",
@@ -51,4 +51,4 @@ WEIR_PLUGIN(sample) {
     .create = construct<Sample>,
 };
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std

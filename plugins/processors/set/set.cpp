@@ -10,7 +10,7 @@
 
 #include <optional>
 
-namespace weir::stdp {
+namespace weir::weir_std {
 namespace {
 
 const Option<Named<Template>> attributes{
@@ -73,4 +73,4 @@ WEIR_PLUGIN(set) {
     .create = construct<Set>,
 };
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std

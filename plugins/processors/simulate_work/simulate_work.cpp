@@ -6,7 +6,7 @@
 #include <thread>
 #include <unordered_map>
 
-namespace weir::stdp {
+namespace weir::weir_std {
 namespace {
 
 enum class Mode { sleep, cpu };
@@ -83,4 +83,4 @@ WEIR_PLUGIN(simulate_work) {
     .create = construct<SimulateWork>,
 };
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std

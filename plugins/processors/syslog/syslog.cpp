@@ -6,15 +6,16 @@
 
 #include "syslog_parser.hpp"
 
+#include <weir_std/unfit_message.hpp>
+
 #include <weir/plugin.hpp>
 
 #include <fmt/format.h>
 
-namespace weir::stdp {
+namespace weir::weir_std {
 namespace {
 
 enum class Payload { keep, message };
-enum class OnInvalid { fail, filter, pass };
 
 const Option<syslog::Format> format{
     .name = "format",
@@ -43,12 +44,12 @@ const Option<bool> structured_data{
     .description = "RFC 5424: also set one attribute per structured-data parameter, named `sd.SD-ID.NAME` "
                    "(the whole structured data is always in `structured_data`)",
     .default_value = "true"};
-const Option<OnInvalid> on_invalid{
+const Option<UnfitMessage> on_invalid{
     .name = "on_invalid",
     .description = "A payload that is not a syslog message `fail`s (permanently, to the dead letter, with the "
                    "parse error and its byte), is `filter`ed, or `pass`es unchanged",
     .default_value = "fail",
-    .choices = {{"fail", OnInvalid::fail}, {"filter", OnInvalid::filter}, {"pass", OnInvalid::pass}}};
+    .choices = unfit_message_choices(UnfitMessage::fail)};
 
 class SyslogProcessor final : public Processor {
  public:
@@ -62,11 +63,13 @@ class SyslogProcessor final : public Processor {
   void process(Message& message, Emitter& out) override {
     syslog::ParseError error;
     if (!syslog::parse(message.payload, format_, parsed_, error)) {
-      if (on_invalid_ == OnInvalid::pass) out.emit(std::move(message));
-      if (on_invalid_ != OnInvalid::fail) return;
-      const std::string tried =
-          parsed_.format == syslog::Format::automatic ? "" : fmt::format(" ({})", syslog::to_string(parsed_.format));
-      throw PermanentError(fmt::format("not a syslog message{}: at byte {}: {}", tried, error.position, error.what));
+      const bool keep = keep_unfit(on_invalid_, [&] {
+        const std::string tried =
+            parsed_.format == syslog::Format::automatic ? "" : fmt::format(" ({})", syslog::to_string(parsed_.format));
+        return fmt::format("not a syslog message{}: at byte {}: {}", tried, error.position, error.what);
+      });
+      if (keep) out.emit(std::move(message));
+      return;
     }
     set(message, "format", std::string(syslog::to_string(parsed_.format)));
     set(message, "facility", std::string(syslog::facility_names[static_cast<std::size_t>(parsed_.facility)]));
@@ -101,7 +104,7 @@ class SyslogProcessor final : public Processor {
   bool message_payload_;
   std::string prefix_;
   bool structured_data_;
-  OnInvalid on_invalid_;
+  UnfitMessage on_invalid_;
   syslog::Parsed parsed_;  // kept between messages for its vector's capacity
 };
 
@@ -117,4 +120,4 @@ WEIR_PLUGIN(syslog) {
     .create = construct<SyslogProcessor>,
 };
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std

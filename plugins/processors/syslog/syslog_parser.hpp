@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-namespace weir::stdp::syslog {
+namespace weir::weir_std::syslog {
 
 enum class Format { automatic, rfc5424, rfc3164 };
 
@@ -405,4 +405,4 @@ inline bool parse(std::string_view line, Format format, Parsed& out, ParseError&
   return detail::Parser(line, out, error).parse(format);
 }
 
-}  // namespace weir::stdp::syslog
+}  // namespace weir::weir_std::syslog

@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-namespace weir::stdp {
+namespace weir::weir_std {
 namespace {
 
 const Option<double> rate{.name = "rate",
@@ -64,4 +64,4 @@ WEIR_PLUGIN(throttle) {
     .create = construct<Throttle>,
 };
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std

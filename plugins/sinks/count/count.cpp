@@ -9,7 +9,7 @@
 #include <chrono>
 #include <optional>
 
-namespace weir::stdp {
+namespace weir::weir_std {
 namespace {
 
 const Option<std::int64_t> log_every{
@@ -67,4 +67,4 @@ WEIR_PLUGIN(count_sink) {
     .create = construct<Count>,
 };
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std

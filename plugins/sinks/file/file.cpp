@@ -18,7 +18,7 @@
 #include <filesystem>
 #include <mutex>
 
-namespace weir::stdp {
+namespace weir::weir_std {
 namespace {
 
 enum class FlushPolicy { message, batch, stop };
@@ -209,4 +209,4 @@ WEIR_PLUGIN(file_sink) {
     .create = construct<FileSink>,
 };
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std

@@ -29,7 +29,7 @@
 #include <random>
 #include <unordered_map>
 
-namespace weir::stdp::http_client {
+namespace weir::weir_std::http_client {
 namespace {
 
 enum class Method { post, put };
@@ -335,4 +335,4 @@ WEIR_PLUGIN(http_client_sink) {
     .create = construct<HttpClient>,
 };
 
-}  // namespace weir::stdp::http_client
+}  // namespace weir::weir_std::http_client

@@ -13,6 +13,7 @@
 // Idempotence (on by default) keeps librdkafka's own retries from storing a
 // message twice or out of order.
 
+#include <weir_std/batch_failure.hpp>
 #include <weir_std/kafka_client.hpp>
 
 #include <weir/plugin.hpp>
@@ -20,7 +21,7 @@
 
 #include <unordered_set>
 
-namespace weir::stdp::kafka {
+namespace weir::weir_std::kafka {
 namespace {
 
 enum class Acks { all, leader, none };
@@ -211,11 +212,7 @@ class KafkaSink final : public Sink {
       close();
       start();
     }
-    const std::string text =
-        batch.size() == 1
-            ? fmt::format("producing to Kafka failed: {}", rd_kafka_err2str(first))
-            : fmt::format("producing to Kafka failed for {} of {} messages: {}", failed, batch.size(),
-                          rd_kafka_err2str(first));
+    const std::string text = batch_failure_text("producing to Kafka", failed, batch.size(), rd_kafka_err2str(first));
     if (all_permanent) throw PermanentError(text);
     throw RetryableError(text);
   }
@@ -251,9 +248,9 @@ WEIR_PLUGIN(kafka_sink) {
     .kind = Kind::sink,
     .description = "Produces each message to a Kafka topic (a template), keyed by a template; acks: all and "
                    "idempotence by default, each message finished only when the broker acknowledged it",
-    .options = {brokers, topic, key, acks, idempotence, headers, timeout, linger, connect_timeout, librdkafka_options},
+    .options = connection_options_with(topic, key, acks, idempotence, headers, timeout, linger),
     .example = plugin_example,
     .create = construct<KafkaSink>,
 };
 
-}  // namespace weir::stdp::kafka
+}  // namespace weir::weir_std::kafka

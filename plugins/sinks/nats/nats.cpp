@@ -11,6 +11,7 @@
 // With `msg_id`, the stream's duplicate window drops what such a retry
 // publishes twice.
 
+#include <weir_std/batch_failure.hpp>
 #include <weir_std/nats_connection.hpp>
 
 #include <weir/plugin.hpp>
@@ -21,7 +22,7 @@
 #include <random>
 #include <unordered_map>
 
-namespace weir::stdp::nats {
+namespace weir::weir_std::nats {
 namespace {
 
 const Option<Template> subject{
@@ -186,11 +187,7 @@ class NatsSink final : public Sink {
         if (!first) first = &error;
       }
     if (failed == 0) return;
-    const std::string text = batch.size() == 1
-                                 ? fmt::format("publishing to JetStream failed: {}", *first)
-                                 : fmt::format("publishing to JetStream failed for {} of {} messages: {}", failed,
-                                               batch.size(), *first);
-    throw RetryableError(text);
+    throw RetryableError(batch_failure_text("publishing to JetStream", failed, batch.size(), *first));
   }
 
   StageContext context_;
@@ -213,10 +210,9 @@ WEIR_PLUGIN(nats_sink) {
     .kind = Kind::sink,
     .description = "Publishes each message to a NATS JetStream subject (a template); a window of publishes in "
                    "flight, each message finished only when JetStream acknowledged storing it",
-    .options = {servers, subject, msg_id, headers, max_in_flight, timeout, credentials, tls_ca, tls_cert, tls_key,
-                connect_timeout, reconnect_wait},
+    .options = connection_options_with(subject, msg_id, headers, max_in_flight, timeout),
     .example = plugin_example,
     .create = construct<NatsSink>,
 };
 
-}  // namespace weir::stdp::nats
+}  // namespace weir::weir_std::nats

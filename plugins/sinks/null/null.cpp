@@ -3,7 +3,7 @@
 
 #include <weir/plugin.hpp>
 
-namespace weir::stdp {
+namespace weir::weir_std {
 namespace {
 
 class Null final : public Sink {
@@ -23,4 +23,4 @@ WEIR_PLUGIN(null_sink) {
     .create = construct<Null>,
 };
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std

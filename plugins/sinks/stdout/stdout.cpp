@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <cstring>
 
-namespace weir::stdp {
+namespace weir::weir_std {
 namespace {
 
 const Option<bool> flush_each_batch{
@@ -59,4 +59,4 @@ WEIR_PLUGIN(stdout_sink) {
     .create = construct<Stdout>,
 };
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std

@@ -17,7 +17,7 @@
 #include <string_view>
 #include <system_error>
 
-namespace weir::stdp {
+namespace weir::weir_std {
 
 struct FilePosition {
   std::uint64_t inode = 0;
@@ -115,4 +115,4 @@ inline void prepare_checkpoint_folder(const std::filesystem::path& file) {
   ::unlink(probe.c_str());
 }
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std

@@ -30,7 +30,7 @@
 #include <stop_token>
 #include <thread>
 
-namespace weir::stdp {
+namespace weir::weir_std {
 
 class CheckpointKeeper {
  public:
@@ -224,4 +224,4 @@ class CheckpointKeeper {
   std::jthread writer_;
 };
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std

@@ -27,7 +27,7 @@
 #include <optional>
 #include <set>
 
-namespace weir::stdp {
+namespace weir::weir_std {
 namespace {
 
 enum class StartAt { beginning, end };
@@ -66,10 +66,6 @@ const Option<std::int64_t> max_in_flight{
                    "this many are read again after a crash; reading waits when it is reached",
     .default_value = "8192",
     .min = 1};
-const Option<Size> max_line_bytes{.name = "max_line_bytes",
-                                  .description = "Longer lines are cut into pieces of this size",
-                                  .default_value = "1MiB",
-                                  .min = 1};
 const Option<std::string> path_attribute{
     .name = "path_attribute",
     .description = "An attribute that carries the file each line came from; empty adds none",
@@ -119,7 +115,7 @@ class FileSource final : public Source {
         start_at_end_(options[start_at] == StartAt::end),
         checkpoint_interval_(options[checkpoint_interval]),
         max_in_flight_(static_cast<std::uint64_t>(options[max_in_flight])),
-        max_line_bytes_(static_cast<std::size_t>(options[max_line_bytes].bytes)),
+        max_line_bytes_(static_cast<std::size_t>(options[line_max_bytes].bytes)),
         path_attribute_(options[path_attribute]) {
     std::filesystem::path pattern(pattern_);
     folder_ = pattern.has_parent_path() ? pattern.parent_path() : std::filesystem::path(".");
@@ -310,10 +306,10 @@ WEIR_PLUGIN(file_source) {
     .kind = Kind::source,
     .description = "Lines from a file or a glob of files; `follow` keeps reading like tail -F (rotation included); "
                    "a checkpoint file of offsets lets a restart resume",
-    .options = {path, follow_files, start_at, checkpoint, checkpoint_interval, max_in_flight, max_line_bytes,
+    .options = {path, follow_files, start_at, checkpoint, checkpoint_interval, max_in_flight, line_max_bytes,
                 path_attribute},
     .example = plugin_example,
     .create = construct<FileSource>,
 };
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std

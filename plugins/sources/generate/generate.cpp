@@ -8,7 +8,7 @@
 
 #include <random>
 
-namespace weir::stdp {
+namespace weir::weir_std {
 namespace {
 
 enum class Order { cycle, weighted };
@@ -190,4 +190,4 @@ WEIR_PLUGIN(generate) {
     .create = construct<Generate>,
 };
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std

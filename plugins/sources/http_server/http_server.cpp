@@ -27,6 +27,7 @@
 // every connection polls while it waits for or reads a request, so the
 // server's threads end at once.
 
+#include <weir_std/acknowledgement_with_reason.hpp>
 #include <weir_std/file_descriptor.hpp>
 #include <weir_std/http.hpp>
 #include <weir_std/message_json.hpp>
@@ -57,7 +58,7 @@
 #include <system_error>
 #include <thread>
 
-namespace weir::stdp::http_server {
+namespace weir::weir_std::http_server {
 namespace {
 
 enum class BodyFormat { lines, ndjson, json, body };
@@ -194,18 +195,10 @@ struct Intake {
 
 // One per request with acknowledgements, shared by its messages: it settles
 // when the last copy of the last message is finished.
-class RequestAck final : public TrackedAcknowledgement {
+class RequestAck final : public AcknowledgementWithReason {
  public:
   RequestAck(std::shared_ptr<Intake> intake, std::shared_ptr<Exchange> exchange)
       : intake_(std::move(intake)), exchange_(std::move(exchange)) {}
-  RequestAck(const RequestAck&) = delete;
-  RequestAck& operator=(const RequestAck&) = delete;
-
-  void fail(AckFailure why, std::string_view reason) noexcept override {
-    TrackedAcknowledgement::fail(why, reason);
-    std::lock_guard lock(reason_mutex_);
-    if (reason_.empty()) reason_ = std::string(reason);
-  }
 
   ~RequestAck() override {
     const auto failure = this->failure();
@@ -213,15 +206,13 @@ class RequestAck final : public TrackedAcknowledgement {
       intake_->decide(*exchange_, Outcome::delivered);
       return;
     }
-    std::string reason = fmt::format("{}: {}", to_string(*failure), reason_);
+    std::string reason = fmt::format("{}: {}", to_string(*failure), this->reason());
     intake_->decide(*exchange_, *failure == AckFailure::failed ? Outcome::failed : Outcome::busy, std::move(reason));
   }
 
  private:
   std::shared_ptr<Intake> intake_;
   std::shared_ptr<Exchange> exchange_;
-  std::mutex reason_mutex_;
-  std::string reason_;
 };
 
 // ---- Connections --------------------------------------------------------------
@@ -997,4 +988,4 @@ WEIR_PLUGIN(http_server_source) {
     .create = construct<HttpServer>,
 };
 
-}  // namespace weir::stdp::http_server
+}  // namespace weir::weir_std::http_server

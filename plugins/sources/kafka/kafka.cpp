@@ -26,7 +26,7 @@
 #include <stop_token>
 #include <utility>
 
-namespace weir::stdp::kafka {
+namespace weir::weir_std::kafka {
 namespace {
 
 enum class StartOffset { earliest, latest };
@@ -244,7 +244,7 @@ class KafkaSource final : public Source {
         const std::string text = rd_kafka_message_errstr(record);
         rd_kafka_message_destroy(record);
         consume_errors([&](std::uint64_t left_out) {
-          logger_->warn("kafka: {}{}", text, ClientEvents::left_out_text(left_out));
+          logger_->warn("kafka: {}{}", text, left_out_text(left_out));
         });
         continue;
       }
@@ -267,7 +267,7 @@ class KafkaSource final : public Source {
   // partition paused across an unassign, so one paused in an earlier
   // assignment and given back later would stay paused, and the consumer
   // would never read it again (the group test saw it stall). On resuming, each
-  // partition is first sought to the offset after the last message this
+  // partition is sought to the offset after the last message this
   // source read from it: pausing drops what librdkafka had fetched ahead,
   // and librdkafka 2.0.2 resumed past it (the tests lost the last 75
   // messages of two partitions that way), which would skip messages.
@@ -288,12 +288,16 @@ class KafkaSource final : public Source {
                 ->offset = it->second->next;
         }
       }
+      // Resumed first: the seek wakes the partitions' fetcher, which a
+      // resume alone leaves asleep for up to a second (librdkafka 2.0.2; a
+      // consumer at its bound paid that second every time). What was fetched
+      // from the old position before the seek is discarded by librdkafka.
+      rd_kafka_resume_partitions(consumer_, assignment);
       if (positions.get()->cnt > 0)
         if (rd_kafka_error_t* error = rd_kafka_seek_partitions(consumer_, positions.get(), seek_timeout_ms)) {
           logger_->error("kafka: seeking to where reading stopped: {}", rd_kafka_error_string(error));
           rd_kafka_error_destroy(error);
         }
-      rd_kafka_resume_partitions(consumer_, assignment);
     }
     rd_kafka_topic_partition_list_destroy(assignment);
     paused_ = paused;
@@ -392,7 +396,7 @@ class KafkaSource final : public Source {
         commit_errors_([&](std::uint64_t left_out) {
           logger_->warn("committing offset {} of {} [{}] failed: {}; tried again at the next commit{}", mark,
                         ledger->topic, ledger->partition, rd_kafka_err2str(partition_error),
-                        ClientEvents::left_out_text(left_out));
+                        left_out_text(left_out));
         });
         continue;
       }
@@ -412,26 +416,22 @@ class KafkaSource final : public Source {
                            void* opaque) {
     auto* self = static_cast<KafkaSource*>(static_cast<ClientEvents*>(opaque)->owner);
     const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE";
-    if (error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    const bool assigning = error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+    if (assigning)
       self->assigned(partitions);
-      if (cooperative) {
-        if (rd_kafka_error_t* problem = rd_kafka_incremental_assign(handle, partitions)) {
-          self->logger_->error("kafka: assigning partitions: {}", rd_kafka_error_string(problem));
-          rd_kafka_error_destroy(problem);
-        }
-      } else {
-        rd_kafka_assign(handle, partitions);
-      }
-    } else {
+    else
       self->revoked(partitions);
-      if (cooperative) {
-        if (rd_kafka_error_t* problem = rd_kafka_incremental_unassign(handle, partitions)) {
-          self->logger_->error("kafka: giving partitions up: {}", rd_kafka_error_string(problem));
-          rd_kafka_error_destroy(problem);
-        }
-      } else {
-        rd_kafka_assign(handle, nullptr);
-      }
+    if (!cooperative) {
+      // The eager protocol replaces the whole assignment at once.
+      rd_kafka_assign(handle, assigning ? partitions : nullptr);
+      return;
+    }
+    rd_kafka_error_t* problem = assigning ? rd_kafka_incremental_assign(handle, partitions)
+                                          : rd_kafka_incremental_unassign(handle, partitions);
+    if (problem) {
+      self->logger_->error("kafka: {}: {}", assigning ? "assigning partitions" : "giving partitions up",
+                           rd_kafka_error_string(problem));
+      rd_kafka_error_destroy(problem);
     }
   }
 
@@ -569,10 +569,10 @@ WEIR_PLUGIN(kafka_source) {
     .kind = Kind::source,
     .description = "Messages of Kafka topics, read as a member of a consumer group; offsets committed only up to "
                    "the lowest unfinished message of each partition (at-least-once)",
-    .options = {brokers, topics, group, start_offset, max_in_flight, commit_interval, revoke_wait, close_timeout, session_timeout,
-                connect_timeout, librdkafka_options},
+    .options = connection_options_with(topics, group, start_offset, max_in_flight, commit_interval, revoke_wait,
+                                       close_timeout, session_timeout),
     .example = plugin_example,
     .create = construct<KafkaSource>,
 };
 
-}  // namespace weir::stdp::kafka
+}  // namespace weir::weir_std::kafka

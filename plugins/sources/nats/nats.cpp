@@ -12,6 +12,7 @@
 // A crash acknowledges nothing: after `ack_wait` the server delivers again
 // what was in flight, at most `max_ack_pending` messages.
 
+#include <weir_std/acknowledgement_with_reason.hpp>
 #include <weir_std/nats_connection.hpp>
 #include <weir_std/waiting.hpp>
 
@@ -22,7 +23,7 @@
 #include <utility>
 #include <mutex>
 
-namespace weir::stdp::nats {
+namespace weir::weir_std::nats {
 namespace {
 
 const Option<std::string> stream{.name = "stream",
@@ -148,18 +149,10 @@ struct Consumer {
 
 std::string metadata_text(std::uint64_t n) { return std::to_string(n); }
 
-class DeliveryAck final : public TrackedAcknowledgement {
+class DeliveryAck final : public AcknowledgementWithReason {
  public:
   DeliveryAck(std::shared_ptr<Consumer> consumer, natsMsg* msg, std::uint64_t delivered, std::uint64_t sequence)
       : consumer_(std::move(consumer)), msg_(msg), delivered_(delivered), sequence_(sequence) {}
-  DeliveryAck(const DeliveryAck&) = delete;
-  DeliveryAck& operator=(const DeliveryAck&) = delete;
-
-  void fail(AckFailure why, std::string_view reason) noexcept override {
-    TrackedAcknowledgement::fail(why, reason);
-    std::lock_guard lock(reason_mutex_);
-    if (reason_.empty()) reason_ = std::string(reason);
-  }
 
   ~DeliveryAck() override {
     const auto failure = this->failure();
@@ -181,7 +174,7 @@ class DeliveryAck final : public TrackedAcknowledgement {
       consumer_->ack_errors([&](std::uint64_t left_out) {
         consumer_->events.logger->warn(
             "{} of stream sequence {} failed: {}; JetStream delivers it again after ack_wait{}", verb, sequence_,
-            natsStatus_GetText(status), ConnectionEvents::left_out_text(left_out));
+            natsStatus_GetText(status), left_out_text(left_out));
       });
     natsMsg_Destroy(msg_);
     consumer_->settled();
@@ -193,10 +186,7 @@ class DeliveryAck final : public TrackedAcknowledgement {
   // False when it could not be kept (the original is then nak'ed).
   bool dead_letter() {
     Consumer& consumer = *consumer_;
-    const std::string reason = [&] {
-      std::lock_guard lock(reason_mutex_);
-      return reason_;
-    }();
+    const std::string reason = this->reason();
     bool kept = true;
     std::string problem;
     if (!consumer.dead_letter_subject.empty()) {
@@ -226,17 +216,17 @@ class DeliveryAck final : public TrackedAcknowledgement {
     consumer.dead_letters([&](std::uint64_t left_out) {
       if (consumer.dead_letter_subject.empty())
         consumer.events.logger->error("stream sequence {} failed {} deliveries ({}); terminated{}", sequence_,
-                                      delivered_, reason, ConnectionEvents::left_out_text(left_out));
+                                      delivered_, reason, left_out_text(left_out));
       else if (kept)
         consumer.events.logger->warn("stream sequence {} failed {} deliveries ({}); published to {} and "
                                      "terminated{}",
                                      sequence_, delivered_, reason, consumer.dead_letter_subject,
-                                     ConnectionEvents::left_out_text(left_out));
+                                     left_out_text(left_out));
       else
         consumer.events.logger->error("stream sequence {} failed {} deliveries ({}); publishing it to {} failed "
                                       "({}), so it is nak'ed instead{}",
                                       sequence_, delivered_, reason, consumer.dead_letter_subject, problem,
-                                      ConnectionEvents::left_out_text(left_out));
+                                      left_out_text(left_out));
     });
     return kept;
   }
@@ -245,8 +235,6 @@ class DeliveryAck final : public TrackedAcknowledgement {
   natsMsg* msg_;
   std::uint64_t delivered_;
   std::uint64_t sequence_;
-  std::mutex reason_mutex_;
-  std::string reason_;
 };
 
 class NatsSource final : public Source {
@@ -312,7 +300,7 @@ class NatsSource final : public Source {
     auto pause_after = [&](std::string_view what, const std::string& problem) {
       fetch_errors([&](std::uint64_t left_out) {
         logger_->warn("{} from stream '{}' failed: {}; trying again{}", what, stream_, problem,
-                      ConnectionEvents::left_out_text(left_out));
+                      left_out_text(left_out));
       });
       // The client reconnects on its own meanwhile; the pause keeps a dead
       // connection from turning this loop into a spin.
@@ -357,7 +345,7 @@ class NatsSource final : public Source {
             natsMsgHeader_Get(msg, "Description", &description);
             fetch_errors([&](std::uint64_t left_out) {
               logger_->warn("stream '{}': the server ended a pull request: {}{}", stream_,
-                            description ? description : code, ConnectionEvents::left_out_text(left_out));
+                            description ? description : code, left_out_text(left_out));
             });
           }
           natsMsg_Destroy(msg);
@@ -510,12 +498,11 @@ WEIR_PLUGIN(nats_source) {
     .kind = Kind::source,
     .description = "Messages of a NATS JetStream stream through a durable pull consumer that several weir processes "
                    "may share; each is acknowledged once the pipeline has finished with it (at-least-once)",
-    .options = {servers, stream, subject, durable, create_stream, stream_subjects, stream_replicas,
-                create_consumer, ack_wait, max_deliver, nak_delay,
-                batch, max_ack_pending, fetch_wait, dead_letter_subject, credentials, tls_ca, tls_cert, tls_key,
-                connect_timeout, reconnect_wait},
+    .options = connection_options_with(stream, subject, durable, create_stream, stream_subjects, stream_replicas,
+                                       create_consumer, ack_wait, max_deliver, nak_delay, batch, max_ack_pending,
+                                       fetch_wait, dead_letter_subject),
     .example = plugin_example,
     .create = construct<NatsSource>,
 };
 
-}  // namespace weir::stdp::nats
+}  // namespace weir::weir_std::nats

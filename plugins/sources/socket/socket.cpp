@@ -50,7 +50,7 @@
 #include <utility>
 #include <variant>
 
-namespace weir::stdp {
+namespace weir::weir_std {
 namespace {
 
 enum class Protocol { tcp, udp };
@@ -525,4 +525,4 @@ WEIR_PLUGIN(socket_source) {
     .create = construct<SocketSource>,
 };
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std

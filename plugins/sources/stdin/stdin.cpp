@@ -14,18 +14,13 @@
 #include <cerrno>
 #include <cstring>
 
-namespace weir::stdp {
+namespace weir::weir_std {
 namespace {
-
-const Option<Size> max_line_bytes{.name = "max_line_bytes",
-                                   .description = "Longer lines are cut into pieces of this size",
-                                   .default_value = "1MiB",
-                                   .min = 1};
 
 class Stdin final : public Source {
  public:
   Stdin(const Options& options, const StageContext& context)
-      : logger_(logger_for(context)), max_line_bytes_(static_cast<std::size_t>(options[max_line_bytes].bytes)) {
+      : logger_(logger_for(context)), max_line_bytes_(static_cast<std::size_t>(options[line_max_bytes].bytes)) {
     if (context.replicas > 1) logger_->warn("{} replicas share one standard input; lines go to whichever reads first", context.replicas);
   }
 
@@ -62,9 +57,9 @@ WEIR_PLUGIN(stdin_source) {
     .name = "stdin",
     .kind = Kind::source,
     .description = "Lines from standard input, until it ends",
-    .options = {max_line_bytes},
+    .options = {line_max_bytes},
     .example = plugin_example,
     .create = construct<Stdin>,
 };
 
-}  // namespace weir::stdp
+}  // namespace weir::weir_std
