@@ -124,6 +124,25 @@ TEST_CASE("every problem of a pipeline built in code comes at once, like weir va
   }
 }
 
+TEST_CASE("an input is read by the YAML loader's rule: only '.unmatched' may follow a stage name", "[embed]") {
+  weir::PipelineBuilder b("inputs");
+  b.source("a", [](weir::Emitter&, std::stop_token) {});
+  b.processor("p", [](weir::Message&, weir::Emitter&) {}).when("kind == \"x\"").input("a");
+  b.sink("rest", [](const weir::Message&) {}).input("a.unmatched");
+  b.sink("typo", [](const weir::Message&) {}).input("a.unmached");
+  CHECK(b.stage("rest").spec().inputs[0].to_string() == "a.unmatched");
+  CHECK(b.stage("typo").spec().inputs[0].to_string() == "a.unmatched");  // as most likely meant
+  try {
+    b.build();
+    FAIL("built a pipeline with a misspelt input");
+  } catch (const weir::ConfigError& e) {
+    const std::string text = all_diagnostics(e);
+    INFO(text);
+    CHECK_THAT(text, Catch::Contains("stage 'typo': input 'a.unmached': only '.unmatched' may follow a stage name "
+                                     "(did you mean 'unmatched'?)"));
+  }
+}
+
 TEST_CASE("YAML problems keep their file positions, a host_input keeps one replica", "[embed]") {
   try {
     weir::HostPipeline pipeline(weir::PipelineBuilder::from_string(R"(

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Fault injection: `weir run` with plugins that misbehave on purpose (the
-test_fault plugins of tests/plugins/libraries/faults.cpp), one ctest test per
+test_fault plugins of tests/loader/libraries/faults.cpp), one ctest test per
 case.
 
 Usage: faults_test.py CASE WEIR FAULTS_PLUGIN_DIR MISSING_SYMBOL_PLUGIN_DIR

@@ -52,12 +52,11 @@ class TestCollector final : public Sink {
   std::string stage_;
 };
 
-std::function<std::unique_ptr<Stage>(const StageContext&)> input_factory(std::vector<Message> messages) {
+StageMaker input_factory(std::vector<Message> messages) {
   return [messages = std::move(messages)](const StageContext&) { return std::make_unique<TestInputSource>(messages); };
 }
 
-std::function<std::unique_ptr<Stage>(const StageContext&)> collector_factory(std::shared_ptr<Arrivals> arrivals,
-                                                                              std::string stage) {
+StageMaker collector_factory(std::shared_ptr<Arrivals> arrivals, std::string stage) {
   return [arrivals = std::move(arrivals), stage = std::move(stage)](const StageContext&) {
     return std::make_unique<TestCollector>(arrivals, stage);
   };

@@ -1,6 +1,6 @@
 // `weir plugins --docs DIR`: the reference pages under docs/plugins/, made
 // from each plugin's own declaration so they cannot drift from the code
-// (tests/plugins checks the committed pages against a fresh run).
+// (tests/cli checks the committed pages against a fresh run).
 
 #include "plugin_text.hpp"
 

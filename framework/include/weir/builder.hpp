@@ -50,8 +50,6 @@ using SinkFunction = std::function<void(const Message&)>;
 // HostPipeline::stop() for up to stop_grace.
 using StoppableProcessFunction = std::function<void(Message&, Emitter&, std::stop_token)>;
 using StoppableSinkFunction = std::function<void(const Message&, std::stop_token)>;
-// An object stage: called once per replica (at build and when scaled up).
-using StageMaker = std::function<std::unique_ptr<Stage>(const StageContext&)>;
 
 class PipelineBuilder;
 

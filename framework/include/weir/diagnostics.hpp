@@ -9,6 +9,12 @@
 
 namespace weir {
 
+// Where something is written in a file (a stage, a test, a problem).
+struct SourcePosition {
+  int line = 0;  // 1-based; 0: not from a file, or no position
+  int column = 0;
+};
+
 // An error stops the pipeline from running; a warning does not (unless the
 // user asks for --strict), but says where messages could be lost or memory
 // outgrow what was meant.
@@ -21,6 +27,8 @@ struct Diagnostic {
   std::string message;  // what is wrong
   std::string hint;     // what would be right (did you mean …); may be empty
   Severity severity = Severity::error;
+
+  SourcePosition position() const noexcept { return {line, column}; }
 
   // `FILE:LINE:COL: error: message (hint)` (or `warning:`), leaving out what
   // is unknown; always one line, every part passed through printable().

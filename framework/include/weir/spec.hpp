@@ -30,11 +30,6 @@ std::string_view to_string(LanePolicy policy) noexcept;
 inline constexpr unsigned max_replicas = 1024;                  // per stage
 inline constexpr std::size_t max_capacity = std::size_t{1} << 20;  // messages per lane (1,048,576)
 
-struct SourcePosition {
-  int line = 0;  // 1-based; 0: not from a file
-  int column = 0;
-};
-
 struct LaneSpec {
   std::string name;
   std::optional<Condition> when;  // none: takes the rest (only the last lane)
@@ -67,6 +62,11 @@ struct Autoscale {
 };
 inline constexpr Autoscale autoscale_auto{1, 8};  // what `replicas: auto` means
 
+// Makes one replica of an in-process stage (embedding): called once per
+// replica, at build and when the stage scales up. (A plugin's StageFactory,
+// in plugin.hpp, is the C entry point that also takes the stage's options.)
+using StageMaker = std::function<std::unique_ptr<Stage>(const StageContext&)>;
+
 struct StageSpec {
   std::string name;
   std::string plugin;
@@ -85,7 +85,7 @@ struct StageSpec {
   // An in-process stage (embedding): when set, the runtime calls it once per
   // replica instead of looking `plugin` up in the registry; `plugin` then only
   // names the stage's kind of work in reports.
-  std::function<std::unique_ptr<Stage>(const StageContext&)> factory;
+  StageMaker factory;
 };
 
 // `tests:` (and `weir test --tests FILE`): unit tests of a pipeline, run by

@@ -141,7 +141,7 @@ void interpolate_environment(YAML::Node& root, std::string_view source, const Lo
         const auto in_file = reference_starts(rest);
         if (n < in_file.size()) {
           const auto [line, column] = line_and_column(source, static_cast<std::size_t>(mark.pos) + in_file[n]);
-          at = Place{reporter.file(), line, column};
+          at = Place{reporter.file(), {line, column}};
         }
       }
       reporter.error(at, problem.message, problem.hint);

@@ -13,7 +13,7 @@ namespace weir::config {
 std::vector<StagePlaces> places_from_spec(const PipelineSpec& spec, const std::string& file) {
   std::vector<StagePlaces> out;
   for (const StageSpec& stage : spec.stages) {
-    const Place at{file, stage.position.line, stage.position.column};
+    const Place at{file, stage.position};
     StagePlaces places{at, at, at, at, at, at, at, at, {}, {}, at, at, {}};
     places.inputs.assign(stage.inputs.size(), at);
     places.lane_items.assign(stage.lanes.size(), at);
@@ -78,7 +78,7 @@ void check_graph(const PipelineSpec& spec, const std::vector<StagePlaces>& place
       reporter.error(places[i].stage, fmt::format("two stages are named '{}'", stage.name));
     names.push_back(stage.name);
   }
-  if (spec.stages.empty()) reporter.error(Place{reporter.file(), 0, 0}, "the pipeline has no stages");
+  if (spec.stages.empty()) reporter.error(Place{reporter.file(), {}}, "the pipeline has no stages");
 
   std::vector<bool> read_by_anyone(spec.stages.size(), false);
   std::vector<bool> has_conditional_consumer(spec.stages.size(), false);

@@ -1,5 +1,6 @@
 #include "config/option_values.hpp"
 #include "config/pipeline_warnings.hpp"
+#include "config/yaml_reader.hpp"
 #include "sdk/option_kinds.hpp"
 
 #include <weir/condition.hpp>
@@ -13,13 +14,6 @@
 namespace weir::config {
 
 namespace {
-
-std::string node_kind(const YAML::Node& node) {
-  if (node.IsSequence()) return "a list";
-  if (node.IsMap()) return "a map";
-  if (node.IsNull()) return "nothing";
-  return fmt::format("'{}'", node.Scalar());
-}
 
 std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -68,7 +62,7 @@ std::optional<Value> convert_scalar(const YAML::Node& node, OptionType type, con
   const std::string& text = node.Scalar();
   const auto wrong = [&]() {
     problems.push_back({node, fmt::format("option '{}': expected {} {}, found {}", where,
-                                          type == OptionType::integer ? "an" : "a", to_string(type), node_kind(node)),
+                                          type == OptionType::integer ? "an" : "a", to_string(type), describe(node)),
                         std::string(accepted_text(type))});
     return std::nullopt;
   };
@@ -160,7 +154,7 @@ std::optional<Value> convert(const YAML::Node& node, OptionType type, const Opti
   if (element && (type == OptionType::list || type == OptionType::map)) {
     if ((type == OptionType::list) != node.IsSequence() || (type == OptionType::map) != node.IsMap()) {
       problems.push_back({node, fmt::format("option '{}': expected each element to be a {}, found {}", where,
-                                            to_string(type), node_kind(node)),
+                                            to_string(type), describe(node)),
                           {}});
       return std::nullopt;
     }
@@ -193,7 +187,7 @@ std::optional<Value> convert(const YAML::Node& node, OptionType type, const Opti
   if (!node.IsScalar()) {
     problems.push_back({node, fmt::format("option '{}': expected {} {}, found {}", where,
                                           type == OptionType::integer || type == OptionType::enumeration ? "an" : "a",
-                                          to_string(type), node_kind(node)),
+                                          to_string(type), describe(node)),
                         std::string(accepted_text(type))});
     return std::nullopt;
   }

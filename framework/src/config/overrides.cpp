@@ -83,7 +83,7 @@ std::optional<std::pair<YAML::Node, std::vector<std::string>>> override_target(Y
 void apply_overrides(YAML::Node& root, const std::vector<Override>& overrides, Reporter& reporter) {
   for (const Override& override_ : overrides) {
     const std::string text = override_.path + "=" + override_.value;
-    const Place here{"--set " + text, 0, 0};
+    const Place here{"--set " + text, {}};
     auto target = override_target(root, split_path(override_.path), here, reporter);
     if (!target) continue;
     auto& [parent, parts] = *target;

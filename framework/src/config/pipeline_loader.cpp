@@ -2,14 +2,15 @@
 // then thrown together; nothing stops at the first one except YAML that does
 // not parse at all.
 
+#include "config/assembly.hpp"
 #include "config/environment.hpp"
 #include "config/graph_check.hpp"
-#include "config/option_values.hpp"
 #include "config/overrides.hpp"
+#include "config/pipeline_loader.hpp"
 #include "config/pipeline_warnings.hpp"
 #include "config/reporter.hpp"
-#include "config/stage_construction.hpp"
 #include "config/yaml_limits.hpp"
+#include "config/yaml_reader.hpp"
 #include "config/yaml_syntax_hint.hpp"
 
 #include <weir/config.hpp>
@@ -18,15 +19,13 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <fstream>
-#include <functional>
 #include <limits>
 #include <map>
-#include <set>
-#include <span>
 #include <sstream>
 
 namespace weir {
@@ -35,20 +34,14 @@ namespace config {
 namespace {
 
 namespace fs = std::filesystem;
-using Keys = std::span<const std::string_view>;
-
 constexpr std::string_view top_keys[] = {"pipeline", "description", "plugin_path", "defaults", "stages", "tests"};
 constexpr std::string_view default_keys[] = {"capacity", "when_full", "drain_timeout", "lane_policy", "on_error"};
-constexpr std::string_view stage_keys[] = {"plugin", "kind", "input", "when", "replicas", "capacity",
-                                           "when_full", "lanes", "lane_policy", "weights", "on_error", "config"};
 constexpr std::string_view lane_keys[] = {"name", "when", "capacity", "weight"};
 constexpr std::string_view on_error_keys[] = {"retries", "backoff", "max_backoff", "dead_letter"};
 constexpr std::string_view test_keys[] = {"name", "inputs", "outputs", "no_outputs_from", "timeout"};
 constexpr std::string_view test_input_keys[] = {"insert_at", "payload", "attributes", "priority"};
 constexpr std::string_view test_output_keys[] = {"extract_from", "conditions", "count"};
 constexpr std::string_view test_file_keys[] = {"tests"};
-
-std::vector<std::string> to_strings(Keys keys) { return {keys.begin(), keys.end()}; }
 
 struct Defaults {
   std::size_t capacity = 1024;
@@ -71,16 +64,22 @@ struct StageDraft {
   StagePlaces places;
 };
 
-class Loader {
+class Loader : private YamlReader {
  public:
   Loader(Reporter& reporter, PluginRegistry& registry, fs::path base_dir, std::string_view source,
-         const WarningLimits& limits)
-      : reporter_(reporter), registry_(registry), base_dir_(std::move(base_dir)), source_(source), limits_(limits) {}
+         const WarningLimits& limits, AddPlugins add_plugins = {})
+      : YamlReader(reporter, source),
+        registry_(registry),
+        base_dir_(std::move(base_dir)),
+        limits_(limits),
+        add_plugins_(std::move(add_plugins)) {}
+
+  static Keys keys_of_a_stage() noexcept { return stage_keys; }
 
   PipelineSpec load(const YAML::Node& root) {
     PipelineSpec spec;
     if (!root.IsMap()) {
-      reporter_.error(root.IsNull() ? Place{reporter_.file(), 1, 1} : reporter_.place(root),
+      reporter_.error(root.IsNull() ? Place{reporter_.file(), {1, 1}} : reporter_.place(root),
                       "a pipeline file is a map with pipeline: and stages:",
                       "start with `pipeline: NAME` and `stages:`");
       return spec;
@@ -114,7 +113,8 @@ class Loader {
       return spec;
     }
 
-    load_plugins(spec);
+    load_plugin_folders(registry_, spec.plugin_path);
+    if (add_plugins_) add_plugins_(registry_);
     std::vector<StageDraft> drafts;
     walk_map(stages, {}, "stages", [&](const std::string& name, const YAML::Node& body, const YAML::Node& key) {
       drafts.push_back(read_stage(name, key, body));
@@ -138,7 +138,7 @@ class Loader {
   std::vector<PipelineTest> load_tests(const YAML::Node& root, const PipelineSpec& spec) {
     std::vector<PipelineTest> tests;
     if (!root.IsMap() || !root["tests"]) {
-      reporter_.error(root.IsNull() || !root.IsDefined() ? Place{reporter_.file(), 1, 1} : reporter_.place(root),
+      reporter_.error(root.IsNull() || !root.IsDefined() ? Place{reporter_.file(), {1, 1}} : reporter_.place(root),
                       "a tests file is a map with tests:", "start with `tests:` and a list of tests");
       return tests;
     }
@@ -161,8 +161,7 @@ class Loader {
     std::map<std::string, int> names;
     for (const YAML::Node& item : node) {
       PipelineTest test;
-      const Place at = reporter_.place(item);
-      test.position = SourcePosition{at.line, at.column};
+      test.position = reporter_.place(item).position;
       test.file = reporter_.file();
       const YAML::Node name_node = item.IsMap() ? item["name"] : YAML::Node();
       const std::string who =
@@ -171,7 +170,7 @@ class Loader {
         if (key == "name") {
           if (auto name = read_string(value, "a test's name")) {
             test.name = *name;
-            if (auto [it, fresh] = names.emplace(*name, reporter_.place(value).line); !fresh)
+            if (auto [it, fresh] = names.emplace(*name, reporter_.place(value).position.line); !fresh)
               reporter_.error(value, fmt::format("two tests are named '{}'", *name),
                               it->second > 0 ? fmt::format("the first at line {}", it->second) : std::string());
           }
@@ -217,8 +216,7 @@ class Loader {
 
   TestInput read_test_input(const YAML::Node& node, const PipelineSpec& spec, const std::string& who) {
     TestInput input;
-    const Place at = reporter_.place(node);
-    input.position = SourcePosition{at.line, at.column};
+    input.position = reporter_.place(node).position;
     walk_map(node, test_input_keys, who + ": an input", [&](const std::string& key, const YAML::Node& value, const YAML::Node&) {
       if (key == "insert_at") {
         auto stage = read_test_stage(value, spec, who + ": insert_at");
@@ -249,8 +247,7 @@ class Loader {
 
   TestOutput read_test_output(const YAML::Node& node, const PipelineSpec& spec, const std::string& who) {
     TestOutput output;
-    const Place at = reporter_.place(node);
-    output.position = SourcePosition{at.line, at.column};
+    output.position = reporter_.place(node).position;
     walk_map(node, test_output_keys, who + ": an output", [&](const std::string& key, const YAML::Node& value, const YAML::Node&) {
       if (key == "extract_from") {
         if (auto stage = read_test_stage(value, spec, who + ": extract_from")) output.stage = *stage;
@@ -267,88 +264,6 @@ class Loader {
   }
 
  private:
-  // Calls `on_key(key, value, key_node)` for each entry of a map, reporting
-  // unknown keys (with a hint) and duplicates. Empty `known`: any key.
-  void walk_map(const YAML::Node& map, Keys known, std::string_view where,
-                const std::function<void(const std::string&, const YAML::Node&, const YAML::Node&)>& on_key) {
-    if (!map.IsMap()) {
-      reporter_.error(map, fmt::format("{} must be a map, found {}", where, describe(map)));
-      return;
-    }
-    std::map<std::string, int> seen;
-    for (const auto& entry : map) {
-      const std::string key = entry.first.IsScalar() ? entry.first.Scalar() : std::string();
-      if (!entry.first.IsScalar()) {
-        reporter_.error(entry.first, fmt::format("a key in {} must be a plain name", where));
-        continue;
-      }
-      if (auto [it, fresh] = seen.emplace(key, reporter_.place(entry.first).line); !fresh) {
-        reporter_.error(entry.first, fmt::format("'{}' appears twice in {}", key, where),
-                        it->second > 0 ? fmt::format("first at line {}", it->second) : std::string());
-        continue;
-      }
-      if (!known.empty() && std::find(known.begin(), known.end(), key) == known.end()) {
-        std::string hint = did_you_mean(key, to_strings(known));
-        if (hint.empty()) hint = "known keys: " + one_of(to_strings(known));
-        reporter_.error(entry.first, fmt::format("unknown key '{}' in {}", key, where), std::move(hint));
-        continue;
-      }
-      on_key(key, entry.second, entry.first);
-    }
-  }
-
-  // A list's items, or the one value given where a list was allowed.
-  static std::vector<YAML::Node> items(const YAML::Node& node) {
-    std::vector<YAML::Node> out;
-    if (!node.IsSequence()) out.push_back(node);
-    else
-      for (const YAML::Node& item : node) out.push_back(item);
-    return out;
-  }
-
-  static std::string describe(const YAML::Node& node) {
-    if (node.IsSequence()) return "a list";
-    if (node.IsMap()) return "a map";
-    if (!node.IsDefined() || node.IsNull()) return "nothing";
-    return fmt::format("'{}'", node.Scalar());
-  }
-
-  // YAML reads a plain `null` or `~` as no value, but `plugin: null` names
-  // the null sink; yaml-cpp keeps no text for it, so look at the source.
-  std::optional<std::string> spelled_null(const YAML::Node& node) const {
-    if (!node.IsNull() || reporter_.from_override(node)) return std::nullopt;
-    const auto pos = static_cast<std::size_t>(std::max(node.Mark().pos, 0));
-    for (std::string_view word : {"null", "Null", "NULL", "~"})
-      if (source_.substr(pos, word.size()) == word) {
-        const std::size_t end = pos + word.size();
-        if (end == source_.size() || std::string_view(" \t\r\n,}]#").find(source_[end]) != std::string_view::npos)
-          return std::string(word);
-      }
-    return std::nullopt;
-  }
-
-  std::optional<std::string> read_string(const YAML::Node& node, std::string_view what) {
-    if (node.IsScalar() && !node.Scalar().empty()) return node.Scalar();
-    if (auto word = spelled_null(node)) return word;
-    reporter_.error(node, fmt::format("{} must be a name or text, found {}", what, describe(node)));
-    return std::nullopt;
-  }
-
-  // `accepted` below `minimum` lets a value through to the graph checks,
-  // which say what is wrong with it there (for specs built in code too).
-  std::optional<std::uint64_t> read_count(const YAML::Node& node, std::string_view what, std::uint64_t minimum,
-                                          std::optional<std::uint64_t> accepted = std::nullopt) {
-    std::uint64_t value = 0;
-    if (node.IsScalar()) {
-      const std::string& text = node.Scalar();
-      auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-      if (error == std::errc() && end == text.data() + text.size() && !text.empty() && value >= accepted.value_or(minimum))
-        return value;
-    }
-    reporter_.error(node, fmt::format("{} must be a whole number of at least {}, found {}", what, minimum, describe(node)));
-    return std::nullopt;
-  }
-
   // A count, `auto`, or {min: N, max: M} (replicas that size themselves).
   void read_replicas(const YAML::Node& node, const std::string& what, StageSpec& stage) {
     // Saturated, not wrapped: the graph check then says it is too many.
@@ -385,50 +300,6 @@ class Loader {
     if (auto n = read_count(node, what, 1, 0)) stage.replicas = saturated(*n);
   }
 
-  std::optional<std::chrono::nanoseconds> read_duration(const YAML::Node& node, std::string_view what) {
-    if (node.IsScalar())
-      if (auto value = parse_duration(node.Scalar())) return *value;
-    reporter_.error(node, fmt::format("{} must be a duration, found {}", what, describe(node)),
-                    "write it like 250ms, 30s or 2m");
-    return std::nullopt;
-  }
-
-  template <class Enum>
-  std::optional<Enum> read_choice(const YAML::Node& node, std::string_view what,
-                                  std::initializer_list<std::pair<std::string_view, Enum>> choices) {
-    std::vector<std::string> names;
-    for (const auto& [name, value] : choices) {
-      if (node.IsScalar() && node.Scalar() == name) return value;
-      names.emplace_back(name);
-    }
-    std::string hint = node.IsScalar() ? did_you_mean(node.Scalar(), names) : std::string();
-    if (hint.empty()) hint = "use " + one_of(names);
-    reporter_.error(node, fmt::format("{} must be {}, found {}", what, one_of(names), describe(node)), std::move(hint));
-    return std::nullopt;
-  }
-
-  std::optional<WhenFull> read_when_full(const YAML::Node& node, std::string_view what) {
-    return read_choice<WhenFull>(node, what, {{"block", WhenFull::block}, {"drop_newest", WhenFull::drop_newest},
-                                              {"drop_oldest", WhenFull::drop_oldest}});
-  }
-  std::optional<LanePolicy> read_lane_policy(const YAML::Node& node, std::string_view what) {
-    return read_choice<LanePolicy>(node, what, {{"strict", LanePolicy::strict}, {"weighted", LanePolicy::weighted}});
-  }
-
-  std::optional<Condition> read_condition(const YAML::Node& node, std::string_view what) {
-    if (!node.IsScalar()) {
-      reporter_.error(node, fmt::format("{} must be a condition, found {}", what, describe(node)),
-                      "for example when: 'kind == \"email\"'");
-      return std::nullopt;
-    }
-    try {
-      return Condition::parse(node.Scalar());
-    } catch (const ConditionError& e) {
-      reporter_.error(reporter_.place_inside(node, e.column()), fmt::format("{}: {}", what, e.what()));
-      return Condition();  // reported; stands in so the graph checks don't pile consequences on it
-    }
-  }
-
   // `label` names the owner in messages: "stage 'workers'" or "defaults".
   void read_on_error(const YAML::Node& node, ErrorPolicy& policy, Place* dead_letter_place, const std::string& label) {
     const std::string prefix = label == "defaults" ? "defaults.on_error" : label + ": on_error";
@@ -455,11 +326,11 @@ class Loader {
         if (auto n = read_count(value, "defaults.capacity", 1)) defaults_.capacity = *n;
       } else if (key == "when_full") {
         default_when_full_ = reporter_.place(value);
-        if (auto policy = read_when_full(value, "defaults.when_full")) defaults_.when_full = *policy;
+        if (auto policy = read_choice<WhenFull>(value, "defaults.when_full")) defaults_.when_full = *policy;
       } else if (key == "drain_timeout") {
         if (auto d = read_duration(value, "defaults.drain_timeout")) spec.drain_timeout = *d;
       } else if (key == "lane_policy") {
-        if (auto policy = read_lane_policy(value, "defaults.lane_policy")) defaults_.lane_policy = *policy;
+        if (auto policy = read_choice<LanePolicy>(value, "defaults.lane_policy")) defaults_.lane_policy = *policy;
       } else {
         read_on_error(value, defaults_.on_error, nullptr, "defaults");
         if (!defaults_.on_error.dead_letter.empty()) default_dead_letter_ = reporter_.place(value["dead_letter"]);
@@ -485,41 +356,15 @@ class Loader {
     }
   }
 
-  // The pipeline's own folders first; then the default ones, unless a host
-  // program registered its plugins itself.
-  void load_plugins(const PipelineSpec& spec) {
-    const bool host_registered = !registry_.all().empty();
-    const auto unsearched = [&](const std::vector<fs::path>& folders) {
-      std::vector<fs::path> out;
-      for (const fs::path& folder : folders)
-        if (std::find(registry_.searched().begin(), registry_.searched().end(), folder) == registry_.searched().end())
-          out.push_back(folder);
-      return out;
-    };
-    if (auto folders = unsearched(spec.plugin_path); !folders.empty()) registry_.load_folders(folders);
-    if (!host_registered)
-      if (auto folders = unsearched(PluginRegistry::default_search_path()); !folders.empty())
-        registry_.load_folders(folders);
-  }
-
   void read_input(const YAML::Node& node, StageDraft& draft) {
     const std::vector<YAML::Node> entries = items(node);
     if (entries.empty()) reporter_.error(node, fmt::format("stage '{}': input: is an empty list", draft.spec.name));
     for (const YAML::Node& entry : entries) {
       auto text = read_string(entry, fmt::format("stage '{}': input", draft.spec.name));
       if (!text) continue;
-      InputRef input{*text, false};
-      if (const std::size_t dot = text->find('.'); dot != std::string::npos) {
-        const std::string suffix = text->substr(dot + 1);
-        if (suffix != "unmatched") {
-          reporter_.error(entry, fmt::format("stage '{}': input '{}': only '.unmatched' may follow a stage name",
-                                             draft.spec.name, *text),
-                          suffix.find('.') == std::string::npos ? did_you_mean(suffix, {"unmatched"}) : std::string());
-          // Reported; read as meant, so the graph checks don't add "nobody feeds".
-        }
-        input = InputRef{text->substr(0, dot), true};
-      }
-      draft.spec.inputs.push_back(std::move(input));
+      std::optional<InputProblem> problem;
+      draft.spec.inputs.push_back(parse_input(*text, draft.spec.name, problem));
+      if (problem) reporter_.error(entry, std::move(problem->message), std::move(problem->hint));
       draft.places.inputs.push_back(reporter_.place(entry));
     }
   }
@@ -555,6 +400,87 @@ class Loader {
     }
   }
 
+  // The readers of the stage keys, one each (the table below names them).
+  void read_stage_plugin(StageDraft& draft, const std::string& who, const YAML::Node& value, const YAML::Node&) {
+    draft.plugin_node.reset(value);
+    if (auto plugin = read_string(value, who + ": plugin")) draft.spec.plugin = *plugin;
+  }
+  void read_stage_kind(StageDraft& draft, const std::string& who, const YAML::Node& value, const YAML::Node&) {
+    draft.places.kind = reporter_.place(value);
+    draft.explicit_kind = read_choice<Kind>(value, who + ": kind");
+  }
+  void read_stage_input(StageDraft& draft, const std::string&, const YAML::Node& value, const YAML::Node&) {
+    read_input(value, draft);
+  }
+  void read_stage_when(StageDraft& draft, const std::string& who, const YAML::Node& value, const YAML::Node&) {
+    draft.places.when = reporter_.place(value);
+    draft.places.when_text = reporter_.place_inside(value, 1);
+    draft.spec.when = read_condition(value, who + ": when");
+  }
+  void read_stage_replicas(StageDraft& draft, const std::string& who, const YAML::Node& value, const YAML::Node&) {
+    draft.places.replicas = reporter_.place(value);
+    read_replicas(value, who + ": replicas", draft.spec);
+  }
+  void read_stage_capacity(StageDraft& draft, const std::string& who, const YAML::Node& value, const YAML::Node&) {
+    draft.places.capacity = reporter_.place(value);
+    if (auto n = read_count(value, who + ": capacity", 1, 0)) draft.spec.capacity = *n;
+  }
+  void read_stage_when_full(StageDraft& draft, const std::string& who, const YAML::Node& value, const YAML::Node&) {
+    draft.places.when_full = reporter_.place(value);
+    if (auto policy = read_choice<WhenFull>(value, who + ": when_full")) draft.spec.when_full = *policy;
+  }
+  void read_stage_lanes(StageDraft& draft, const std::string&, const YAML::Node& value, const YAML::Node&) {
+    draft.places.lanes = reporter_.place(value);
+    read_lanes(value, draft);
+  }
+  void read_stage_lane_policy(StageDraft& draft, const std::string& who, const YAML::Node& value, const YAML::Node&) {
+    if (auto policy = read_choice<LanePolicy>(value, who + ": lane_policy")) draft.spec.lane_policy = *policy;
+  }
+  void read_stage_weights(StageDraft& draft, const std::string& who, const YAML::Node& value, const YAML::Node&) {
+    draft.has_weights = true;
+    draft.weights_node.reset(value);
+    draft.places.weights = reporter_.place(value);
+    if (!value.IsSequence()) {
+      reporter_.error(value, fmt::format("{}: weights must be a list, one per lane", who), "for example weights: [8, 1]");
+      return;
+    }
+    for (const YAML::Node& weight : value)
+      if (auto n = read_count(weight, who + ": a weight", 1)) draft.weights.push_back(static_cast<unsigned>(*n));
+  }
+  void read_stage_on_error(StageDraft& draft, const std::string& who, const YAML::Node& value, const YAML::Node&) {
+    read_on_error(value, draft.spec.on_error, &draft.places.dead_letter, who);
+  }
+  void read_stage_config(StageDraft& draft, const std::string&, const YAML::Node& value, const YAML::Node& key_node) {
+    draft.has_config = true;
+    draft.config_key.reset(key_node);
+    draft.config.reset(value);
+  }
+
+  using StageKeyReader = void (Loader::*)(StageDraft&, const std::string& who, const YAML::Node& value,
+                                          const YAML::Node& key_node);
+  struct StageKey {
+    std::string_view name;
+    StageKeyReader read;
+  };
+  // Every stage key with its reader. walk_map accepts exactly these names, so
+  // a key is read by its own reader or refused as unknown: none can fall
+  // through to another key's reader.
+  static constexpr StageKey stage_key_table[] = {
+      {"plugin", &Loader::read_stage_plugin},         {"kind", &Loader::read_stage_kind},
+      {"input", &Loader::read_stage_input},           {"when", &Loader::read_stage_when},
+      {"replicas", &Loader::read_stage_replicas},     {"capacity", &Loader::read_stage_capacity},
+      {"when_full", &Loader::read_stage_when_full},   {"lanes", &Loader::read_stage_lanes},
+      {"lane_policy", &Loader::read_stage_lane_policy}, {"weights", &Loader::read_stage_weights},
+      {"on_error", &Loader::read_stage_on_error},     {"config", &Loader::read_stage_config}};
+  static constexpr std::array stage_keys = [] {
+    std::array<std::string_view, std::size(stage_key_table)> names{};
+    for (std::size_t i = 0; i < names.size(); ++i) names[i] = stage_key_table[i].name;
+    return names;
+  }();
+  static const StageKey& stage_key(std::string_view name) {
+    return *std::ranges::find(stage_key_table, name, &StageKey::name);  // walk_map let only these through
+  }
+
   StageDraft read_stage(const std::string& name, const YAML::Node& key, const YAML::Node& body) {
     StageDraft draft;
     draft.key.reset(key);
@@ -565,10 +491,10 @@ class Loader {
     stage.lane_policy = defaults_.lane_policy;
     stage.on_error = defaults_.on_error;
     const Place at = reporter_.place(key);
-    stage.position = SourcePosition{at.line, at.column};
-    draft.places = StagePlaces{at, at, at, default_capacity_.line ? default_capacity_ : at, at, at, at,
-                               default_dead_letter_.line ? default_dead_letter_ : at,
-                               {}, {}, default_when_full_.line ? default_when_full_ : at, at, {}};
+    stage.position = at.position;
+    draft.places = StagePlaces{at, at, at, default_capacity_.position.line ? default_capacity_ : at, at, at, at,
+                               default_dead_letter_.position.line ? default_dead_letter_ : at,
+                               {}, {}, default_when_full_.position.line ? default_when_full_ : at, at, {}};
     const std::string who = fmt::format("stage '{}'", name);
 
     if (name.find('.') != std::string::npos)
@@ -580,77 +506,19 @@ class Loader {
       return draft;
     }
     walk_map(body, stage_keys, who, [&](const std::string& k, const YAML::Node& value, const YAML::Node& key_node) {
-      if (k == "plugin") {
-        draft.plugin_node.reset(value);
-        if (auto plugin = read_string(value, who + ": plugin")) stage.plugin = *plugin;
-      } else if (k == "kind") {
-        draft.places.kind = reporter_.place(value);
-        draft.explicit_kind = read_choice<Kind>(value, who + ": kind",
-                                                {{"source", Kind::source}, {"processor", Kind::processor}, {"sink", Kind::sink}});
-      } else if (k == "input") {
-        read_input(value, draft);
-      } else if (k == "when") {
-        draft.places.when = reporter_.place(value);
-        draft.places.when_text = reporter_.place_inside(value, 1);
-        stage.when = read_condition(value, who + ": when");
-      } else if (k == "replicas") {
-        draft.places.replicas = reporter_.place(value);
-        read_replicas(value, who + ": replicas", stage);
-      } else if (k == "capacity") {
-        draft.places.capacity = reporter_.place(value);
-        if (auto n = read_count(value, who + ": capacity", 1, 0)) stage.capacity = *n;
-      } else if (k == "when_full") {
-        draft.places.when_full = reporter_.place(value);
-        if (auto policy = read_when_full(value, who + ": when_full")) stage.when_full = *policy;
-      } else if (k == "lanes") {
-        draft.places.lanes = reporter_.place(value);
-        read_lanes(value, draft);
-      } else if (k == "lane_policy") {
-        if (auto policy = read_lane_policy(value, who + ": lane_policy")) stage.lane_policy = *policy;
-      } else if (k == "weights") {
-        draft.has_weights = true;
-        draft.weights_node.reset(value);
-        draft.places.weights = reporter_.place(value);
-        if (!value.IsSequence()) {
-          reporter_.error(value, fmt::format("{}: weights must be a list, one per lane", who), "for example weights: [8, 1]");
-          return;
-        }
-        for (const YAML::Node& weight : value)
-          if (auto n = read_count(weight, who + ": a weight", 1)) draft.weights.push_back(static_cast<unsigned>(*n));
-      } else if (k == "on_error") {
-        read_on_error(value, stage.on_error, &draft.places.dead_letter, who);
-      } else {
-        draft.has_config = true;
-        draft.config_key.reset(key_node);
-        draft.config.reset(value);
-      }
+      (this->*stage_key(k).read)(draft, who, value, key_node);
     });
     if (!body["plugin"])
       reporter_.error(key, fmt::format("{} has no plugin:", who), "say which plugin runs it, e.g. plugin: stdout");
     return draft;
   }
 
-  // The contract's rules: an explicit kind wins; a plugin name that exists in
-  // one kind only settles it; otherwise the stage's place in the graph does.
+  // An explicit kind wins; the others are inferred (config/assembly.hpp).
   void infer_kinds(std::vector<StageDraft>& drafts) {
-    std::set<std::string> read_from;
-    std::set<std::string> dead_letter_targets;
-    for (const StageDraft& draft : drafts) {
-      for (const InputRef& input : draft.spec.inputs) read_from.insert(input.stage);
-      if (!draft.spec.on_error.dead_letter.empty()) dead_letter_targets.insert(draft.spec.on_error.dead_letter);
-    }
-    for (StageDraft& draft : drafts) {
-      StageSpec& stage = draft.spec;
-      const auto entries = registry_.find_all(stage.plugin);
-      const auto offers = [&](Kind kind) { return registry_.find(stage.plugin, kind) != nullptr; };
-      if (draft.explicit_kind) stage.kind = *draft.explicit_kind;
-      else if (entries.size() == 1) stage.kind = entries.front()->kind();
-      else if (stage.inputs.empty() && !dead_letter_targets.count(stage.name)) stage.kind = Kind::source;
-      else if (!read_from.count(stage.name) && (entries.empty() || offers(Kind::sink))) stage.kind = Kind::sink;
-      else stage.kind = Kind::processor;
-      // A source that is a dead-letter target keeps reading as a source for
-      // the graph check, which says what is wrong.
-    }
+    StageReferences references;
+    for (const StageDraft& draft : drafts) references.add(draft.spec);
+    for (StageDraft& draft : drafts)
+      draft.spec.kind = draft.explicit_kind ? *draft.explicit_kind : infer_kind(draft.spec, references, registry_);
   }
 
   void resolve_plugin(StageDraft& draft) {
@@ -684,11 +552,7 @@ class Loader {
       return;
     }
     const Place options_place = draft.has_config ? reporter_.place(draft.config_key) : draft.places.stage;
-    const std::size_t problems_before = reporter_.error_count();
-    stage.options = validate_options(draft.config, *entry, stage.name, options_place, reporter_);
-    // The plugin's own checks run only on options the schema accepted.
-    if (reporter_.error_count() == problems_before)
-      check_construction(stage, *entry, draft.config, draft.places.stage, reporter_);
+    configure_plugin_stage(stage, *entry, draft.config, options_place, draft.places.stage, reporter_);
   }
 
   void apply_weights(StageDraft& draft) {
@@ -708,15 +572,14 @@ class Loader {
       for (std::size_t i = 0; i < stage.lanes.size(); ++i) stage.lanes[i].weight = draft.weights[i];
   }
 
-  Reporter& reporter_;
   PluginRegistry& registry_;
   fs::path base_dir_;
   Defaults defaults_;
   Place default_dead_letter_;
   Place default_when_full_;
   Place default_capacity_;
-  std::string_view source_;
   WarningLimits limits_;
+  AddPlugins add_plugins_;
 };
 
 // The YAML within its limits, or a ConfigError at the syntax error.
@@ -728,18 +591,6 @@ YAML::Node parse(const std::string& yaml, const std::string& name) {
     throw ConfigError({Diagnostic{name, e.mark.line + 1, e.mark.column + 1, "YAML syntax: " + e.msg,
                                   yaml_syntax_hint(yaml, static_cast<std::size_t>(std::max(e.mark.pos, 0)))}});
   }
-}
-
-PipelineSpec load(const std::string& yaml, PluginRegistry& registry, const std::vector<Override>& overrides,
-                  const std::string& name, const fs::path& base_dir, const WarningLimits& limits) {
-  Reporter reporter(name);
-  YAML::Node root = parse(yaml, name);
-  apply_overrides(root, overrides, reporter);
-  interpolate_environment(root, yaml, process_environment(), reporter);
-  PipelineSpec spec = Loader(reporter, registry, base_dir, yaml, limits).load(root);
-  if (reporter.has_errors()) throw ConfigError(reporter.take_sorted());
-  spec.warnings = reporter.take_sorted();
-  return spec;
 }
 
 std::vector<PipelineTest> load_tests(const std::string& yaml, const PipelineSpec& spec, const std::string& name,
@@ -754,32 +605,51 @@ std::vector<PipelineTest> load_tests(const std::string& yaml, const PipelineSpec
 }
 
 }  // namespace
-}  // namespace config
 
-std::vector<PipelineTest> load_pipeline_tests(const std::filesystem::path& file, const PipelineSpec& spec) {
+PipelineSpec load_pipeline(const std::string& yaml, PluginRegistry& registry, const std::vector<Override>& overrides,
+                           const std::string& name, const fs::path& base_dir, const WarningLimits& limits,
+                           const AddPlugins& add_plugins) {
+  Reporter reporter(name);
+  YAML::Node root = parse(yaml, name);
+  apply_overrides(root, overrides, reporter);
+  interpolate_environment(root, yaml, process_environment(), reporter);
+  PipelineSpec spec = Loader(reporter, registry, base_dir, yaml, limits, add_plugins).load(root);
+  if (reporter.has_errors()) throw ConfigError(reporter.take_sorted());
+  spec.warnings = reporter.take_sorted();
+  return spec;
+}
+
+Keys top_level_keys() noexcept { return top_keys; }
+Keys defaults_keys() noexcept { return default_keys; }
+Keys stage_keys() noexcept { return Loader::keys_of_a_stage(); }
+
+std::string read_pipeline_file(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in)
     throw ConfigError({Diagnostic{file.string(), 0, 0, fmt::format("cannot read the file: {}", std::strerror(errno)), {}}});
   std::ostringstream text;
   text << in.rdbuf();
-  return config::load_tests(text.str(), spec, file.string(), std::filesystem::absolute(file).parent_path());
+  return text.str();
+}
+
+}  // namespace config
+
+std::vector<PipelineTest> load_pipeline_tests(const std::filesystem::path& file, const PipelineSpec& spec) {
+  return config::load_tests(config::read_pipeline_file(file), spec, file.string(),
+                            std::filesystem::absolute(file).parent_path());
 }
 
 PipelineSpec load_pipeline_string(const std::string& yaml, PluginRegistry& registry,
                                   const std::vector<Override>& overrides, const std::string& name,
                                   const std::filesystem::path& base_dir, const WarningLimits& limits) {
-  return config::load(yaml, registry, overrides, name, base_dir, limits);
+  return config::load_pipeline(yaml, registry, overrides, name, base_dir, limits, {});
 }
 
 PipelineSpec load_pipeline_file(const std::filesystem::path& file, PluginRegistry& registry,
                                 const std::vector<Override>& overrides, const WarningLimits& limits) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in)
-    throw ConfigError({Diagnostic{file.string(), 0, 0, fmt::format("cannot read the file: {}", std::strerror(errno)), {}}});
-  std::ostringstream text;
-  text << in.rdbuf();
   const std::filesystem::path base_dir = std::filesystem::absolute(file).parent_path();
-  PipelineSpec spec = config::load(text.str(), registry, overrides, file.string(), base_dir, limits);
+  PipelineSpec spec =
+      config::load_pipeline(config::read_pipeline_file(file), registry, overrides, file.string(), base_dir, limits, {});
   spec.file = file;
   return spec;
 }

@@ -77,8 +77,8 @@ void check_dead_letter_drops(const PipelineSpec& spec, const Index& index, const
 
 // Column `column` (1-based) of an expression whose first character is at `start`.
 Place inside(const Place& start, int column) {
-  if (start.line == 0) return start;
-  return Place{start.file, start.line, start.column + column - 1};
+  if (start.position.line == 0) return start;
+  return Place{start.file, {start.position.line, start.position.column + column - 1}};
 }
 
 void check_conditions(const PipelineSpec& spec, const std::vector<StagePlaces>& places, Reporter& reporter) {

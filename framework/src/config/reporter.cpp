@@ -16,10 +16,10 @@ bool Reporter::from_override(const YAML::Node& node) const {
 
 Place Reporter::place(const YAML::Node& node, int offset) const {
   for (const auto& [marked, text] : override_nodes_)
-    if (marked.is(node)) return Place{"--set " + text, 0, 0};
+    if (marked.is(node)) return Place{"--set " + text, {}};
   const YAML::Mark mark = node.Mark();
-  if (mark.line < 0) return Place{file_, 0, 0};
-  return Place{file_, mark.line + 1, mark.column + 1 + offset};
+  if (mark.line < 0) return Place{file_, {}};
+  return Place{file_, {mark.line + 1, mark.column + 1 + offset}};
 }
 
 Place Reporter::place_inside(const YAML::Node& scalar, int column) const {
@@ -35,23 +35,26 @@ void Reporter::quiet(const YAML::Node& scalar) {
     quiet_overrides_.push_back(at.file);  // the override's text stands for its whole value
     return;
   }
-  if (at.line == 0) return;
+  if (at.position.line == 0) return;
   // A quoted scalar's text is two quotes longer in the file; one on a single
   // line is all this needs to cover.
-  quiet_.push_back(Span{at.line, at.column, at.column + static_cast<int>(scalar.Scalar().size()) + 1});
+  quiet_.push_back(
+      Span{at.position.line, at.position.column, at.position.column + static_cast<int>(scalar.Scalar().size()) + 1});
 }
 
 void Reporter::error(const Place& at, std::string message, std::string hint) {
   for (const Span& span : quiet_)
-    if (at.file == file_ && at.line == span.line && at.column >= span.first_column && at.column <= span.last_column)
+    if (at.file == file_ && at.position.line == span.line && at.position.column >= span.first_column &&
+        at.position.column <= span.last_column)
       return;
   if (std::find(quiet_overrides_.begin(), quiet_overrides_.end(), at.file) != quiet_overrides_.end()) return;
-  diagnostics_.push_back(Diagnostic{at.file, at.line, at.column, std::move(message), std::move(hint)});
+  diagnostics_.push_back(
+      Diagnostic{at.file, at.position.line, at.position.column, std::move(message), std::move(hint)});
 }
 
 void Reporter::warn(const Place& at, std::string message, std::string hint) {
   diagnostics_.push_back(
-      Diagnostic{at.file, at.line, at.column, std::move(message), std::move(hint), Severity::warning});
+      Diagnostic{at.file, at.position.line, at.position.column, std::move(message), std::move(hint), Severity::warning});
 }
 
 std::size_t Reporter::error_count() const noexcept {

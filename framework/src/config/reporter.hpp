@@ -12,11 +12,11 @@
 
 namespace weir::config {
 
-// Where a problem is: a file and position, or the text of an override.
+// Where a problem is: a file and the position in it, or the text standing for
+// one (an override's `--set ...`, a code-built stage's `<stage 'x' config>`).
 struct Place {
   std::string file;
-  int line = 0;  // 1-based; 0: no position
-  int column = 0;
+  SourcePosition position;
 };
 
 class Reporter {

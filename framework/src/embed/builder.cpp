@@ -1,9 +1,9 @@
 // PipelineBuilder: stages collected in code; plugins, options and conditions
 // checked together at build() so a host program sees every problem at once.
 
-#include "config/option_values.hpp"
+#include "config/assembly.hpp"
+#include "config/pipeline_loader.hpp"
 #include "config/reporter.hpp"
-#include "config/stage_construction.hpp"
 #include "embed/builder_impl.hpp"
 #include "embed/host_stages.hpp"
 
@@ -11,9 +11,6 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <fstream>
-#include <set>
-#include <sstream>
 #include <type_traits>
 
 namespace weir {
@@ -44,46 +41,20 @@ YAML::Node to_yaml(const Value& value) {
   return node;
 }
 
-// The registry a YAML pipeline is loaded with in a host: the pipeline's own
-// plugin_path first, then the default folders (the order `weir run` uses),
-// and the host_* stages, which the loader must know to accept them.
-void prepare_registry(PluginRegistry& registry, const std::string& yaml, const fs::path& base_dir) {
-  std::vector<fs::path> folders;
-  try {
-    const YAML::Node root = YAML::Load(yaml);
-    const YAML::Node listed = root.IsMap() ? root["plugin_path"] : YAML::Node();
-    std::vector<YAML::Node> entries;
-    if (listed.IsSequence()) {
-      for (const YAML::Node& entry : listed) entries.push_back(entry);
-    } else if (listed.IsScalar()) entries.push_back(listed);
-    for (const YAML::Node& entry : entries) {
-      if (!entry.IsScalar()) continue;
-      fs::path folder(entry.Scalar());
-      if (folder.is_relative()) folder = base_dir / folder;
-      std::error_code error;
-      if (fs::is_directory(folder, error)) folders.push_back(folder.lexically_normal());
-    }
-  } catch (const YAML::Exception&) {
-    // The loader reports it, with its position.
-  }
-  for (fs::path& folder : PluginRegistry::default_search_path()) folders.push_back(std::move(folder));
-  registry.load_folders(folders);
-  detail::add_host_plugins(registry);
-}
-
 }  // namespace
 
 PipelineBuilder PipelineBuilder::from_yaml(const std::string& yaml, const std::vector<Override>& overrides,
                                            const std::string& name, const fs::path& base_dir, const fs::path* file) {
   PipelineBuilder builder(name);
   auto& impl = *builder.impl_;
-  prepare_registry(*impl.registry, yaml, base_dir);
+  // The loader loads the pipeline's plugin folders as `weir run` does; the
+  // host_* stages' plugins are added then, so that the loader accepts them.
+  impl.spec = config::load_pipeline(file ? config::read_pipeline_file(*file) : yaml, *impl.registry, overrides, name,
+                                    base_dir, {}, detail::add_host_plugins);
   impl.folders_loaded = true;
-  impl.spec = file ? load_pipeline_file(*file, *impl.registry, overrides)
-                   : load_pipeline_string(yaml, *impl.registry, overrides, name, base_dir);
-  // Later problems (found by build()) name the YAML text too.
-  if (impl.spec.file.empty()) impl.spec.file = name;
-  impl.drafts.assign(impl.spec.stages.size(), detail::StageDraft{});
+  // Later problems (found by build()) name the file or the YAML text too.
+  impl.spec.file = file ? *file : fs::path(name);
+  impl.pending_stages.assign(impl.spec.stages.size(), detail::PendingStage{});
   return builder;
 }
 
@@ -93,13 +64,9 @@ StageSpec& StageBuilder::spec() { return builder_->impl_->spec.stages[index_]; }
 const std::string& StageBuilder::name() const { return builder_->impl_->spec.stages[index_].name; }
 
 StageBuilder& StageBuilder::input(std::string_view from) {
-  InputRef ref{std::string(from), false};
-  constexpr std::string_view suffix = ".unmatched";
-  if (from.size() > suffix.size() && from.substr(from.size() - suffix.size()) == suffix) {
-    ref.stage = std::string(from.substr(0, from.size() - suffix.size()));
-    ref.unmatched = true;
-  }
-  spec().inputs.push_back(std::move(ref));
+  std::optional<config::InputProblem> wrong;
+  spec().inputs.push_back(config::parse_input(from, name(), wrong));
+  if (wrong) builder_->impl_->problems.push_back(problem(std::move(wrong->message), std::move(wrong->hint)));
   return *this;
 }
 
@@ -164,7 +131,7 @@ StageBuilder& StageBuilder::on_error(ErrorPolicy policy) {
 
 StageBuilder& StageBuilder::kind(Kind kind) {
   spec().kind = kind;
-  builder_->impl_->drafts[index_].explicit_kind = true;
+  builder_->impl_->pending_stages[index_].explicit_kind = true;
   return *this;
 }
 
@@ -180,11 +147,7 @@ PipelineBuilder::PipelineBuilder(PipelineBuilder&&) noexcept = default;
 PipelineBuilder& PipelineBuilder::operator=(PipelineBuilder&&) noexcept = default;
 
 PipelineBuilder PipelineBuilder::from_file(const fs::path& file, const std::vector<Override>& overrides) {
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream text;
-  if (in) text << in.rdbuf();
-  // An unreadable file is reported by the loader, like `weir validate` does.
-  return from_yaml(text.str(), overrides, file.string(), fs::absolute(file).parent_path(), &file);
+  return from_yaml({}, overrides, file.string(), fs::absolute(file).parent_path(), &file);
 }
 
 PipelineBuilder PipelineBuilder::from_string(const std::string& yaml, const std::vector<Override>& overrides,
@@ -221,23 +184,23 @@ StageBuilder PipelineBuilder::add(std::string stage, std::string plugin, Kind ki
   spec.kind = kind;
   spec.factory = std::move(make);
   impl_->spec.stages.push_back(std::move(spec));
-  impl_->drafts.emplace_back();
+  impl_->pending_stages.emplace_back();
   return StageBuilder(*this, impl_->spec.stages.size() - 1);
 }
 
 StageBuilder PipelineBuilder::plugin(std::string stage, std::string plugin, std::string config) {
   auto added = add(std::move(stage), std::move(plugin), Kind::processor, nullptr);
-  auto& draft = impl_->drafts.back();
-  draft.plugin_stage = true;
-  draft.config_yaml = std::move(config);
+  auto& pending = impl_->pending_stages.back();
+  pending.plugin_stage = true;
+  pending.config_yaml = std::move(config);
   return added;
 }
 
 StageBuilder PipelineBuilder::plugin(std::string stage, std::string plugin, const Options& config) {
   auto added = add(std::move(stage), std::move(plugin), Kind::processor, nullptr);
-  auto& draft = impl_->drafts.back();
-  draft.plugin_stage = true;
-  draft.config_options = config;
+  auto& pending = impl_->pending_stages.back();
+  pending.plugin_stage = true;
+  pending.config_options = config;
   return added;
 }
 
@@ -337,27 +300,11 @@ const PipelineSpec& PipelineBuilder::spec() const noexcept { return impl_->spec;
 
 namespace {
 
-// The contract's rules, as the YAML loader applies them: an explicit kind
-// wins; a name that exists in one kind only settles it; otherwise the
-// stage's place in the graph does.
-Kind infer_kind(const PipelineSpec& spec, const StageSpec& stage, const PluginRegistry& registry) {
-  const auto entries = registry.find_all(stage.plugin);
-  if (entries.size() == 1) return entries.front()->kind();
-  bool dead_letter_target = false, read_from = false;
-  for (const StageSpec& other : spec.stages) {
-    dead_letter_target |= other.on_error.dead_letter == stage.name;
-    for (const InputRef& input : other.inputs) read_from |= input.stage == stage.name;
-  }
-  if (stage.inputs.empty() && !dead_letter_target) return Kind::source;
-  if (!read_from && (entries.empty() || registry.find(stage.plugin, Kind::sink))) return Kind::sink;
-  return Kind::processor;
-}
-
 }  // namespace
 
-void PipelineBuilder::Impl::resolve_plugin(StageSpec& stage, const detail::StageDraft& draft,
-                                           std::vector<Diagnostic>& out) {
-  if (!draft.explicit_kind) stage.kind = infer_kind(spec, stage, *registry);
+void PipelineBuilder::Impl::resolve_plugin(StageSpec& stage, const detail::PendingStage& pending,
+                                           const config::StageReferences& references, std::vector<Diagnostic>& out) {
+  if (!pending.explicit_kind) stage.kind = config::infer_kind(stage, references, *registry);
   const PluginEntry* entry = registry->find(stage.plugin, stage.kind);
   if (!entry) {
     out.push_back(problem(fmt::format("stage '{}': {}", stage.name, registry->not_found_message(stage.plugin, stage.kind))));
@@ -366,20 +313,18 @@ void PipelineBuilder::Impl::resolve_plugin(StageSpec& stage, const detail::Stage
   const std::string label = fmt::format("<stage '{}' config>", stage.name);
   config::Reporter reporter(label);
   YAML::Node config;
-  if (draft.config_options) {
+  if (pending.config_options) {
     config = YAML::Node(YAML::NodeType::Map);
-    for (const auto& [key, value] : draft.config_options->values()) config[key] = to_yaml(value);
-  } else if (draft.config_yaml && !draft.config_yaml->empty()) {
+    for (const auto& [key, value] : pending.config_options->values()) config[key] = to_yaml(value);
+  } else if (pending.config_yaml && !pending.config_yaml->empty()) {
     try {
-      config = YAML::Load(*draft.config_yaml);
+      config = YAML::Load(*pending.config_yaml);
     } catch (const YAML::ParserException& e) {
       out.push_back(Diagnostic{label, e.mark.line + 1, e.mark.column + 1, "YAML syntax: " + e.msg, {}});
       return;
     }
   }
-  stage.options = config::validate_options(config, *entry, stage.name, config::Place{label, 0, 0}, reporter);
-  // As the YAML loader does: the plugin's own checks, on options the schema accepted.
-  if (!reporter.has_errors()) config::check_construction(stage, *entry, config, config::Place{label, 0, 0}, reporter);
+  config::configure_plugin_stage(stage, *entry, config, config::Place{label, {}}, config::Place{label, {}}, reporter);
   for (Diagnostic& d : reporter.take_sorted())
     (d.severity == Severity::warning ? spec.warnings : out).push_back(std::move(d));
 }
@@ -387,16 +332,16 @@ void PipelineBuilder::Impl::resolve_plugin(StageSpec& stage, const detail::Stage
 const PipelineSpec& PipelineBuilder::build() {
   auto& impl = *impl_;
   std::vector<Diagnostic> problems = impl.problems;
-  const bool uses_plugins = std::any_of(impl.drafts.begin(), impl.drafts.end(),
-                                        [](const detail::StageDraft& d) { return d.plugin_stage; });
+  const bool uses_plugins = std::any_of(impl.pending_stages.begin(), impl.pending_stages.end(),
+                                        [](const detail::PendingStage& d) { return d.plugin_stage; });
   if (uses_plugins && !impl.folders_loaded) {
-    std::vector<fs::path> folders = impl.spec.plugin_path;
-    for (fs::path& folder : PluginRegistry::default_search_path()) folders.push_back(std::move(folder));
-    impl.registry->load_folders(folders);
+    config::load_plugin_folders(*impl.registry, impl.spec.plugin_path);
     impl.folders_loaded = true;
   }
+  config::StageReferences references;
+  for (const StageSpec& stage : impl.spec.stages) references.add(stage);
   for (std::size_t i = 0; i < impl.spec.stages.size(); ++i)
-    if (impl.drafts[i].plugin_stage) impl.resolve_plugin(impl.spec.stages[i], impl.drafts[i], problems);
+    if (impl.pending_stages[i].plugin_stage) impl.resolve_plugin(impl.spec.stages[i], impl.pending_stages[i], references, problems);
   for (const StageSpec& stage : impl.spec.stages)
     if (stage.plugin == host_input_plugin && !stage.factory && stage.replicas != 1)
       problems.push_back(Diagnostic{impl.spec.file.string(), stage.position.line, stage.position.column,

@@ -1,6 +1,8 @@
 #pragma once
 // What a PipelineBuilder holds, shared with HostPipeline, which takes it over.
 
+#include "config/assembly.hpp"
+
 #include <weir/builder.hpp>
 
 #include <memory>
@@ -12,7 +14,7 @@ namespace weir {
 
 namespace detail {
 // What build() still has to settle for one stage.
-struct StageDraft {
+struct PendingStage {
   bool plugin_stage = false;  // added with plugin(): its kind and options are checked at build
   bool explicit_kind = false;
   std::optional<std::string> config_yaml;
@@ -25,11 +27,12 @@ struct PipelineBuilder::Impl {
   // long as stages made from them may run, and no longer.
   std::unique_ptr<PluginRegistry> registry;
   PipelineSpec spec;
-  std::vector<detail::StageDraft> drafts;  // one per stage, in spec order
+  std::vector<detail::PendingStage> pending_stages;  // one per stage, in spec order
   std::vector<Diagnostic> problems;        // found by the setters, reported by build()
   bool folders_loaded = false;
 
-  void resolve_plugin(StageSpec& stage, const detail::StageDraft& draft, std::vector<Diagnostic>& out);
+  void resolve_plugin(StageSpec& stage, const detail::PendingStage& pending, const config::StageReferences& references,
+                      std::vector<Diagnostic>& out);
 };
 
 }  // namespace weir

@@ -50,15 +50,6 @@ std::string_view accepted_text(OptionType type) noexcept {
   return "";
 }
 
-std::string_view to_string(Kind kind) noexcept {
-  switch (kind) {
-    case Kind::source: return "source";
-    case Kind::processor: return "processor";
-    case Kind::sink: return "sink";
-  }
-  return "?";
-}
-
 const Value* Value::find(std::string_view key) const {
   if (!is_map()) return nullptr;
   for (const auto& [k, v] : as_map())
