@@ -1,5 +1,6 @@
-// The runtime: builds the stage graph from a spec, runs every replica on its
-// own thread, and keeps the books.
+// The runtime's Pipeline: runs the stage graph (built by graph.cpp) with
+// every replica on its own thread (replica_loop.cpp), stops it, scales it,
+// and reports on it (report.cpp sums the books).
 //
 // Close and drain: a stage is finished when its last replica leaves; it then
 // releases its place as a writer on every queue it feeds, and a queue closes
