@@ -8,9 +8,11 @@ what the caller adds (a log's tail, say).
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 
@@ -33,38 +35,53 @@ def wait_for(what: str, check, limit_s: float, every_s: float = 0.05, context=No
         time.sleep(every_s)
 
 
+STARTED = []  # every Weir made, so that a failure shows their logs
+
+
 class Weir:
     """One `weir run` of a pipeline written to folder/NAME.yaml, its report and
     log (stderr) beside it, run in the folder in a process group of its own.
-    Every wait is bounded; kill() ends the group, whatever it is doing, so a
-    test's cleanup leaves nothing behind."""
+    It may be started again (after kill(), say): run N writes NAME-N.log and
+    NAME-N.report.json. Every wait is bounded; kill() ends the group, whatever
+    it is doing (kill -9), so a test's cleanup leaves nothing behind."""
 
     def __init__(self, weir: str, folder: str, name: str, yaml: str, log_level: str = "info"):
+        STARTED.append(self)
         self.weir, self.folder, self.name, self.log_level = weir, folder, name, log_level
         self.pipeline = os.path.join(folder, f"{name}.yaml")
         with open(self.pipeline, "w") as f:
             f.write(yaml)
-        self.report = os.path.join(folder, f"{name}.report.json")
-        self.log_path = os.path.join(folder, f"{name}.log")
+        self.runs = 0
+        self.report = self.log_path = None
         self.process = None
         self.log = None
         self.stopped_in = None
 
+    def log_of(self, run: int) -> str:
+        return os.path.join(self.folder, f"{self.name}-{run}.log")
+
     def start(self):
+        self.runs += 1
+        self.report = os.path.join(self.folder, f"{self.name}-{self.runs}.report.json")
+        self.log_path = self.log_of(self.runs)
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
             [self.weir, "run", self.pipeline, "--no-progress", "--report", self.report, "--log-level", self.log_level],
             stdout=subprocess.DEVNULL, stderr=self.log, cwd=self.folder, start_new_session=True)
         return self
 
-    def log_text(self) -> str:
+    def log_text(self, run: int = 0) -> str:
+        """The whole log of run `run` (the latest by default)."""
         if self.log and not self.log.closed:
             self.log.flush()
         try:
-            with open(self.log_path, errors="replace") as f:
+            with open(self.log_of(run or self.runs), errors="replace") as f:
                 return f.read()
         except OSError:
             return "(no log)"
+
+    def log_tail(self) -> str:
+        return self.log_text()[-3000:]
 
     def exit_code(self, limit_s: float, waiting_for: str = "") -> int:
         """The run's exit code; the test fails when it has not ended within limit_s."""
@@ -72,7 +89,7 @@ class Weir:
             return self.process.wait(timeout=limit_s)
         except subprocess.TimeoutExpired:
             self.kill()
-            raise SystemExit(f"FAIL: {self.name} did not end within {limit_s}s{waiting_for}\n{self.log_text()[-3000:]}")
+            raise SystemExit(f"FAIL: {self.name} did not end within {limit_s}s{waiting_for}\n{self.log_tail()}")
 
     def terminate(self, limit_s: float) -> int:
         """SIGTERM, then the exit code (stopped_in: how long the run took to end)."""
@@ -93,3 +110,29 @@ class Weir:
             self.process.wait(timeout=10)
         if self.log:
             self.log.close()
+
+
+def print_logs():
+    """Every run's log of every Weir made, once: what a failure shows."""
+    while STARTED:
+        w = STARTED.pop(0)
+        for run in range(1, w.runs + 1):
+            print(f"--- log of {w.name} (run {run}) ---\n{w.log_text(run)[-3000:]}")
+
+
+@contextlib.contextmanager
+def work_folder():
+    """A temporary folder, removed at the end unless WEIR_TEST_KEEP is set; on
+    a failure the logs of the runs in it are printed first."""
+    keep = bool(os.environ.get("WEIR_TEST_KEEP"))
+    folder = tempfile.mkdtemp(prefix="weir-test-")
+    if keep:
+        print(f"keeping {folder}")
+    try:
+        yield folder
+    except BaseException:
+        print_logs()
+        raise
+    finally:
+        if not keep:
+            shutil.rmtree(folder, ignore_errors=True)

@@ -43,9 +43,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kafka_cluster import MockCluster  # noqa: E402
-from nats_jetstream import (Weir, check_books, line_count, stop_consumer,  # noqa: E402
-                            work_folder)
-from nats_server import wait_for  # noqa: E402
+from harness import Weir, wait_for, work_folder  # noqa: E402
+from nats_jetstream import check_books, line_count, stop_consumer  # noqa: E402
 
 MESSAGES = 50_000
 PARTITIONS = 4
@@ -146,12 +145,12 @@ def group(weir: str, mock: str) -> None:
                 c.start()
             producer.start()
             wait_for("consumer-0 wrote a quarter", lambda: line_count(outs[0]) >= MESSAGES // 4, RUN_LIMIT_S)
-            consumers[0].kill9()
+            consumers[0].kill()
             at_kill = line_count(outs[0])
             print(f"kill -9 of consumer-0 after it wrote {at_kill} lines; started again")
             consumers[0].start()
-            if producer.wait(RUN_LIMIT_S) != 0:
-                raise SystemExit(f"FAIL: the producer failed\n{producer.log_text()}")
+            if producer.exit_code(RUN_LIMIT_S) != 0:
+                raise SystemExit(f"FAIL: the producer failed\n{producer.log_tail()}")
             pub = producer.read_report()
             check_books(pub, "producer", "ids")
             produced = pub["stages"]["publish"]["emitted"]
@@ -165,8 +164,7 @@ def group(weir: str, mock: str) -> None:
             # partitions up and asks to join again, and the group holds that
             # request for seconds. Stopped then, it must still end at once.
             def revokes():
-                with open(consumers[1].log.name) as f:
-                    return f.read().count("revoked")
+                return consumers[1].log_text().count("revoked")
             before = revokes()
             took = [stop_consumer(consumers[0])]
             wait_for("consumer-1 giving its partitions up after consumer-0 left", lambda: revokes() > before, 30, 0.02)
@@ -176,7 +174,7 @@ def group(weir: str, mock: str) -> None:
             after = cluster.offsets("shared", "ids")
         finally:
             for w in consumers + [producer]:
-                w.ensure_dead()
+                w.kill()
         (r0, torn0), (r1, torn1) = read_records(outs[0]), read_records(outs[1])
         for record in r0 + r1:
             check_record(record)
@@ -198,7 +196,7 @@ def group(weir: str, mock: str) -> None:
         # could not commit (the mock cluster refuses commits once a rebalance
         # has begun; it logs how many, each at most max_in_flight).
         given_up = sum(int(n) for c in consumers for run in range(1, c.runs + 1)
-                       for n in REREAD.findall(open(os.path.join(folder, f"{c.name}-{run}.log")).read()))
+                       for n in REREAD.findall(c.log_text(run)))
         bound = MAX_IN_FLIGHT + given_up
         print(f"duplicates allowed: {MAX_IN_FLIGHT} (the killed process) + {given_up} (revoked uncommitted) = {bound}")
         if duplicated > bound:
@@ -243,9 +241,9 @@ def sink_errors(weir: str, mock: str) -> None:
                     wait_for("the producer running", lambda: "running" in run.log_text(), 30)
                     if cluster.ask("down") != "ok":
                         raise SystemExit("FAIL: the mock cluster did not go down")
-                code = run.wait(120)
+                code = run.exit_code(120)
             finally:
-                run.ensure_dead()
+                run.kill()
             report = run.read_report()
             if not report.get("balanced"):
                 raise SystemExit(f"FAIL: {name}: the books do not balance: {json.dumps(report)[:2000]}")
@@ -260,7 +258,7 @@ def sink_errors(weir: str, mock: str) -> None:
                     or len(letters) != expected_dead or expected_dead == 0
                     or publish["emitted"] + publish["dead_lettered"] != count):
                 raise SystemExit(f"FAIL: {name}: the undeliverable messages were to be dead-lettered: {figures[-1]}\n"
-                                 f"{run.log_text()}")
+                                 f"{run.log_tail()}")
             if (publish["retried"] == 0) != (name == "too-large"):
                 raise SystemExit(f"FAIL: {name}: retried {publish['retried']} times")
             texts = error_text if isinstance(error_text, tuple) else (error_text,)
@@ -271,12 +269,12 @@ def sink_errors(weir: str, mock: str) -> None:
         unreachable = Weir(weir, folder, "unreachable",
                            producer_yaml("127.0.0.1:1", "ids", count, "\n      connect_timeout: 1s"))
         try:
-            code = unreachable.start().wait(60)
+            code = unreachable.start().exit_code(60)
         finally:
-            unreachable.ensure_dead()
+            unreachable.kill()
         figures.append(f"unreachable at start: exit {code}")
         if code != 2 or "cannot connect to the Kafka brokers 127.0.0.1:1" not in unreachable.log_text():
-            raise SystemExit(f"FAIL: unreachable brokers at start: exit {code}\n{unreachable.log_text()}")
+            raise SystemExit(f"FAIL: unreachable brokers at start: exit {code}\n{unreachable.log_tail()}")
         for line in figures:
             print(line)
         print("PASS")
@@ -292,8 +290,8 @@ def bound(weir: str, mock: str) -> None:
         consumer = Weir(weir, folder, "consumer", consumer_yaml(cluster.bootstrap, out).replace(
             f"max_in_flight: {MAX_IN_FLIGHT}", f"max_in_flight: {in_flight}"))
         try:
-            if producer.start().wait(RUN_LIMIT_S) != 0:
-                raise SystemExit(f"FAIL: the producer failed\n{producer.log_text()}")
+            if producer.start().exit_code(RUN_LIMIT_S) != 0:
+                raise SystemExit(f"FAIL: the producer failed\n{producer.log_tail()}")
             consumer.start()
             wait_for("every message read", lambda: line_count(out) >= count, RUN_LIMIT_S, 0.2)
             wait_for("the group committed the end of every partition",
@@ -301,7 +299,7 @@ def bound(weir: str, mock: str) -> None:
             stop_consumer(consumer)
         finally:
             for w in (producer, consumer):
-                w.ensure_dead()
+                w.kill()
         check_books(consumer.read_report(), "consumer", "ids")
         records, torn = read_records(out)
         seqs = sorted(seq_of(r) for r in records)
@@ -324,8 +322,8 @@ def example(weir: str, mock: str) -> None:
                                    cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=log)
         try:
             producer.start()
-            if producer.wait(RUN_LIMIT_S) != 0:
-                raise SystemExit(f"FAIL: the producer failed\n{producer.log_text()}")
+            if producer.exit_code(RUN_LIMIT_S) != 0:
+                raise SystemExit(f"FAIL: the producer failed\n{producer.log_tail()}")
             wait_for("every order written", lambda: line_count(out) >= count, RUN_LIMIT_S, 0.2)
             wait_for("the group committed the end of the topic",
                      lambda: cluster.committed_to_end("weir-kafka-to-file", "orders"), 60, 0.5)
@@ -336,7 +334,7 @@ def example(weir: str, mock: str) -> None:
             if process.poll() is None:
                 process.kill()
                 process.wait(timeout=10)
-            producer.ensure_dead()
+            producer.kill()
             log.close()
         with open(report) as f:
             books = json.load(f)

@@ -31,19 +31,15 @@ restart    The nats-server is killed (kill -9) and started again (same port,
 
 Prints the figures. Every wait is bounded.
 """
-import contextlib
 import json
 import os
 import re
-import shutil
 import signal
-import subprocess
 import sys
-import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nats_server import NatsCluster, NatsServer, wait_for  # noqa: E402
+from harness import Weir, wait_for, work_folder  # noqa: E402
+from nats_server import NatsCluster, NatsServer  # noqa: E402
 
 IDS = 20_000
 MAX_ACK_PENDING = 256
@@ -51,103 +47,6 @@ DRAIN_TIMEOUT_S = 10
 STOP_GRACE_S = 5  # weir's documented grace after drain_timeout
 RUN_LIMIT_S = 120
 ID_LINE = re.compile(r"^id-(\d+)$")
-
-
-STARTED = []  # every Weir, so that a failure shows their logs
-
-
-class Weir:
-    """One `weir run` of a pipeline written to `folder/name.yaml`."""
-
-    def __init__(self, weir: str, folder: str, name: str, yaml: str):
-        STARTED.append(self)
-        self.weir, self.folder, self.name = weir, folder, name
-        self.pipeline = os.path.join(folder, f"{name}.yaml")
-        with open(self.pipeline, "w") as f:
-            f.write(yaml)
-        self.process = None
-        self.runs = 0
-
-    def start(self):
-        self.runs += 1
-        self.report = os.path.join(self.folder, f"{self.name}-{self.runs}.report.json")
-        self.log = open(os.path.join(self.folder, f"{self.name}-{self.runs}.log"), "w")
-        self.process = subprocess.Popen(
-            [self.weir, "run", self.pipeline, "--no-progress", "--report", self.report, "--log-level", "info"],
-            stdout=subprocess.DEVNULL, stderr=self.log)
-        return self
-
-    def kill9(self):
-        self.process.kill()
-        self.process.wait(timeout=10)
-
-    def terminate(self, limit_s: float) -> tuple[int, float]:
-        started = time.monotonic()
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            code = self.process.wait(timeout=limit_s)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            raise SystemExit(f"FAIL: {self.name} did not end within {limit_s}s of SIGTERM\n{self.log_text()}")
-        return code, time.monotonic() - started
-
-    def wait(self, limit_s: float) -> int:
-        try:
-            return self.process.wait(timeout=limit_s)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            raise SystemExit(f"FAIL: {self.name} did not end within {limit_s}s\n{self.log_text()}")
-
-    def ensure_dead(self):
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-    def log_text(self) -> str:
-        self.log.flush()
-        try:
-            with open(self.log.name) as f:
-                return f.read()[-3000:]
-        except OSError:
-            return "(no log)"
-
-    def read_report(self) -> dict:
-        with open(self.report) as f:
-            return json.load(f)
-
-
-def print_logs():
-    """Every run's log of every Weir started, once: what a failure shows."""
-    while STARTED:
-        w = STARTED.pop(0)
-        for run in range(1, w.runs + 1):
-            path = os.path.join(w.folder, f"{w.name}-{run}.log")
-            try:
-                with open(path) as f:
-                    text = f.read()[-3000:]
-            except OSError:
-                text = "(no log)"
-            print(f"--- log of {w.name} (run {run}) ---\n{text}")
-
-
-@contextlib.contextmanager
-def work_folder():
-    """A temporary folder, removed at the end unless WEIR_TEST_KEEP is set; on
-    a failure the logs of the runs in it are printed first."""
-    keep = bool(os.environ.get("WEIR_TEST_KEEP"))
-    folder = tempfile.mkdtemp(prefix="weir-test-")
-    if keep:
-        print(f"keeping {folder}")
-    try:
-        yield folder
-    except BaseException:
-        print_logs()
-        raise
-    finally:
-        if not keep:
-            shutil.rmtree(folder, ignore_errors=True)
 
 
 def consumer_yaml(server: NatsServer, out: str, stream: str, durable: str, extra: str = "") -> str:
@@ -231,10 +130,10 @@ def check_books(report: dict, who: str, source: str):
 
 
 def stop_consumer(consumer: Weir) -> float:
-    code, took = consumer.terminate(DRAIN_TIMEOUT_S + STOP_GRACE_S)
+    code = consumer.terminate(DRAIN_TIMEOUT_S + STOP_GRACE_S)
     if code != 0:
-        raise SystemExit(f"FAIL: {consumer.name} exited {code} on SIGTERM\n{consumer.log_text()}")
-    return took
+        raise SystemExit(f"FAIL: {consumer.name} exited {code} on SIGTERM\n{consumer.log_tail()}")
+    return consumer.stopped_in
 
 
 def competing(weir: str) -> None:
@@ -248,13 +147,13 @@ def competing(weir: str) -> None:
             wait_for("the stream and the durable consumer exist", lambda: server.consumer("IDS", "shared"), 30)
             publisher.start()
             wait_for("consumer-0 wrote a quarter of the ids", lambda: line_count(outs[0]) >= IDS // 4, RUN_LIMIT_S)
-            consumers[0].kill9()
+            consumers[0].kill()
             at_kill = line_count(outs[0])
             print(f"kill -9 of consumer-0 after it wrote {at_kill} lines; started again")
             consumers[0].start()
-            code = publisher.wait(RUN_LIMIT_S)
+            code = publisher.exit_code(RUN_LIMIT_S)
             if code != 0:
-                raise SystemExit(f"FAIL: the publisher exited {code}\n{publisher.log_text()}")
+                raise SystemExit(f"FAIL: the publisher exited {code}\n{publisher.log_tail()}")
             pub = publisher.read_report()
             check_books(pub, "publisher", "ids")
             published = pub["stages"]["publish"]["emitted"]
@@ -267,7 +166,7 @@ def competing(weir: str) -> None:
                 check_books(c.read_report(), c.name, "ids")
         finally:
             for w in consumers + [publisher]:
-                w.ensure_dead()
+                w.kill()
         (ids0, torn0), (ids1, torn1) = read_ids(outs[0]), read_ids(outs[1])
         union = set(ids0) | set(ids1)
         written = len(ids0) + len(ids1)
@@ -335,8 +234,8 @@ stages:
             worker.start()
             wait_for("the stream and the durable consumer exist", lambda: server.consumer("JOBS", "worker"), 30)
             publisher.start()
-            if publisher.wait(RUN_LIMIT_S) != 0:
-                raise SystemExit(f"FAIL: the publisher failed\n{publisher.log_text()}")
+            if publisher.exit_code(RUN_LIMIT_S) != 0:
+                raise SystemExit(f"FAIL: the publisher failed\n{publisher.log_tail()}")
             wait_for("the others written, the poison settled",
                      lambda: line_count(out) >= count - 1 and server.settled("JOBS", "worker", count + 1), 60, 0.1)
             reader.start()
@@ -345,7 +244,7 @@ stages:
             stop_consumer(reader)
         finally:
             for w in (worker, reader, publisher):
-                w.ensure_dead()
+                w.kill()
         ids, _ = read_ids(out)
         with open(dead) as f:
             letters = [json.loads(line) for line in f]
@@ -393,9 +292,9 @@ stages:
 """)
         try:
             publisher.start()
-            code = publisher.wait(RUN_LIMIT_S)
+            code = publisher.exit_code(RUN_LIMIT_S)
         finally:
-            publisher.ensure_dead()
+            publisher.kill()
         report = publisher.read_report()
         check_books(report, "publisher", "ids")
         publish = report["stages"]["publish"]
@@ -427,15 +326,15 @@ def restart(weir: str) -> None:
             before = line_count(out)
             server.restart(signal.SIGKILL, down_s=2.0)
             print(f"nats-server killed (kill -9) and started again after the consumer wrote {before} lines")
-            if publisher.wait(RUN_LIMIT_S) != 0:
-                raise SystemExit(f"FAIL: the publisher failed\n{publisher.log_text()}")
+            if publisher.exit_code(RUN_LIMIT_S) != 0:
+                raise SystemExit(f"FAIL: the publisher failed\n{publisher.log_tail()}")
             wait_for("every id written and the consumer settled",
                      lambda: len(set(read_ids(out)[0])) >= IDS and server.settled("EVENTS", "events", IDS),
                      RUN_LIMIT_S, 0.2)
             took = stop_consumer(consumer)
         finally:
             for w in (consumer, publisher):
-                w.ensure_dead()
+                w.kill()
         pub, con = publisher.read_report(), consumer.read_report()
         check_books(pub, "publisher", "ids")
         check_books(con, "consumer", "ids")
@@ -450,7 +349,7 @@ def restart(weir: str) -> None:
         if lost or publish["failed"] or publish["emitted"] != IDS:
             raise SystemExit("FAIL: messages lost across the server restart")
         if not reconnected:
-            raise SystemExit(f"FAIL: the source did not log its reconnection\n{consumer.log_text()}")
+            raise SystemExit(f"FAIL: the source did not log its reconnection\n{consumer.log_tail()}")
         print("PASS")
 
 
@@ -493,15 +392,15 @@ def cluster(weir: str) -> None:
             nats.servers[1].kill()
             print(f"nats-server n2 killed (kill -9) after "
                   f"{sum(len(archived_orders(a)) for a in archives)} orders were archived")
-            if publisher.wait(RUN_LIMIT_S) != 0:
-                raise SystemExit(f"FAIL: the publisher failed\n{publisher.log_text()}")
+            if publisher.exit_code(RUN_LIMIT_S) != 0:
+                raise SystemExit(f"FAIL: the publisher failed\n{publisher.log_tail()}")
             wait_for("every order archived and the consumer settled",
                      lambda: len(set().union(*(archived_orders(a) for a in archives))) >= total and
                      nats.settled("ORDERS", "weir-orders", total), RUN_LIMIT_S, 0.2)
             took = [stop_consumer(w) for w in processes]
         finally:
             for w in processes + [publisher]:
-                w.ensure_dead()
+                w.kill()
         for w in processes:
             check_books(w.read_report(), w.name, "orders")
         check_books(publisher.read_report(), "publisher", "orders")

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -85,15 +86,76 @@ inline std::string retry_after_seconds(std::chrono::nanoseconds wait) {
   return std::to_string(seconds < 1 ? 1 : seconds);
 }
 
-// A Retry-After in seconds (the HTTP-date form is not honoured: it needs
-// clocks that agree); nullopt when absent or not a number.
-inline std::optional<std::chrono::seconds> parse_retry_after(std::string_view value) {
+// An HTTP-date (RFC 9110 5.6.7) in any of its three forms, which a
+// recipient must all accept: "Sun, 06 Nov 1994 08:49:37 GMT" (IMF-fixdate),
+// "Sunday, 06-Nov-94 08:49:37 GMT" (RFC 850: a two-digit year below 70 is
+// 20yy) and "Sun Nov  6 08:49:37 1994" (asctime). nullopt for anything else.
+inline std::optional<std::chrono::sys_seconds> parse_http_date(std::string_view text) {
+  std::string_view words[7];
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    if (text[i] == ' ' || text[i] == ',' || text[i] == '-') {
+      ++i;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < text.size() && text[end] != ' ' && text[end] != ',' && text[end] != '-') ++end;
+    if (count == 7) return std::nullopt;
+    words[count++] = text.substr(i, end - i);
+    i = end;
+  }
+  auto number = [](std::string_view digits, std::size_t min_size, std::size_t max_size) -> std::optional<int> {
+    int value = 0;
+    if (digits.size() < min_size || digits.size() > max_size) return std::nullopt;
+    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (error != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+    return value;
+  };
+  auto month_of = [](std::string_view name) -> std::optional<unsigned> {
+    constexpr std::string_view months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    for (unsigned m = 0; m < 12; ++m)
+      if (name == months[m]) return m + 1;
+    return std::nullopt;
+  };
+  std::string_view day, month, year, time;
+  if (count == 6 && words[5] == "GMT") {  // IMF-fixdate or RFC 850
+    day = words[1], month = words[2], year = words[3], time = words[4];
+  } else if (count == 5) {  // asctime
+    month = words[1], day = words[2], time = words[3], year = words[4];
+  } else {
+    return std::nullopt;
+  }
+  const auto d = number(day, 1, 2);
+  const auto m = month_of(month);
+  auto y = number(year, 2, 4);
+  if (!d || !m || !y || year.size() == 3 || time.size() != 8 || time[2] != ':' || time[5] != ':') return std::nullopt;
+  if (year.size() == 2) *y += *y < 70 ? 2000 : 1900;
+  const auto hh = number(time.substr(0, 2), 2, 2), mm = number(time.substr(3, 2), 2, 2),
+             ss = number(time.substr(6, 2), 2, 2);
+  if (!hh || !mm || !ss || *hh > 23 || *mm > 59 || *ss > 60) return std::nullopt;
+  const std::chrono::year_month_day date{std::chrono::year{*y}, std::chrono::month{*m},
+                                         std::chrono::day{static_cast<unsigned>(*d)}};
+  if (!date.ok()) return std::nullopt;
+  return std::chrono::sys_days{date} + std::chrono::hours{*hh} + std::chrono::minutes{*mm} +
+         std::chrono::seconds{*ss};
+}
+
+// How long a Retry-After asks to wait: a number of seconds, or an HTTP-date
+// (the time from `now` until then, 0 when it has passed: a client whose
+// clock runs behind the server's waits longer, one ahead waits less).
+// nullopt when absent or neither.
+inline std::optional<std::chrono::seconds> parse_retry_after(
+    std::string_view value, std::chrono::system_clock::time_point now = std::chrono::system_clock::now()) {
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  if (value.empty()) return std::nullopt;
   std::int64_t seconds = -1;
   const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-  if (value.empty() || error != std::errc() || end != value.data() + value.size() || seconds < 0) return std::nullopt;
-  return std::chrono::seconds(seconds);
+  if (error == std::errc() && end == value.data() + value.size() && seconds >= 0) return std::chrono::seconds(seconds);
+  if (const auto date = parse_http_date(value))
+    return std::max(std::chrono::ceil<std::chrono::seconds>(*date - now), std::chrono::seconds(0));
+  return std::nullopt;
 }
 
 }  // namespace weir::weir_std::http

@@ -93,7 +93,7 @@ const Option<Value::Duration> max_backoff{.name = "max_backoff",
                                           .min = 0};
 const Option<Value::Duration> max_retry_after{
     .name = "max_retry_after",
-    .description = "A `Retry-After` (seconds) longer than this is waited for this long only",
+    .description = "A `Retry-After` (seconds or an HTTP date) longer than this is waited for this long only",
     .default_value = "60s",
     .min = 0};
 const Option<std::filesystem::path> tls_ca{
