@@ -12,7 +12,7 @@
 #include <algorithm>
 #include <set>
 
-using namespace weir_test;
+using namespace weir::test;
 using weir::Kind;
 
 namespace {

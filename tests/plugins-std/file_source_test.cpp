@@ -14,7 +14,7 @@
 #include <mutex>
 #include <thread>
 
-using namespace weir_test;
+using namespace weir::test;
 using weir::Kind;
 using namespace std::chrono_literals;
 

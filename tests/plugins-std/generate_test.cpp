@@ -9,7 +9,7 @@
 #include <set>
 #include <thread>
 
-using namespace weir_test;
+using namespace weir::test;
 using weir::Kind;
 
 namespace {

@@ -15,7 +15,7 @@
 #include <random>
 #include <sstream>
 
-namespace weir_test {
+namespace weir::test {
 
 weir::PluginRegistry& registry() {
   static weir::PluginRegistry loaded = [] {
@@ -172,4 +172,4 @@ void append_file(const std::filesystem::path& file, const std::string& text) {
 
 std::string quoted(const std::filesystem::path& path) { return fmt::format("'{}'", path.string()); }
 
-}  // namespace weir_test
+}  // namespace weir::test

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace weir_test {
+namespace weir::test {
 
 // Every library of the build's plugin folder, loaded once.
 weir::PluginRegistry& registry();
@@ -105,4 +105,4 @@ std::string read_file(const std::filesystem::path& file);
 void append_file(const std::filesystem::path& file, const std::string& text);
 std::string quoted(const std::filesystem::path& path);
 
-}  // namespace weir_test
+}  // namespace weir::test

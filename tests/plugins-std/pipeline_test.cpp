@@ -11,7 +11,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-using namespace weir_test;
+using namespace weir::test;
 
 TEST_CASE("pipelines: each plugin's example stage runs drained with balanced books", "[plugins][pipeline]") {
   for (const weir::PluginEntry* entry : registry().all()) {

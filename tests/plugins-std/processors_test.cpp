@@ -7,7 +7,7 @@
 #include <atomic>
 #include <thread>
 
-using namespace weir_test;
+using namespace weir::test;
 using weir::Kind;
 
 TEST_CASE("simulate_work: emits every message, whatever its kind", "[plugins][simulate_work]") {

@@ -15,7 +15,7 @@
 #include <sstream>
 
 using weir::Kind;
-using namespace weir_test;
+using namespace weir::test;
 
 namespace {
 

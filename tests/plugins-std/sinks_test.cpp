@@ -15,7 +15,7 @@
 
 #include <sys/resource.h>
 
-using namespace weir_test;
+using namespace weir::test;
 using weir::Kind;
 
 namespace {

@@ -10,7 +10,7 @@
 
 #include <random>
 
-using namespace weir_test;
+using namespace weir::test;
 using weir::Kind;
 namespace syslog = weir::weir_std::syslog;
 

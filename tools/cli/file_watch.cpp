@@ -19,13 +19,11 @@ namespace weir::cli {
 FileWatch::FileWatch(const std::string& file) {
   const std::filesystem::path path = std::filesystem::absolute(file);
   name_ = path.filename().string();
-  inotify_ = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-  wake_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (inotify_ < 0 || wake_ < 0 ||
-      ::inotify_add_watch(inotify_, path.parent_path().c_str(), IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
+  inotify_.reset(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+  wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!inotify_ || !wake_ ||
+      ::inotify_add_watch(inotify_.get(), path.parent_path().c_str(), IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
     const int error = errno;
-    if (inotify_ >= 0) ::close(inotify_);
-    if (wake_ >= 0) ::close(wake_);
     throw std::runtime_error(fmt::format("--watch {}: cannot watch it: {}", file, std::strerror(error)));
   }
   thread_ = std::thread([this] { loop(); });
@@ -33,16 +31,14 @@ FileWatch::FileWatch(const std::string& file) {
 
 FileWatch::~FileWatch() {
   const std::uint64_t one = 1;
-  [[maybe_unused]] const ssize_t written = ::write(wake_, &one, sizeof one);
+  [[maybe_unused]] const ssize_t written = ::write(wake_.get(), &one, sizeof one);
   thread_.join();
-  ::close(inotify_);
-  ::close(wake_);
 }
 
 void FileWatch::loop() {
   alignas(inotify_event) std::array<char, 16 * 1024> buffer;
   for (;;) {
-    std::array<pollfd, 2> fds{pollfd{inotify_, POLLIN, 0}, pollfd{wake_, POLLIN, 0}};
+    std::array<pollfd, 2> fds{pollfd{inotify_.get(), POLLIN, 0}, pollfd{wake_.get(), POLLIN, 0}};
     if (::poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) continue;
       spdlog::error("--watch: waiting for changes failed: {}; no longer watching", std::strerror(errno));
@@ -53,7 +49,7 @@ void FileWatch::loop() {
     // each write, a rename), and they make one reload.
     bool changed = false;
     for (;;) {
-      const ssize_t n = ::read(inotify_, buffer.data(), buffer.size());
+      const ssize_t n = ::read(inotify_.get(), buffer.data(), buffer.size());
       if (n <= 0) break;
       for (ssize_t at = 0; at < n;) {
         const auto* event = reinterpret_cast<const inotify_event*>(buffer.data() + at);

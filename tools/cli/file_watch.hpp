@@ -3,6 +3,8 @@
 // raises SIGHUP in this process when it has been written or replaced, so a
 // change takes the same path as `kill -HUP`: validate, then drain and reload.
 
+#include <weir_std/file_descriptor.hpp>
+
 #include <string>
 #include <thread>
 
@@ -22,8 +24,8 @@ class FileWatch {
   void loop();
 
   std::string name_;  // the file's name in its folder
-  int inotify_ = -1;
-  int wake_ = -1;     // an eventfd: the destructor ends the loop through it
+  weir_std::FileDescriptor inotify_;
+  weir_std::FileDescriptor wake_;  // an eventfd: the destructor ends the loop through it
   std::thread thread_;
 };
 

@@ -3,6 +3,7 @@
 
 #include "command.hpp"
 #include "log_format.hpp"
+#include "signals.hpp"
 
 #include <weir/diagnostics.hpp>
 #include <weir/logging.hpp>
@@ -14,7 +15,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <csignal>
 #include <iostream>
 #include <vector>
 
@@ -30,15 +30,6 @@ std::vector<std::pair<int, Setup>>& registered() {
 void register_command(int order, Setup setup) { registered().emplace_back(order, setup); }
 
 namespace {
-sigset_t stop_signals() noexcept {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGHUP);  // `weir run` reloads on it
-  return set;
-}
-
 // SIGINT, SIGTERM and SIGHUP are blocked before any of weir's own code runs, even
 // before the constructors of the libraries it links: a Ctrl-C while `weir run`
 // loads its pipeline stays pending until the run's signal thread takes it
@@ -47,7 +38,7 @@ sigset_t stop_signals() noexcept {
 // unblock them once the command line is parsed (see main), so a pending
 // signal ends them the ordinary way.
 void block_stop_signals(int, char**, char**) {
-  const sigset_t set = stop_signals();
+  const sigset_t set = stop_and_reload_signals();
   sigprocmask(SIG_BLOCK, &set, nullptr);
 }
 __attribute__((section(".preinit_array"), used)) void (*const block_stop_signals_first)(int, char**, char**) =
@@ -84,7 +75,7 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? exit_ok : exit_bad_input;
   }
   if (!app.got_subcommand("run")) {
-    const sigset_t set = stop_signals();
+    const sigset_t set = stop_and_reload_signals();
     pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
   }
   // Logs go to stderr: stdout carries only what a command prints (`--report -`

@@ -3,6 +3,8 @@
 
 #include "metrics_client.hpp"
 
+#include <weir_std/file_descriptor.hpp>
+
 #include <fmt/format.h>
 
 #include <cerrno>
@@ -41,31 +43,25 @@ class Socket {
     if (const int error = ::getaddrinfo(endpoint.host.c_str(), port.c_str(), &hints, &found); error != 0)
       throw unreachable(endpoint, ::gai_strerror(error));
     std::string why = "no address";
-    for (addrinfo* a = found; a && fd_ < 0; a = a->ai_next) {
-      const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-      if (fd < 0) continue;
+    for (addrinfo* a = found; a && !fd_; a = a->ai_next) {
+      weir_std::FileDescriptor fd(::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol));
+      if (!fd) continue;
       timeval timeout{read_timeout_s, 0};
-      ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
-      if (bounded_reads) ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-      if (::connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
-        fd_ = fd;
+      ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+      if (bounded_reads) ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+      if (::connect(fd.get(), a->ai_addr, a->ai_addrlen) == 0) {
+        fd_ = std::move(fd);
       } else {
         why = std::strerror(errno);
-        ::close(fd);
       }
     }
     ::freeaddrinfo(found);
-    if (fd_ < 0) throw unreachable(endpoint, why);
+    if (!fd_) throw unreachable(endpoint, why);
   }
-  ~Socket() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  int fd() const noexcept { return fd_; }
+  int fd() const noexcept { return fd_.get(); }
 
  private:
-  int fd_ = -1;
+  weir_std::FileDescriptor fd_;
 };
 
 // Sends the request, reads the status line and headers; `rest` gets the body

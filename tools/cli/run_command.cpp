@@ -7,6 +7,7 @@
 #include "log_format.hpp"
 #include "metrics_server.hpp"
 #include "pipeline_arguments.hpp"
+#include "signals.hpp"
 
 #include <weir/config.hpp>
 #include <weir/pipeline.hpp>
@@ -172,24 +173,19 @@ std::unique_ptr<Generation> load_generation(const RunOptions& options) {
 // handler.
 class SignalWatch {
  public:
-  SignalWatch(const RunOptions& options, RunState& state) {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGINT);
-    sigaddset(&set_, SIGTERM);
-    sigaddset(&set_, SIGHUP);
-    sigaddset(&set_, SIGUSR1);  // ours: the run is over
+  SignalWatch(const RunOptions& options, RunState& state) : set_(run_signals()) {
     pthread_sigmask(SIG_BLOCK, &set_, nullptr);
     thread_ = std::thread([this, &options, &state] {
       for (;;) {
         int signal = 0;
-        if (sigwait(&set_, &signal) != 0 || signal == SIGUSR1) return;
+        if (sigwait(&set_, &signal) != 0 || signal == run_over_signal) return;
         if (signal == SIGHUP) reload(options, state);
         else interrupt(signal, state);
       }
     });
   }
   ~SignalWatch() {
-    pthread_kill(thread_.native_handle(), SIGUSR1);
+    pthread_kill(thread_.native_handle(), run_over_signal);
     thread_.join();
   }
 
@@ -229,7 +225,7 @@ class SignalWatch {
     state.pipeline->stop();
   }
 
-  sigset_t set_;
+  const sigset_t set_;
   std::thread thread_;
 };
 
@@ -281,12 +277,7 @@ int run(const RunOptions& options) {
   // Block the signals before any thread exists (the crash reporter's, the
   // pipeline's, the metrics server's, the live view's), so they all inherit
   // the mask.
-  sigset_t blocked;
-  sigemptyset(&blocked);
-  sigaddset(&blocked, SIGINT);
-  sigaddset(&blocked, SIGTERM);
-  sigaddset(&blocked, SIGHUP);
-  sigaddset(&blocked, SIGUSR1);
+  const sigset_t blocked = run_signals();
   pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
 
   // From here on plugin code runs: loading constructs every stage once to

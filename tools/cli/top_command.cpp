@@ -7,6 +7,7 @@
 #include "command.hpp"
 #include "live_view.hpp"
 #include "metrics_client.hpp"
+#include "signals.hpp"
 #include "terminal.hpp"
 
 #include <weir/report.hpp>
@@ -64,10 +65,7 @@ int top(const TopOptions& options) {
   }
   // Ctrl-C ends the wait between frames: taken with sigtimedwait, which is
   // also the timed wait itself.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
+  const sigset_t signals = stop_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   const auto interval = std::chrono::duration<double>(options.interval_s);
   const auto wait_interval = [&] {  // false: a signal asked us to end

@@ -34,14 +34,6 @@ namespace config {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr std::string_view top_keys[] = {"pipeline", "description", "plugin_path", "defaults", "stages", "tests"};
-constexpr std::string_view default_keys[] = {"capacity", "when_full", "drain_timeout", "lane_policy", "on_error"};
-constexpr std::string_view lane_keys[] = {"name", "when", "capacity", "weight"};
-constexpr std::string_view on_error_keys[] = {"retries", "backoff", "max_backoff", "dead_letter"};
-constexpr std::string_view test_keys[] = {"name", "inputs", "outputs", "no_outputs_from", "timeout"};
-constexpr std::string_view test_input_keys[] = {"insert_at", "payload", "attributes", "priority"};
-constexpr std::string_view test_output_keys[] = {"extract_from", "conditions", "count"};
-constexpr std::string_view test_file_keys[] = {"tests"};
 
 struct Defaults {
   std::size_t capacity = 1024;
@@ -74,8 +66,6 @@ class Loader : private YamlReader {
         limits_(limits),
         add_plugins_(std::move(add_plugins)) {}
 
-  static Keys keys_of_a_stage() noexcept { return stage_keys; }
-
   PipelineSpec load(const YAML::Node& root) {
     PipelineSpec spec;
     if (!root.IsMap()) {
@@ -86,23 +76,26 @@ class Loader : private YamlReader {
     }
     YAML::Node stages, tests;
     bool has_stages = false, has_tests = false;
-    walk_map(root, top_keys, "the pipeline", [&](const std::string& key, const YAML::Node& value, const YAML::Node&) {
-      if (key == "pipeline") {
-        if (auto name = read_string(value, "pipeline")) spec.name = *name;
-      } else if (key == "description") {
-        if (auto text = read_string(value, "description")) spec.description = *text;
-      } else if (key == "plugin_path") {
-        read_plugin_path(value, spec);
-      } else if (key == "defaults") {
-        read_defaults(value, spec);
-      } else if (key == "tests") {
-        has_tests = true;
-        tests.reset(value);
-      } else {
-        has_stages = true;
-        stages.reset(value);
-      }
-    });
+    read_map(root, "the pipeline",
+             {{"pipeline",
+               [&](const YAML::Node& value) {
+                 if (auto name = read_string(value, "pipeline")) spec.name = *name;
+               }},
+              {"description",
+               [&](const YAML::Node& value) {
+                 if (auto text = read_string(value, "description")) spec.description = *text;
+               }},
+              {"plugin_path", [&](const YAML::Node& value) { read_plugin_path(value, spec); }},
+              {"defaults", [&](const YAML::Node& value) { read_defaults(value, spec); }},
+              {"stages",
+               [&](const YAML::Node& value) {
+                 has_stages = true;
+                 stages.reset(value);
+               }},
+              {"tests", [&](const YAML::Node& value) {
+                 has_tests = true;
+                 tests.reset(value);
+               }}});
     if (!root["pipeline"]) reporter_.error(root, "pipeline: is required", "name the pipeline, e.g. pipeline: job-queue");
     if (!has_stages) {
       reporter_.error(root, "stages: is required", "add a map of stages, each with plugin:");
@@ -142,8 +135,7 @@ class Loader : private YamlReader {
                       "a tests file is a map with tests:", "start with `tests:` and a list of tests");
       return tests;
     }
-    walk_map(root, test_file_keys, "the tests file",
-             [&](const std::string&, const YAML::Node& value, const YAML::Node&) { tests = read_tests(value, spec); });
+    read_map(root, "the tests file", {{"tests", [&](const YAML::Node& value) { tests = read_tests(value, spec); }}});
     return tests;
   }
 
@@ -166,27 +158,36 @@ class Loader : private YamlReader {
       const YAML::Node name_node = item.IsMap() ? item["name"] : YAML::Node();
       const std::string who =
           name_node && name_node.IsScalar() ? fmt::format("test '{}'", name_node.Scalar()) : std::string("a test");
-      walk_map(item, test_keys, who, [&](const std::string& key, const YAML::Node& value, const YAML::Node&) {
-        if (key == "name") {
-          if (auto name = read_string(value, "a test's name")) {
-            test.name = *name;
-            if (auto [it, fresh] = names.emplace(*name, reporter_.place(value).position.line); !fresh)
-              reporter_.error(value, fmt::format("two tests are named '{}'", *name),
-                              it->second > 0 ? fmt::format("the first at line {}", it->second) : std::string());
-          }
-        } else if (key == "inputs") {
-          if (value.IsSequence() && value.size() == 0)
-            reporter_.error(value, fmt::format("{}: inputs: is an empty list", who));
-          for (const YAML::Node& input : items(value)) test.inputs.push_back(read_test_input(input, spec, who));
-        } else if (key == "outputs") {
-          for (const YAML::Node& output : items(value)) test.outputs.push_back(read_test_output(output, spec, who));
-        } else if (key == "no_outputs_from") {
-          for (const YAML::Node& entry : items(value))
-            if (auto stage = read_test_stage(entry, spec, who + ": no_outputs_from")) test.no_outputs_from.push_back(*stage);
-        } else if (auto timeout = read_duration(value, who + ": timeout")) {
-          test.timeout = *timeout;
-        }
-      });
+      read_map(item, who,
+               {{"name",
+                 [&](const YAML::Node& value) {
+                   if (auto name = read_string(value, "a test's name")) {
+                     test.name = *name;
+                     if (auto [it, fresh] = names.emplace(*name, reporter_.place(value).position.line); !fresh)
+                       reporter_.error(value, fmt::format("two tests are named '{}'", *name),
+                                       it->second > 0 ? fmt::format("the first at line {}", it->second) : std::string());
+                   }
+                 }},
+                {"inputs",
+                 [&](const YAML::Node& value) {
+                   if (value.IsSequence() && value.size() == 0)
+                     reporter_.error(value, fmt::format("{}: inputs: is an empty list", who));
+                   for (const YAML::Node& input : items(value)) test.inputs.push_back(read_test_input(input, spec, who));
+                 }},
+                {"outputs",
+                 [&](const YAML::Node& value) {
+                   for (const YAML::Node& output : items(value))
+                     test.outputs.push_back(read_test_output(output, spec, who));
+                 }},
+                {"no_outputs_from",
+                 [&](const YAML::Node& value) {
+                   for (const YAML::Node& entry : items(value))
+                     if (auto stage = read_test_stage(entry, spec, who + ": no_outputs_from"))
+                       test.no_outputs_from.push_back(*stage);
+                 }},
+                {"timeout", [&](const YAML::Node& value) {
+                   if (auto timeout = read_duration(value, who + ": timeout")) test.timeout = *timeout;
+                 }}});
       if (item.IsMap()) {
         if (!name_node) reporter_.error(item, "a test needs a name:", "for example name: uppercases payloads");
         if (!item["inputs"])
@@ -217,29 +218,38 @@ class Loader : private YamlReader {
   TestInput read_test_input(const YAML::Node& node, const PipelineSpec& spec, const std::string& who) {
     TestInput input;
     input.position = reporter_.place(node).position;
-    walk_map(node, test_input_keys, who + ": an input", [&](const std::string& key, const YAML::Node& value, const YAML::Node&) {
-      if (key == "insert_at") {
-        auto stage = read_test_stage(value, spec, who + ": insert_at");
-        if (!stage) return;
-        input.stage = *stage;
-        if (spec.stage(*stage)->kind == Kind::sink)
-          reporter_.error(value, fmt::format("{}: insert_at: '{}' is a sink", who, *stage),
-                          "weir test replaces sinks by collectors: insert at a source or a processor");
-      } else if (key == "payload") {
-        if (value.IsScalar()) input.payload = value.Scalar();
-        else reporter_.error(value, fmt::format("{}: payload must be text, found {}", who, describe(value)));
-      } else if (key == "attributes") {
-        walk_map(value, {}, who + ": attributes", [&](const std::string& name, const YAML::Node& text, const YAML::Node&) {
-          if (text.IsScalar()) input.attributes.set(name, text.Scalar());
-          else reporter_.error(text, fmt::format("{}: attribute '{}' must be text, found {}", who, name, describe(text)));
-        });
-      } else {
-        const std::string& text = value.IsScalar() ? value.Scalar() : std::string();
-        auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), input.priority);
-        if (text.empty() || error != std::errc() || end != text.data() + text.size())
-          reporter_.error(value, fmt::format("{}: priority must be a whole number, found {}", who, describe(value)));
-      }
-    });
+    read_map(node, who + ": an input",
+             {{"insert_at",
+               [&](const YAML::Node& value) {
+                 auto stage = read_test_stage(value, spec, who + ": insert_at");
+                 if (!stage) return;
+                 input.stage = *stage;
+                 if (spec.stage(*stage)->kind == Kind::sink)
+                   reporter_.error(value, fmt::format("{}: insert_at: '{}' is a sink", who, *stage),
+                                   "weir test replaces sinks by collectors: insert at a source or a processor");
+               }},
+              {"payload",
+               [&](const YAML::Node& value) {
+                 if (value.IsScalar()) input.payload = value.Scalar();
+                 else reporter_.error(value, fmt::format("{}: payload must be text, found {}", who, describe(value)));
+               }},
+              {"attributes",
+               [&](const YAML::Node& value) {
+                 walk_map(value, {}, who + ": attributes",
+                          [&](const std::string& name, const YAML::Node& text, const YAML::Node&) {
+                            if (text.IsScalar()) input.attributes.set(name, text.Scalar());
+                            else
+                              reporter_.error(text, fmt::format("{}: attribute '{}' must be text, found {}", who, name,
+                                                                describe(text)));
+                          });
+               }},
+              {"priority", [&](const YAML::Node& value) {
+                 const std::string& text = value.IsScalar() ? value.Scalar() : std::string();
+                 auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), input.priority);
+                 if (text.empty() || error != std::errc() || end != text.data() + text.size())
+                   reporter_.error(value,
+                                   fmt::format("{}: priority must be a whole number, found {}", who, describe(value)));
+               }}});
     if (node.IsMap() && !node["insert_at"])
       reporter_.error(node, fmt::format("{}: an input needs insert_at:", who), "name the stage it enters");
     return input;
@@ -248,16 +258,20 @@ class Loader : private YamlReader {
   TestOutput read_test_output(const YAML::Node& node, const PipelineSpec& spec, const std::string& who) {
     TestOutput output;
     output.position = reporter_.place(node).position;
-    walk_map(node, test_output_keys, who + ": an output", [&](const std::string& key, const YAML::Node& value, const YAML::Node&) {
-      if (key == "extract_from") {
-        if (auto stage = read_test_stage(value, spec, who + ": extract_from")) output.stage = *stage;
-      } else if (key == "conditions") {
-        for (const YAML::Node& entry : items(value))
-          if (auto condition = read_condition(entry, who + ": condition")) output.conditions.push_back(std::move(*condition));
-      } else if (auto n = read_count(value, who + ": count", 0)) {
-        output.count = *n;
-      }
-    });
+    read_map(node, who + ": an output",
+             {{"extract_from",
+               [&](const YAML::Node& value) {
+                 if (auto stage = read_test_stage(value, spec, who + ": extract_from")) output.stage = *stage;
+               }},
+              {"conditions",
+               [&](const YAML::Node& value) {
+                 for (const YAML::Node& entry : items(value))
+                   if (auto condition = read_condition(entry, who + ": condition"))
+                     output.conditions.push_back(std::move(*condition));
+               }},
+              {"count", [&](const YAML::Node& value) {
+                 if (auto n = read_count(value, who + ": count", 0)) output.count = *n;
+               }}});
     if (node.IsMap() && !node["extract_from"])
       reporter_.error(node, fmt::format("{}: an output needs extract_from:", who), "name the stage whose output it checks");
     return output;
@@ -276,18 +290,19 @@ class Loader : private YamlReader {
       return;
     }
     if (node.IsMap()) {
-      static constexpr std::string_view keys[] = {"min", "max"};
       Autoscale range{1, 0};
       bool has_max = false;
-      walk_map(node, keys, what, [&](const std::string& key, const YAML::Node& value, const YAML::Node&) {
-        if (auto n = read_count(value, what + "." + key, 1, 0)) {
-          if (key == "min") range.min = saturated(*n);
-          else {
-            range.max = saturated(*n);
-            has_max = true;
-          }
-        }
-      });
+      read_map(node, what,
+               {{"min",
+                 [&](const YAML::Node& value) {
+                   if (auto n = read_count(value, what + ".min", 1, 0)) range.min = saturated(*n);
+                 }},
+                {"max", [&](const YAML::Node& value) {
+                   if (auto n = read_count(value, what + ".max", 1, 0)) {
+                     range.max = saturated(*n);
+                     has_max = true;
+                   }
+                 }}});
       if (!has_max) {
         reporter_.error(node, fmt::format("{} needs max: the most replicas it may grow to", what),
                         "for example replicas: {min: 1, max: 8}, or replicas: auto (1 to 8)");
@@ -303,39 +318,53 @@ class Loader : private YamlReader {
   // `label` names the owner in messages: "stage 'workers'" or "defaults".
   void read_on_error(const YAML::Node& node, ErrorPolicy& policy, Place* dead_letter_place, const std::string& label) {
     const std::string prefix = label == "defaults" ? "defaults.on_error" : label + ": on_error";
-    walk_map(node, on_error_keys, fmt::format("on_error of {}", label),
-             [&](const std::string& key, const YAML::Node& value, const YAML::Node&) {
-               const std::string what = fmt::format("{}.{}", prefix, key);
-               if (key == "retries") {
-                 if (auto n = read_count(value, what, 0)) policy.retries = static_cast<unsigned>(*n);
-               } else if (key == "backoff") {
-                 if (auto d = read_duration(value, what)) policy.backoff = *d;
-               } else if (key == "max_backoff") {
-                 if (auto d = read_duration(value, what)) policy.max_backoff = *d;
-               } else if (auto name = read_string(value, what)) {
-                 policy.dead_letter = *name;
-                 if (dead_letter_place) *dead_letter_place = reporter_.place(value);
-               }
-             });
+    read_map(node, fmt::format("on_error of {}", label),
+             {{"retries",
+               [&](const YAML::Node& value) {
+                 if (auto n = read_count(value, prefix + ".retries", 0)) policy.retries = static_cast<unsigned>(*n);
+               }},
+              {"backoff",
+               [&](const YAML::Node& value) {
+                 if (auto d = read_duration(value, prefix + ".backoff")) policy.backoff = *d;
+               }},
+              {"max_backoff",
+               [&](const YAML::Node& value) {
+                 if (auto d = read_duration(value, prefix + ".max_backoff")) policy.max_backoff = *d;
+               }},
+              {"dead_letter", [&](const YAML::Node& value) {
+                 if (auto name = read_string(value, prefix + ".dead_letter")) {
+                   policy.dead_letter = *name;
+                   if (dead_letter_place) *dead_letter_place = reporter_.place(value);
+                 }
+               }}});
   }
 
   void read_defaults(const YAML::Node& node, PipelineSpec& spec) {
-    walk_map(node, default_keys, "defaults", [&](const std::string& key, const YAML::Node& value, const YAML::Node&) {
-      if (key == "capacity") {
-        default_capacity_ = reporter_.place(value);
-        if (auto n = read_count(value, "defaults.capacity", 1)) defaults_.capacity = *n;
-      } else if (key == "when_full") {
-        default_when_full_ = reporter_.place(value);
-        if (auto policy = read_choice<WhenFull>(value, "defaults.when_full")) defaults_.when_full = *policy;
-      } else if (key == "drain_timeout") {
-        if (auto d = read_duration(value, "defaults.drain_timeout")) spec.drain_timeout = *d;
-      } else if (key == "lane_policy") {
-        if (auto policy = read_choice<LanePolicy>(value, "defaults.lane_policy")) defaults_.lane_policy = *policy;
-      } else {
-        read_on_error(value, defaults_.on_error, nullptr, "defaults");
-        if (!defaults_.on_error.dead_letter.empty()) default_dead_letter_ = reporter_.place(value["dead_letter"]);
-      }
-    });
+    read_map(node, "defaults",
+             {{"capacity",
+               [&](const YAML::Node& value) {
+                 default_capacity_ = reporter_.place(value);
+                 if (auto n = read_count(value, "defaults.capacity", 1)) defaults_.capacity = *n;
+               }},
+              {"when_full",
+               [&](const YAML::Node& value) {
+                 default_when_full_ = reporter_.place(value);
+                 if (auto policy = read_choice<WhenFull>(value, "defaults.when_full")) defaults_.when_full = *policy;
+               }},
+              {"drain_timeout",
+               [&](const YAML::Node& value) {
+                 if (auto d = read_duration(value, "defaults.drain_timeout")) spec.drain_timeout = *d;
+               }},
+              {"lane_policy",
+               [&](const YAML::Node& value) {
+                 if (auto policy = read_choice<LanePolicy>(value, "defaults.lane_policy"))
+                   defaults_.lane_policy = *policy;
+               }},
+              {"on_error", [&](const YAML::Node& value) {
+                 read_on_error(value, defaults_.on_error, nullptr, "defaults");
+                 if (!defaults_.on_error.dead_letter.empty())
+                   default_dead_letter_ = reporter_.place(value["dead_letter"]);
+               }}});
   }
 
   void read_plugin_path(const YAML::Node& node, PipelineSpec& spec) {
@@ -380,18 +409,23 @@ class Loader : private YamlReader {
       LaneSpec lane;
       Place lane_when_text = reporter_.place(item);
       const std::string where = fmt::format("a lane of stage '{}'", draft.spec.name);
-      walk_map(item, lane_keys, where, [&](const std::string& key, const YAML::Node& value, const YAML::Node&) {
-        if (key == "name") {
-          if (auto name = read_string(value, who + ": lane name")) lane.name = *name;
-        } else if (key == "when") {
-          lane_when_text = reporter_.place_inside(value, 1);
-          lane.when = read_condition(value, fmt::format("{}: lane when", who));
-        } else if (key == "capacity") {
-          if (auto n = read_count(value, who + ": lane capacity", 1)) lane.capacity = *n;
-        } else if (auto n = read_count(value, who + ": lane weight", 1)) {
-          lane.weight = static_cast<unsigned>(*n);
-        }
-      });
+      read_map(item, where,
+               {{"name",
+                 [&](const YAML::Node& value) {
+                   if (auto name = read_string(value, who + ": lane name")) lane.name = *name;
+                 }},
+                {"when",
+                 [&](const YAML::Node& value) {
+                   lane_when_text = reporter_.place_inside(value, 1);
+                   lane.when = read_condition(value, fmt::format("{}: lane when", who));
+                 }},
+                {"capacity",
+                 [&](const YAML::Node& value) {
+                   if (auto n = read_count(value, who + ": lane capacity", 1)) lane.capacity = *n;
+                 }},
+                {"weight", [&](const YAML::Node& value) {
+                   if (auto n = read_count(value, who + ": lane weight", 1)) lane.weight = static_cast<unsigned>(*n);
+                 }}});
       if (item.IsMap() && !item["name"])
         reporter_.error(item, fmt::format("{}: every lane needs a name", who), "for example {name: urgent}");
       draft.spec.lanes.push_back(std::move(lane));
@@ -618,10 +652,6 @@ PipelineSpec load_pipeline(const std::string& yaml, PluginRegistry& registry, co
   spec.warnings = reporter.take_sorted();
   return spec;
 }
-
-Keys top_level_keys() noexcept { return top_keys; }
-Keys defaults_keys() noexcept { return default_keys; }
-Keys stage_keys() noexcept { return Loader::keys_of_a_stage(); }
 
 std::string read_pipeline_file(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);

@@ -5,9 +5,7 @@
 
 #include <filesystem>
 #include <functional>
-#include <span>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace weir::config {
@@ -20,12 +18,6 @@ using AddPlugins = std::function<void(PluginRegistry&)>;
 PipelineSpec load_pipeline(const std::string& yaml, PluginRegistry& registry, const std::vector<Override>& overrides,
                            const std::string& name, const std::filesystem::path& base_dir,
                            const WarningLimits& limits, const AddPlugins& add_plugins);
-
-// The keys a pipeline file, its `defaults:` and a stage may hold, in the
-// order docs/pipelines.md lists them (a test holds the two together).
-std::span<const std::string_view> top_level_keys() noexcept;
-std::span<const std::string_view> defaults_keys() noexcept;
-std::span<const std::string_view> stage_keys() noexcept;
 
 // A pipeline file's text, or a ConfigError saying why it cannot be read.
 std::string read_pipeline_file(const std::filesystem::path& file);

@@ -54,6 +54,15 @@ void YamlReader::walk_map(const YAML::Node& map, Keys known, std::string_view wh
   }
 }
 
+void YamlReader::read_map(const YAML::Node& map, std::string_view where, std::initializer_list<KeyReader> readers) {
+  std::vector<std::string_view> keys;
+  for (const KeyReader& reader : readers) keys.push_back(reader.key);
+  walk_map(map, keys, where, [&](const std::string& key, const YAML::Node& value, const YAML::Node&) {
+    for (const KeyReader& reader : readers)
+      if (reader.key == key) return reader.read(value);
+  });
+}
+
 std::optional<std::string> YamlReader::spelled_null(const YAML::Node& node) const {
   if (!node.IsNull() || reporter_.from_override(node)) return std::nullopt;
   const auto pos = static_cast<std::size_t>(std::max(node.Mark().pos, 0));

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string>
@@ -43,6 +44,16 @@ class YamlReader {
   // Calls `on_key` for each entry of a map, reporting unknown keys (with a
   // hint) and duplicates. Empty `known`: any key.
   void walk_map(const YAML::Node& map, Keys known, std::string_view where, const OnKey& on_key);
+
+  // A key of a map and what reads its value.
+  struct KeyReader {
+    std::string_view key;
+    std::function<void(const YAML::Node& value)> read;
+  };
+  // walk_map over exactly the keys of `readers`: each key is read by its own
+  // reader, and a key without one is refused as unknown (listing the keys in
+  // this order), so none falls through to another key's reader.
+  void read_map(const YAML::Node& map, std::string_view where, std::initializer_list<KeyReader> readers);
 
   std::optional<std::string> read_string(const YAML::Node& node, std::string_view what);
   // `accepted` below `minimum` lets a value through to the graph checks,

@@ -54,7 +54,7 @@ PendingReply InputHandle::request(Message message) {
   auto [reply_to, reply] = make_oneshot<RequestOutcome>();
   requests_->pending.emplace(id, std::move(reply_to));
   message.attributes.set(std::string(request_attribute), std::to_string(id));
-  message.ack = detail::request_ticket(requests_, id);
+  message.ack = detail::request_acknowledgement(requests_, id);
   if (!state_->channel.send(std::move(message)))
     requests_->settle(id, RequestOutcome{std::nullopt, RequestError::Reason::stopped,
                                          fmt::format("request {} got no reply: input '{}' is closed", id,

@@ -44,10 +44,11 @@ namespace {
 // Rides on every copy of a request (Message::ack): the runtime tells it when
 // a stage failed the request for good, and its destruction — the last copy
 // gone — settles a request that no reply stage took.
-class RequestTicket final : public Acknowledgement {
+class RequestAcknowledgement final : public Acknowledgement {
  public:
-  RequestTicket(std::shared_ptr<RequestTable> table, std::uint64_t id) : table_(std::move(table)), id_(id) {}
-  ~RequestTicket() override {
+  RequestAcknowledgement(std::shared_ptr<RequestTable> table, std::uint64_t id)
+      : table_(std::move(table)), id_(id) {}
+  ~RequestAcknowledgement() override {
     // A copy abandoned by a forced stop (the host's, or drain_timeout's) might
     // have been answered but for the stop: `stopped`, whichever forced it.
     const bool stopped = table_->stopping.load(std::memory_order_acquire) ||
@@ -182,8 +183,9 @@ const PluginDescriptor host_descriptors[] = {
 
 }  // namespace
 
-std::shared_ptr<Acknowledgement> request_ticket(std::shared_ptr<RequestTable> table, std::uint64_t id) {
-  return std::make_shared<RequestTicket>(std::move(table), id);
+std::shared_ptr<Acknowledgement> request_acknowledgement(std::shared_ptr<RequestTable> table,
+                                                         std::uint64_t id) {
+  return std::make_shared<RequestAcknowledgement>(std::move(table), id);
 }
 
 void add_host_plugins(PluginRegistry& registry) {

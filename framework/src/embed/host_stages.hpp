@@ -62,7 +62,8 @@ void add_host_plugins(PluginRegistry& registry);
 bool is_host_plugin(std::string_view plugin) noexcept;
 
 // The Message::ack of a request: settles it as failed or lost.
-std::shared_ptr<Acknowledgement> request_ticket(std::shared_ptr<RequestTable> table, std::uint64_t id);
+std::shared_ptr<Acknowledgement> request_acknowledgement(std::shared_ptr<RequestTable> table,
+                                                         std::uint64_t id);
 
 StageMaker host_input_stage(std::shared_ptr<HostInputState> state);
 StageMaker host_output_stage(std::shared_ptr<HostOutputState> state);

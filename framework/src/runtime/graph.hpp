@@ -1,9 +1,12 @@
 #pragma once
 // The runtime's picture of a pipeline: one input queue (a lane set) per
 // non-source stage, the edges that feed it, the routes each stage sends on,
-// and the replicas that run the stage instances.
+// and the replicas that run the stage instances. graph.cpp builds it from a
+// spec; the replica loops (replica_loop.cpp) run on it; report.cpp sums its
+// counters into the run report.
 
 #include "ack_books.hpp"
+#include "counter.hpp"
 #include "histogram.hpp"
 #include "log_counter.hpp"
 #include "tap_point.hpp"
@@ -18,8 +21,10 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -48,10 +53,16 @@ struct InputEdge {
   std::atomic<std::uint64_t> abandoned{0};
 };
 
-// One way out of a stage: into another stage's queue.
+// One way out of a stage: into another stage's queue. Its delivery says
+// which of the stage's messages take it (see Sender::route).
 struct Route {
-  enum class Kind { broadcast, conditional, unmatched, dead_letter };
-  Kind kind = Kind::broadcast;
+  enum class Delivery {
+    broadcast,    // every message
+    conditional,  // those matching `when`
+    unmatched,    // those no conditional route of the stage took (`stage.unmatched`)
+    dead_letter,  // those that failed after their retries (on_error.dead_letter)
+  };
+  Delivery delivery = Delivery::broadcast;
   StageRuntime* target = nullptr;
   const Condition* when = nullptr;              // conditional routes
   std::vector<std::uint32_t> edge_of_lane;      // the target's input edge index per lane
@@ -61,7 +72,7 @@ struct Route {
 // Per replica, per output edge (route and lane).
 struct EdgeCounters {
   Counter sent;
-  std::atomic<std::uint64_t> blocked_ns{0};
+  Counter blocked_ns;
 };
 
 struct Replica {
@@ -87,7 +98,12 @@ struct Replica {
   bool abandoned = false;
   std::uint64_t stuck_in_hand = 0;  // what it held then
 
-  Counter received, emitted, filtered, dead_lettered, failed, retried, outputs;
+  Counter received;
+  // What went on: a source's messages emitted, a processor's inputs that
+  // gave at least one output; and a sink's messages written. The report
+  // shows both as `emitted`.
+  Counter emitted, written;
+  Counter filtered, dead_lettered, failed, retried, outputs;
   Counter set_aside;  // received, then abandoned unhandled when the stop was forced
   Counter dropped;    // sources: lost before they were emitted (Emitter::count_dropped)
   Counter blocked_ns, starved_ns;
@@ -126,5 +142,25 @@ struct StageRuntime {
   // Decisions of the autoscaler (autoscaler.cpp), for the report.
   std::atomic<unsigned> scaled_up{0}, scaled_down{0};
 };
+
+using Stages = std::vector<std::unique_ptr<StageRuntime>>;
+
+// The stages of `spec`, in its order, each with its plugin found in
+// `registry` (or its in-process factory), the routes and queues between them
+// wired, and spec.replicas replicas made. Throws ConfigError naming every
+// stage whose plugin is missing, and what validate_graph throws.
+Stages build_graph(const PipelineSpec& spec, PluginRegistry& registry);
+
+// One more replica of `stage`, its stage instance created (not started).
+// Throws PluginError when the plugin or the factory refuses.
+std::unique_ptr<Replica> make_replica(StageRuntime& stage, unsigned index);
+
+// The stage called `name`; std::invalid_argument naming the pipeline if none is.
+StageRuntime& stage_named(const Stages& stages, std::string_view name, std::string_view pipeline);
+
+// What every replica reached, made into the report's stages, edges and
+// bottleneck (report.cpp). `started_at`: when the run started, if it has
+// (for each replica's left_s); `report.duration_s` is set already.
+void fill_report(const Stages& stages, std::optional<Clock::time_point> started_at, RunReport& report);
 
 }  // namespace weir::runtime

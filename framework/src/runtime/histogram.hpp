@@ -100,16 +100,4 @@ class Histogram {
   std::atomic<std::uint64_t> sum_ns_{0};
 };
 
-// A counter written by one thread and read by any.
-class Counter {
- public:
-  void add(std::uint64_t n = 1) noexcept {
-    value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-  }
-  std::uint64_t get() const noexcept { return value_.load(std::memory_order_relaxed); }
-
- private:
-  std::atomic<std::uint64_t> value_{0};
-};
-
 }  // namespace weir::runtime

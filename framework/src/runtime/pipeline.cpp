@@ -1,5 +1,6 @@
-// The runtime: builds the stage graph from a spec, runs every replica on its
-// own thread, and keeps the books.
+// The runtime's Pipeline: runs the stage graph (built by graph.cpp) with
+// every replica on its own thread (replica_loop.cpp), stops it, scales it,
+// and reports on it (report.cpp sums the books).
 //
 // Close and drain: a stage is finished when its last replica leaves; it then
 // releases its place as a writer on every queue it feeds, and a queue closes
@@ -19,7 +20,7 @@
 #include "crash_context.hpp"
 #include "exception_text.hpp"
 #include "graph.hpp"
-#include "stage_loops.hpp"
+#include "replica_loop.hpp"
 
 #include <weir/config.hpp>
 #include <weir/logging.hpp>
@@ -59,7 +60,7 @@ std::string_view to_string(RunStatus status) noexcept {
 struct Pipeline::Impl : runtime::RunState {
   PipelineSpec spec;
   PluginRegistry* registry = nullptr;
-  std::vector<std::unique_ptr<StageRuntime>> stages;
+  runtime::Stages stages;
 
   bool started = false;
   // wait() sets joined, end_time and final_report while stats() may be
@@ -82,14 +83,8 @@ struct Pipeline::Impl : runtime::RunState {
 
   Impl(PipelineSpec s, PluginRegistry& r) : spec(std::move(s)), registry(&r) {}
 
-  StageRuntime& stage_named(std::string_view name) {
-    for (auto& s : stages)
-      if (s->spec->name == name) return *s;
-    throw std::invalid_argument(fmt::format("no stage named '{}' in pipeline '{}'", name, spec.name));
-  }
+  StageRuntime& stage_named(std::string_view name) const { return runtime::stage_named(stages, name, spec.name); }
 
-  void build();
-  std::unique_ptr<Replica> make_replica(StageRuntime& stage, unsigned index);
   void start_hook(StageRuntime& stage, Replica& replica);
   void launch(StageRuntime& stage, Replica& replica);
   void replica_done(StageRuntime& stage);
@@ -102,141 +97,6 @@ struct Pipeline::Impl : runtime::RunState {
   bool stop_sources();
   RunReport report(RunStatus status) const;
 };
-
-// ---- Building the graph -------------------------------------------------------
-
-void Pipeline::Impl::build() {
-  validate_graph(spec);
-  std::vector<Diagnostic> problems;
-  for (std::size_t i = 0; i < spec.stages.size(); ++i) {
-    auto stage = std::make_unique<StageRuntime>();
-    stage->spec = &spec.stages[i];
-    stage->index = i;
-    stage->plugin = registry->find(stage->spec->plugin, stage->spec->kind);
-    if (!stage->plugin && !stage->spec->factory) {
-      Diagnostic d{spec.file.string(), stage->spec->position.line, stage->spec->position.column,
-                   fmt::format("stage '{}': no {} plugin named '{}'", stage->spec->name,
-                               to_string(stage->spec->kind), stage->spec->plugin),
-                   {}};
-      const auto hint = closest_match(stage->spec->plugin, registry->names(stage->spec->kind));
-      if (!hint.empty()) d.hint = fmt::format("did you mean '{}'?", hint);
-      problems.push_back(std::move(d));
-    }
-    if (stage->spec->kind == Kind::source) stage->ack_books = std::make_shared<runtime::AckBooks>();
-    if (stage->spec->kind != Kind::source) {
-      const auto& lanes = stage->spec->lanes;
-      if (lanes.empty()) {
-        stage->lane_conditions.push_back(nullptr);
-      } else {
-        for (const auto& lane : lanes) stage->lane_conditions.push_back(lane.when ? &*lane.when : nullptr);
-      }
-    }
-    stages.push_back(std::move(stage));
-  }
-  if (!problems.empty()) throw ConfigError(std::move(problems));
-
-  // Routes: every consumer of a stage gets its own queue edge per lane.
-  std::vector<std::size_t> writers(stages.size(), 0);
-  auto connect = [&](StageRuntime& from, StageRuntime& to, Route::Kind kind, const Condition* when,
-                     const std::string& label) {
-    Route route;
-    route.kind = kind;
-    route.target = &to;
-    route.when = when;
-    for (std::size_t lane = 0; lane < to.lane_conditions.size(); ++lane) {
-      auto edge = std::make_unique<InputEdge>();
-      edge->from = label;
-      edge->lane = lane;
-      edge->from_stage = from.index;
-      edge->from_slot = from.out_slots++;
-      route.edge_of_lane.push_back(static_cast<std::uint32_t>(to.inputs.size()));
-      route.slot_of_lane.push_back(edge->from_slot);
-      to.inputs.push_back(std::move(edge));
-    }
-    ++writers[to.index];
-    return route;
-  };
-  for (auto& to : stages) {
-    for (const auto& input : to->spec->inputs) {
-      auto& from = stage_named(input.stage);
-      const Condition* when = to->spec->when ? &*to->spec->when : nullptr;
-      const auto kind = input.unmatched ? Route::Kind::unmatched
-                        : when          ? Route::Kind::conditional
-                                        : Route::Kind::broadcast;
-      from.routes.push_back(connect(from, *to, kind, input.unmatched ? nullptr : when, input.to_string()));
-    }
-  }
-  for (auto& from : stages) {
-    const auto& target = from->spec->on_error.dead_letter;
-    if (!target.empty())
-      from->dead_letter = connect(*from, stage_named(target), Route::Kind::dead_letter, nullptr,
-                                  from->spec->name + ".dead_letter");
-    // Conditional routes first: whether any matched decides the unmatched ones.
-    std::stable_partition(from->routes.begin(), from->routes.end(),
-                          [](const Route& r) { return r.kind == Route::Kind::conditional; });
-  }
-  for (auto& stage : stages) {
-    if (stage->spec->kind == Kind::source) continue;
-    std::vector<LaneConfig> lanes;
-    if (stage->spec->lanes.empty()) {
-      lanes.push_back({stage->spec->capacity, 1});
-    } else {
-      for (const auto& lane : stage->spec->lanes)
-        lanes.push_back({lane.capacity ? lane.capacity : stage->spec->capacity, std::max(1u, lane.weight)});
-    }
-    stage->queue = std::make_unique<runtime::Queue>(std::move(lanes), stage->spec->lane_policy, writers[stage->index]);
-  }
-  for (auto& stage : stages) {
-    stage->wanted = stage->spec->replicas;
-    for (unsigned r = 0; r < stage->spec->replicas; ++r) stage->replicas.push_back(make_replica(*stage, r));
-  }
-}
-
-std::unique_ptr<Replica> Pipeline::Impl::make_replica(StageRuntime& stage, unsigned index) {
-  auto replica = std::make_unique<Replica>();
-  replica->index = index;
-  replica->label = fmt::format("stage '{}' replica {}", stage.spec->name, index);
-  replica->logger = weir::logger()->clone(stage.spec->name);
-  replica->warnings = std::make_shared<LogCounter>();
-  replica->plugin_logger = replica->logger->clone(stage.spec->name);
-  replica->plugin_logger->sinks().push_back(replica->warnings);
-  // Warnings are counted whatever --log-level shows: the plugin's logger lets
-  // them through, and the shown sinks keep the level the user chose.
-  if (const auto shown = replica->logger->level(); shown > spdlog::level::warn) {
-    for (auto& sink : replica->plugin_logger->sinks())
-      if (sink != replica->warnings && sink->level() < shown) sink->set_level(shown);
-    replica->plugin_logger->set_level(spdlog::level::warn);
-  }
-  StageContext context{stage.spec->name, stage.spec->plugin, index, stage.spec->replicas, replica->plugin_logger,
-                       replica->stop.get_token()};
-  runtime::StageLabelScope in_plugin(replica->label.c_str());
-  if (stage.spec->factory) {
-    try {
-      replica->instance.stage = stage.spec->factory(context);
-    } catch (...) {
-      throw PluginError(fmt::format("stage '{}': its in-process factory threw: {}", stage.spec->name,
-                                    runtime::current_exception_text()));
-    }
-    if (!replica->instance.stage)
-      throw PluginError(fmt::format("stage '{}': its in-process factory made no stage", stage.spec->name));
-    if (!is_kind(*replica->instance.stage, stage.spec->kind))
-      throw PluginError(fmt::format("stage '{}': its in-process factory made a stage that is not a {}",
-                                    stage.spec->name, to_string(stage.spec->kind)));
-  } else {
-    try {
-      replica->instance = stage.plugin->create(stage.spec->options, context);
-    } catch (const OptionError& e) {
-      throw PluginError(fmt::format("{} (plugin '{}'): {}", replica->label, stage.spec->plugin, e.what()));
-    } catch (const PluginError& e) {
-      throw PluginError(fmt::format("{}: {}", replica->label, e.what()));
-    }
-  }
-  replica->lane_wait = std::vector<runtime::Histogram>(stage.lane_conditions.size());
-  replica->delivered = std::vector<runtime::Counter>(stage.inputs.size());
-  replica->sent = std::vector<runtime::EdgeCounters>(stage.out_slots);
-  replica->targets.reserve(stage.routes.size());
-  return replica;
-}
 
 // ---- Running ------------------------------------------------------------------
 
@@ -318,7 +178,7 @@ void Pipeline::Impl::request_stop_all(StageRuntime& stage) {
 void Pipeline::Impl::force() noexcept {
   {
     std::lock_guard lock(state_mutex);
-    if (forced.exchange(true)) return;
+    if (stop_forced.exchange(true)) return;
     forced_at = Clock::now();
     state_cv.notify_all();  // wakes replicas waiting out a retry backoff, and wait_for's grace
   }
@@ -334,7 +194,7 @@ void Pipeline::Impl::abandon_stuck() {
     std::lock_guard lock(stage->replicas_mutex);
     for (auto& replica : stage->replicas) {
       if (replica->done.load(std::memory_order_acquire) || !replica->thread.joinable()) continue;
-      const std::uint64_t resolved = replica->emitted.get() + replica->filtered.get() +
+      const std::uint64_t resolved = replica->emitted.get() + replica->written.get() + replica->filtered.get() +
                                      replica->dead_lettered.get() + replica->failed.get() + replica->set_aside.get();
       const std::uint64_t received = replica->received.get();
       replica->abandoned = true;
@@ -412,7 +272,7 @@ void Pipeline::Impl::drain_abandoned() {
 
 Pipeline::Pipeline(PipelineSpec spec, PluginRegistry& registry)
     : impl_(std::make_unique<Impl>(std::move(spec), registry)) {
-  impl_->build();
+  impl_->stages = runtime::build_graph(impl_->spec, *impl_->registry);
 }
 
 Pipeline::~Pipeline() {
@@ -505,11 +365,11 @@ bool Pipeline::wait_for(std::chrono::nanoseconds timeout) {
   std::unique_lock lock(impl.state_mutex);
   while (impl.stages_finished < impl.stages.size() && !impl.gave_up) {
     auto until = give_up;
-    if (impl.drain_deadline && !impl.forced) until = std::min(until, *impl.drain_deadline);
+    if (impl.drain_deadline && !impl.stop_forced) until = std::min(until, *impl.drain_deadline);
     if (impl.forced_at) until = std::min(until, *impl.forced_at + impl.spec.stop_grace);
     if (impl.state_cv.wait_until(lock, until) == std::cv_status::timeout) {
       const auto now = Clock::now();
-      if (impl.drain_deadline && !impl.forced && now >= *impl.drain_deadline) {
+      if (impl.drain_deadline && !impl.stop_forced && now >= *impl.drain_deadline) {
         lock.unlock();
         weir::logger()->warn("pipeline '{}': drain_timeout ({}) ran out; forcing the stop", impl.spec.name,
                      format_duration(impl.spec.drain_timeout));
@@ -564,7 +424,7 @@ RunReport Pipeline::wait() {
     std::lock_guard lock(impl.errors_mutex);
     if (!impl.errors.empty()) status = RunStatus::failed;
   }
-  if (impl.forced) status = RunStatus::forced;
+  if (impl.stop_forced) status = RunStatus::forced;
   impl.final_report = impl.report(status);
   return impl.final_report;
 }
@@ -572,7 +432,7 @@ RunReport Pipeline::wait() {
 RunReport Pipeline::stats() const {
   std::lock_guard lock(impl_->final_mutex);
   if (impl_->joined) return impl_->final_report;
-  return impl_->report(impl_->forced ? RunStatus::forced : RunStatus::running);
+  return impl_->report(impl_->stop_forced ? RunStatus::forced : RunStatus::running);
 }
 
 RunReport Pipeline::crash_report(std::string error) const {
@@ -598,7 +458,7 @@ void Pipeline::scale(std::string_view name, unsigned count) {
         stage.wanted = current;
       }
     for (unsigned i = current; i < count; ++i) {
-      auto replica = impl.make_replica(stage, static_cast<unsigned>(stage.replicas.size()));
+      auto replica = runtime::make_replica(stage, static_cast<unsigned>(stage.replicas.size()));
       // Before the run starts, Pipeline::start() calls every start() hook.
       if (impl.started) impl.start_hook(stage, *replica);
       stage.replicas.push_back(std::move(replica));
@@ -653,7 +513,6 @@ const PipelineSpec& Pipeline::spec() const noexcept { return impl_->spec; }
 // ---- The report -----------------------------------------------------------------
 
 RunReport Pipeline::Impl::report(RunStatus status) const {
-  using runtime::Histogram;
   RunReport out;
   out.pipeline = spec.name;
   out.status = status;
@@ -663,109 +522,7 @@ RunReport Pipeline::Impl::report(RunStatus status) const {
     std::lock_guard lock(errors_mutex);
     out.errors = errors;
   }
-  // Sums of the senders' per-replica counters, per stage and slot.
-  std::vector<std::vector<std::uint64_t>> sent(stages.size()), blocked(stages.size());
-  for (const auto& stage : stages) {
-    sent[stage->index].assign(stage->out_slots, 0);
-    blocked[stage->index].assign(stage->out_slots, 0);
-    std::lock_guard lock(stage->replicas_mutex);
-    for (const auto& replica : stage->replicas)
-      for (std::uint32_t slot = 0; slot < stage->out_slots; ++slot) {
-        sent[stage->index][slot] += replica->sent[slot].sent.get();
-        blocked[stage->index][slot] += replica->sent[slot].blocked_ns.load(std::memory_order_relaxed);
-      }
-  }
-  std::vector<double> blocked_into(stages.size(), 0.0);
-  for (const auto& stage : stages) {
-    StageReport s;
-    s.name = stage->spec->name;
-    s.plugin = stage->spec->plugin;
-    s.kind = std::string(to_string(stage->spec->kind));
-    s.replicas = stage->wanted;
-    if (stage->spec->autoscale) {
-      s.replicas_min = stage->spec->autoscale->min;
-      s.replicas_max = stage->spec->autoscale->max;
-      s.scaled_up = stage->scaled_up.load(std::memory_order_relaxed);
-      s.scaled_down = stage->scaled_down.load(std::memory_order_relaxed);
-    }
-    Histogram::Totals latency, wait;
-    std::vector<Histogram::Totals> lane_wait(stage->lane_conditions.size());
-    std::vector<std::uint64_t> delivered(stage->inputs.size(), 0);
-    {
-      std::lock_guard lock(stage->replicas_mutex);
-      for (const auto& replica : stage->replicas) {
-        ReplicaReport r;
-        r.received = replica->received.get();
-        r.emitted = replica->emitted.get();
-        r.scaled_away = replica->scaled_away.load(std::memory_order_relaxed);
-        if (const auto left = replica->left_at.load(std::memory_order_relaxed); left != 0 && started)
-          r.left_s = std::chrono::duration<double>(Clock::time_point(Clock::duration(left)) - start_time).count();
-        s.per_replica.push_back(r);
-        if (replica->abandoned) ++s.stuck;
-        s.abandoned_in_hand += replica->set_aside.get() + replica->stuck_in_hand;
-        s.warnings += replica->warnings->count();
-        s.received += r.received;
-        s.emitted += r.emitted;
-        s.filtered += replica->filtered.get();
-        s.dead_lettered += replica->dead_lettered.get();
-        s.failed += replica->failed.get();
-        s.dropped += replica->dropped.get();
-        s.retried += replica->retried.get();
-        s.outputs += replica->outputs.get();
-        s.unrouted += replica->unrouted.get();
-        s.blocked_ms += static_cast<double>(replica->blocked_ns.get()) / 1e6;
-        s.starved_ms += static_cast<double>(replica->starved_ns.get()) / 1e6;
-        replica->latency.add_to(latency);
-        for (std::size_t lane = 0; lane < lane_wait.size(); ++lane) {
-          replica->lane_wait[lane].add_to(lane_wait[lane]);
-          replica->lane_wait[lane].add_to(wait);
-        }
-        for (std::size_t e = 0; e < delivered.size(); ++e) delivered[e] += replica->delivered[e].get();
-      }
-    }
-    if (stage->ack_books && stage->ack_books->attached.load(std::memory_order_acquire) > 0) {
-      s.acknowledges = true;
-      s.pending_acks = stage->ack_books->pending();  // first: it reads the settled counts before `attached`
-      s.acked = stage->ack_books->acked.load(std::memory_order_acquire);
-      s.nacked = stage->ack_books->nacked.load(std::memory_order_acquire);
-    }
-    s.abandoned += s.abandoned_in_hand;
-    s.latency = Histogram::percentiles(latency);
-    s.wait = Histogram::percentiles(wait);
-    for (std::size_t e = 0; e < stage->inputs.size(); ++e) {
-      const auto& input = *stage->inputs[e];
-      EdgeReport edge;
-      edge.from = input.from;
-      edge.to = s.name;
-      if (!stage->spec->lanes.empty()) edge.lane = stage->spec->lanes[input.lane].name;
-      edge.capacity = stage->queue->capacity(input.lane);
-      edge.depth = stage->queue->size(input.lane);
-      edge.sent = sent[input.from_stage][input.from_slot];
-      edge.delivered = delivered[e];
-      edge.dropped = input.dropped.load(std::memory_order_relaxed);
-      edge.abandoned = input.abandoned.load(std::memory_order_relaxed);
-      edge.wait = Histogram::percentiles(lane_wait[input.lane]);
-      edge.blocked_ms = static_cast<double>(blocked[input.from_stage][input.from_slot]) / 1e6;
-      s.offered += edge.sent;
-      s.dropped += edge.dropped;
-      s.abandoned += edge.abandoned;
-      blocked_into[stage->index] += edge.blocked_ms;
-      out.edges.push_back(std::move(edge));
-    }
-    out.stages.push_back(std::move(s));
-  }
-  // The bottleneck: the stage its writers waited on most, net of the time it
-  // itself waited on its own outputs; only when that is a real share of the run.
-  double best = 0;
-  for (const auto& stage : stages) {
-    const auto& s = out.stages[stage->index];
-    const double score = blocked_into[stage->index] - s.blocked_ms;
-    if (score > best) {
-      best = score;
-      out.bottleneck = s.name;
-    }
-  }
-  if (best < out.duration_s * 1000.0 * 0.05) out.bottleneck.clear();
+  runtime::fill_report(stages, started ? std::optional(start_time) : std::nullopt, out);
   return out;
 }
 

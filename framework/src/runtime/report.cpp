@@ -1,4 +1,7 @@
-// Rendering the run report: the contract's JSON and the human summary table.
+// The run report: gathered from the replicas' counters (fill_report), and
+// rendered as the contract's JSON and the human summary table.
+
+#include "graph.hpp"
 
 #include <weir/report.hpp>
 
@@ -357,5 +360,117 @@ std::string RunReport::to_table(std::size_t width) const {
   for (const auto& e : errors) out += fmt::format("error: {}\n", e);
   return out;
 }
+
+// ---- Gathering: the replicas' counters summed per stage and edge ---------------
+
+namespace runtime {
+
+void fill_report(const Stages& stages, std::optional<Clock::time_point> started_at, RunReport& out) {
+  // Sums of the senders' per-replica counters, per stage and slot.
+  std::vector<std::vector<std::uint64_t>> sent(stages.size()), blocked(stages.size());
+  for (const auto& stage : stages) {
+    sent[stage->index].assign(stage->out_slots, 0);
+    blocked[stage->index].assign(stage->out_slots, 0);
+    std::lock_guard lock(stage->replicas_mutex);
+    for (const auto& replica : stage->replicas)
+      for (std::uint32_t slot = 0; slot < stage->out_slots; ++slot) {
+        sent[stage->index][slot] += replica->sent[slot].sent.get();
+        blocked[stage->index][slot] += replica->sent[slot].blocked_ns.get();
+      }
+  }
+  std::vector<double> blocked_into(stages.size(), 0.0);
+  for (const auto& stage : stages) {
+    StageReport s;
+    s.name = stage->spec->name;
+    s.plugin = stage->spec->plugin;
+    s.kind = std::string(to_string(stage->spec->kind));
+    s.replicas = stage->wanted;
+    if (stage->spec->autoscale) {
+      s.replicas_min = stage->spec->autoscale->min;
+      s.replicas_max = stage->spec->autoscale->max;
+      s.scaled_up = stage->scaled_up.load(std::memory_order_relaxed);
+      s.scaled_down = stage->scaled_down.load(std::memory_order_relaxed);
+    }
+    Histogram::Totals latency, wait;
+    std::vector<Histogram::Totals> lane_wait(stage->lane_conditions.size());
+    std::vector<std::uint64_t> delivered(stage->inputs.size(), 0);
+    {
+      std::lock_guard lock(stage->replicas_mutex);
+      for (const auto& replica : stage->replicas) {
+        ReplicaReport r;
+        r.received = replica->received.get();
+        r.emitted = replica->emitted.get() + replica->written.get();
+        r.scaled_away = replica->scaled_away.load(std::memory_order_relaxed);
+        if (const auto left = replica->left_at.load(std::memory_order_relaxed); left != 0 && started_at)
+          r.left_s = std::chrono::duration<double>(Clock::time_point(Clock::duration(left)) - *started_at).count();
+        s.per_replica.push_back(r);
+        if (replica->abandoned) ++s.stuck;
+        s.abandoned_in_hand += replica->set_aside.get() + replica->stuck_in_hand;
+        s.warnings += replica->warnings->count();
+        s.received += r.received;
+        s.emitted += r.emitted;
+        s.filtered += replica->filtered.get();
+        s.dead_lettered += replica->dead_lettered.get();
+        s.failed += replica->failed.get();
+        s.dropped += replica->dropped.get();
+        s.retried += replica->retried.get();
+        s.outputs += replica->outputs.get();
+        s.unrouted += replica->unrouted.get();
+        s.blocked_ms += static_cast<double>(replica->blocked_ns.get()) / 1e6;
+        s.starved_ms += static_cast<double>(replica->starved_ns.get()) / 1e6;
+        replica->latency.add_to(latency);
+        for (std::size_t lane = 0; lane < lane_wait.size(); ++lane) {
+          replica->lane_wait[lane].add_to(lane_wait[lane]);
+          replica->lane_wait[lane].add_to(wait);
+        }
+        for (std::size_t e = 0; e < delivered.size(); ++e) delivered[e] += replica->delivered[e].get();
+      }
+    }
+    if (stage->ack_books && stage->ack_books->attached.load(std::memory_order_acquire) > 0) {
+      s.acknowledges = true;
+      s.pending_acks = stage->ack_books->pending();  // first: it reads the settled counts before `attached`
+      s.acked = stage->ack_books->acked.load(std::memory_order_acquire);
+      s.nacked = stage->ack_books->nacked.load(std::memory_order_acquire);
+    }
+    s.abandoned += s.abandoned_in_hand;
+    s.latency = Histogram::percentiles(latency);
+    s.wait = Histogram::percentiles(wait);
+    for (std::size_t e = 0; e < stage->inputs.size(); ++e) {
+      const auto& input = *stage->inputs[e];
+      EdgeReport edge;
+      edge.from = input.from;
+      edge.to = s.name;
+      if (!stage->spec->lanes.empty()) edge.lane = stage->spec->lanes[input.lane].name;
+      edge.capacity = stage->queue->capacity(input.lane);
+      edge.depth = stage->queue->size(input.lane);
+      edge.sent = sent[input.from_stage][input.from_slot];
+      edge.delivered = delivered[e];
+      edge.dropped = input.dropped.load(std::memory_order_relaxed);
+      edge.abandoned = input.abandoned.load(std::memory_order_relaxed);
+      edge.wait = Histogram::percentiles(lane_wait[input.lane]);
+      edge.blocked_ms = static_cast<double>(blocked[input.from_stage][input.from_slot]) / 1e6;
+      s.offered += edge.sent;
+      s.dropped += edge.dropped;
+      s.abandoned += edge.abandoned;
+      blocked_into[stage->index] += edge.blocked_ms;
+      out.edges.push_back(std::move(edge));
+    }
+    out.stages.push_back(std::move(s));
+  }
+  // The bottleneck: the stage its writers waited on most, net of the time it
+  // itself waited on its own outputs; only when that is a real share of the run.
+  double best = 0;
+  for (const auto& stage : stages) {
+    const auto& s = out.stages[stage->index];
+    const double score = blocked_into[stage->index] - s.blocked_ms;
+    if (score > best) {
+      best = score;
+      out.bottleneck = s.name;
+    }
+  }
+  if (best < out.duration_s * 1000.0 * 0.05) out.bottleneck.clear();
+}
+
+}  // namespace runtime
 
 }  // namespace weir

@@ -4,6 +4,7 @@
 // file descriptors through poll() with an eventfd the stop request signals.
 
 #include <weir/message.hpp>
+#include <weir_std/file_descriptor.hpp>
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -35,31 +36,21 @@ inline bool wait_until(std::stop_token stop, Clock::time_point deadline) {
 class StopEvent {
  public:
   explicit StopEvent(std::stop_token stop)
-      : event_(), on_stop_(std::move(stop), [fd = event_.fd] {
+      : event_(open_eventfd(EFD_CLOEXEC | EFD_NONBLOCK)), on_stop_(std::move(stop), [fd = event_.get()] {
           std::uint64_t one = 1;
           [[maybe_unused]] auto written = ::write(fd, &one, sizeof one);
         }) {}
   StopEvent(const StopEvent&) = delete;
   StopEvent& operator=(const StopEvent&) = delete;
 
-  int fd() const noexcept { return event_.fd; }
+  int fd() const noexcept { return event_.get(); }
 
  private:
-  struct EventFd {
-    EventFd() : fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
-      if (fd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
-    }
-    ~EventFd() { ::close(fd); }
-    EventFd(const EventFd&) = delete;
-    EventFd& operator=(const EventFd&) = delete;
-    int fd;
-  };
-
   // Order matters both ways: the descriptor exists before the callback is
   // registered (it may run at once, in on_stop_'s constructor), and outlives
   // it: on_stop_'s destructor waits for a callback running on another
   // thread, only then does the descriptor close.
-  EventFd event_;
+  FileDescriptor event_;
   std::stop_callback<std::function<void()>> on_stop_;
 };
 

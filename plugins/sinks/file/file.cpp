@@ -1,6 +1,7 @@
 // file (sink): appends raw or JSON lines to a file, with a flush and fsync
 // policy and rotation by size (path → path.1 → path.2 …).
 
+#include <weir_std/file_descriptor.hpp>
 #include <weir_std/message_json.hpp>
 #include <weir_std/shared_by_stage.hpp>
 
@@ -56,9 +57,6 @@ class OutputFile {
       : path_(std::move(path)), rotate_bytes_(rotate_bytes), rotate_keep_(rotate_keep) {
     open();
   }
-  ~OutputFile() {
-    if (fd_ >= 0) ::close(fd_);
-  }
   OutputFile(const OutputFile&) = delete;
   OutputFile& operator=(const OutputFile&) = delete;
 
@@ -68,7 +66,7 @@ class OutputFile {
     std::lock_guard lock(mutex_);
     if (rotate_bytes_ != 0 && size_ > 0 && size_ + bytes.size() > rotate_bytes_) rotate();
     while (!bytes.empty()) {
-      ssize_t written = ::write(fd_, bytes.data(), bytes.size());
+      ssize_t written = ::write(fd_.get(), bytes.data(), bytes.size());
       if (written < 0) {
         if (errno == EINTR) continue;
         throw RetryableError(fmt::format("writing {} failed: {}", path_.string(), std::strerror(errno)));
@@ -76,16 +74,16 @@ class OutputFile {
       bytes.remove_prefix(static_cast<std::size_t>(written));
       size_ += static_cast<std::uint64_t>(written);
     }
-    if (sync && ::fsync(fd_) != 0)
+    if (sync && ::fsync(fd_.get()) != 0)
       throw RetryableError(fmt::format("fsync of {} failed: {}", path_.string(), std::strerror(errno)));
   }
 
  private:
   void open() {
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot open " + path_.string());
+    fd_.reset(::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
+    if (!fd_) throw std::system_error(errno, std::generic_category(), "cannot open " + path_.string());
     struct stat info {};
-    size_ = ::fstat(fd_, &info) == 0 ? static_cast<std::uint64_t>(info.st_size) : 0;
+    size_ = ::fstat(fd_.get(), &info) == 0 ? static_cast<std::uint64_t>(info.st_size) : 0;
   }
 
   void rotate() {
@@ -93,8 +91,7 @@ class OutputFile {
     std::error_code ignored;
     std::filesystem::remove(numbered(rotate_keep_), ignored);
     for (int n = rotate_keep_ - 1; n >= 1; --n) std::filesystem::rename(numbered(n), numbered(n + 1), ignored);
-    ::close(fd_);
-    fd_ = -1;
+    fd_.reset();
     std::filesystem::rename(path_, numbered(1), ignored);
     try {
       open();
@@ -107,7 +104,7 @@ class OutputFile {
   std::filesystem::path path_;
   std::uint64_t rotate_bytes_;
   int rotate_keep_;
-  int fd_ = -1;
+  FileDescriptor fd_;
   std::uint64_t size_ = 0;
 };
 

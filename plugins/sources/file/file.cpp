@@ -7,6 +7,7 @@
 
 #include "checkpoint_keeper.hpp"
 
+#include <weir_std/file_descriptor.hpp>
 #include <weir_std/lines.hpp>
 #include <weir_std/option_checks.hpp>
 #include <weir_std/waiting.hpp>
@@ -92,32 +93,10 @@ std::vector<std::string> expand(const std::string& pattern) {
   return out;
 }
 
-class FdGuard {
- public:
-  explicit FdGuard(int fd = -1) noexcept : fd_(fd) {}
-  ~FdGuard() { reset(); }
-  FdGuard(FdGuard&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  FdGuard& operator=(FdGuard&& other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  int get() const noexcept { return fd_; }
-  void reset() noexcept {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
-
 // One open file being read.
 struct Tracked {
   std::string path;
-  FdGuard fd;
+  FileDescriptor fd;
   FilePosition position;  // offset: just after the last line handed on
   LineSplitter lines;
   CheckpointKeeper::Ledger* ledger = nullptr;  // with a checkpoint
@@ -232,7 +211,7 @@ class FileSource final : public Source {
   }
 
   void open(const std::string& path, const struct stat& info, bool existed_at_start) {
-    FdGuard fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) {
       if (skipped_.insert(path).second) logger_->warn("cannot read {}: {}; skipped", path, std::strerror(errno));
       return;
@@ -281,7 +260,7 @@ class FileSource final : public Source {
   }
 
   void follow() {
-    FdGuard inotify(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+    FileDescriptor inotify(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
     if (inotify.get() < 0) throw PermanentError(fmt::format("inotify_init1: {}", std::strerror(errno)));
     constexpr std::uint32_t events =
         IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CLOSE_WRITE | IN_ATTRIB;

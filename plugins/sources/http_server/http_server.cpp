@@ -28,6 +28,7 @@
 // server's threads end at once.
 
 #include <weir_std/acknowledgement_with_reason.hpp>
+#include <weir_std/file_descriptor.hpp>
 #include <weir_std/http.hpp>
 #include <weir_std/message_json.hpp>
 #include <weir_std/option_checks.hpp>
@@ -440,20 +441,15 @@ class ConnectionStream final : public httplib::Stream {
 // it returns at once from then on.
 class StopEvent {
  public:
-  StopEvent() : fd_(::eventfd(0, EFD_CLOEXEC)) {
-    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
-  }
-  StopEvent(const StopEvent&) = delete;
-  StopEvent& operator=(const StopEvent&) = delete;
-  ~StopEvent() { ::close(fd_); }
+  StopEvent() : fd_(open_eventfd(EFD_CLOEXEC)) {}
   void signal() noexcept {
     const std::uint64_t one = 1;
-    [[maybe_unused]] const auto written = ::write(fd_, &one, sizeof one);
+    [[maybe_unused]] const auto written = ::write(fd_.get(), &one, sizeof one);
   }
-  int fd() const noexcept { return fd_; }
+  int fd() const noexcept { return fd_.get(); }
 
  private:
-  int fd_;
+  FileDescriptor fd_;
 };
 
 // The certificate and key a TLS server presents; throws PermanentError

@@ -15,6 +15,7 @@
 // Nothing is acknowledged to a sender: what weir has read is in the pipeline,
 // what it had not read when it stopped (or crashed) is lost.
 
+#include <weir_std/file_descriptor.hpp>
 #include <weir_std/lines.hpp>
 #include <weir_std/octet_frames.hpp>
 #include <weir_std/option_checks.hpp>
@@ -144,29 +145,6 @@ std::string describe(const sockaddr_storage& address, socklen_t length) {
                                        : fmt::format("{}:{}", host.data(), port.data());
 }
 
-class Descriptor {
- public:
-  Descriptor() = default;
-  explicit Descriptor(int fd) noexcept : fd_(fd) {}
-  Descriptor(Descriptor&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Descriptor& operator=(Descriptor&& other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  ~Descriptor() { reset(); }
-  void reset() noexcept {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  int get() const noexcept { return fd_; }
-
- private:
-  int fd_ = -1;
-};
-
 [[noreturn]] void throw_errno(const std::string& what) { throw std::system_error(errno, std::generic_category(), what); }
 
 // ---- Connections ---------------------------------------------------------------
@@ -174,9 +152,9 @@ class Descriptor {
 // One TCP client: its framing (decided by its first byte under `auto`) and
 // the partial message it has sent so far.
 struct Connection {
-  Connection(Descriptor socket_, std::string peer_, Framing framing_, std::size_t max_bytes)
+  Connection(FileDescriptor socket_, std::string peer_, Framing framing_, std::size_t max_bytes)
       : socket(std::move(socket_)), peer(std::move(peer_)), framing(framing_), lines(max_bytes), frames(max_bytes) {}
-  Descriptor socket;
+  FileDescriptor socket;
   std::string peer;
   Framing framing;
   LineSplitter lines;
@@ -220,7 +198,7 @@ class SocketSource final : public Source {
     if (int rc = ::getaddrinfo(host_port_.host.c_str(), host_port_.port.c_str(), &hints, &found); rc != 0)
       throw std::runtime_error(fmt::format("cannot resolve '{}': {}", text_address_, ::gai_strerror(rc)));
     std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> results(found, ::freeaddrinfo);
-    Descriptor socket(::socket(found->ai_family, found->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    FileDescriptor socket(::socket(found->ai_family, found->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (socket.get() < 0) throw_errno("socket");
     const int one = 1;
     if (protocol_ == Protocol::tcp) ::setsockopt(socket.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -245,7 +223,7 @@ class SocketSource final : public Source {
 
   void run(Emitter& out, std::stop_token stop) override {
     StopEvent stopped(stop);
-    epoll_ = Descriptor(::epoll_create1(EPOLL_CLOEXEC));
+    epoll_ = FileDescriptor(::epoll_create1(EPOLL_CLOEXEC));
     if (epoll_.get() < 0) throw_errno("epoll_create1");
     watch(stopped.fd());
     watch(socket_.get());
@@ -328,7 +306,7 @@ class SocketSource final : public Source {
     for (;;) {
       sockaddr_storage peer{};
       socklen_t length = sizeof peer;
-      Descriptor client(::accept4(socket_.get(), reinterpret_cast<sockaddr*>(&peer), &length,
+      FileDescriptor client(::accept4(socket_.get(), reinterpret_cast<sockaddr*>(&peer), &length,
                                   SOCK_NONBLOCK | SOCK_CLOEXEC));
       if (client.get() < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED) return true;
@@ -524,8 +502,8 @@ class SocketSource final : public Source {
   int receive_buffer_;
   bool shared_port_;
 
-  Descriptor socket_;
-  Descriptor epoll_;
+  FileDescriptor socket_;
+  FileDescriptor epoll_;
   std::array<epoll_event, 64> events_{};
   std::array<char, 64 * 1024> buffer_{};
   std::unordered_map<int, Connection> connections_;

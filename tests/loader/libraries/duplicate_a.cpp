@@ -6,5 +6,5 @@ WEIR_PLUGIN(test_dup_a) {
     .kind = weir::Kind::processor,
     .description = "Duplicate a (test library)",
     .example = "",
-    .create = weir::construct<weir_test::Passthrough>,
+    .create = weir::construct<weir::test::Passthrough>,
 };

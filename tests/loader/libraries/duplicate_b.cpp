@@ -6,5 +6,5 @@ WEIR_PLUGIN(test_dup_b) {
     .kind = weir::Kind::processor,
     .description = "Duplicate b (test library)",
     .example = "",
-    .create = weir::construct<weir_test::Passthrough>,
+    .create = weir::construct<weir::test::Passthrough>,
 };

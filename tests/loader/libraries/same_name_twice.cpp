@@ -6,12 +6,12 @@ WEIR_PLUGIN(first) {
     .kind = weir::Kind::processor,
     .description = "First (test library)",
     .example = "",
-    .create = weir::construct<weir_test::Passthrough>,
+    .create = weir::construct<weir::test::Passthrough>,
 };
 WEIR_PLUGIN(second) {
     .name = "test_twice",
     .kind = weir::Kind::processor,
     .description = "Second (test library)",
     .example = "",
-    .create = weir::construct<weir_test::Passthrough>,
+    .create = weir::construct<weir::test::Passthrough>,
 };

@@ -7,5 +7,5 @@ WEIR_PLUGIN(shadow_upper) {
     .kind = weir::Kind::processor,
     .description = "Shadowing copy (test library)",
     .example = "",
-    .create = weir::construct<weir_test::Passthrough>,
+    .create = weir::construct<weir::test::Passthrough>,
 };

@@ -3,7 +3,7 @@
 // they are broken.
 #include <weir/plugin.hpp>
 
-namespace weir_test {
+namespace weir::test {
 
 class Passthrough final : public weir::Processor {
  public:
@@ -11,4 +11,4 @@ class Passthrough final : public weir::Processor {
   void process(weir::Message& message, weir::Emitter& out) override { out.emit(std::move(message)); }
 };
 
-}  // namespace weir_test
+}  // namespace weir::test

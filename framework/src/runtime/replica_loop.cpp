@@ -1,22 +1,13 @@
-#include "stage_loops.hpp"
+#include "replica_loop.hpp"
 
-#include "exception_text.hpp"
-
-#include <weir/logging.hpp>
+#include "retry_policy.hpp"
+#include "routing.hpp"
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <random>
 
 namespace weir::runtime {
-
-void RunState::record_error(std::string error) {
-  weir::logger()->error("{}", error);
-  std::lock_guard lock(errors_mutex);
-  errors.push_back(std::move(error));
-}
 
 namespace {
 
@@ -25,161 +16,12 @@ constexpr std::size_t max_batch = 64;
 // time, so its peers get their share and urgent lanes are not stuck behind a
 // batch; so does a sink replica with lanes (see Consumer::loop).
 constexpr auto slow_message = std::chrono::microseconds(20);
-constexpr std::uint64_t ids_per_block = 4096;
-
-std::uint64_t ns_between(Clock::time_point from, Clock::time_point to) noexcept {
-  return static_cast<std::uint64_t>(std::max<std::int64_t>(0, (to - from).count()));
-}
-
-void add_relaxed(std::atomic<std::uint64_t>& counter, std::uint64_t n) noexcept {
-  counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-}
-
-// Sends what one replica produces to every consumer that takes it, and keeps
-// that replica's side of the books.
-class Sender {
- public:
-  Sender(RunState& run, StageRuntime& stage, Replica& replica) : run_(run), stage_(stage), replica_(replica) {}
-
-  // `now` is the caller's reading of the clock: one reading serves the stamp,
-  // the routing and the latency record around it (in a VM a clock read costs
-  // tens of nanoseconds, a good part of a message's whole trip).
-  void stamp(Message& message, Clock::time_point now) {
-    if (message.id == 0) {
-      if (next_id_ == end_id_) {
-        next_id_ = run_.next_id.fetch_add(ids_per_block, std::memory_order_relaxed);
-        end_id_ = next_id_ + ids_per_block;
-      }
-      message.id = next_id_++;
-    }
-    if (message.entered == Clock::time_point{}) message.entered = now;
-  }
-
-  // Broadcast to plain consumers, to the conditional ones that match, and to
-  // the `.unmatched` ones when no conditional consumer matched.
-  void route(Message&& message, Clock::time_point now) {
-    if (stage_.tap->tapped()) stage_.tap->offer(message);
-    auto& targets = replica_.targets;
-    targets.clear();
-    bool matched = false;
-    for (const Route& route : stage_.routes) {
-      switch (route.kind) {
-        case Route::Kind::conditional:
-          if (route.when->matches(message)) {
-            targets.push_back(&route);
-            matched = true;
-          }
-          break;
-        case Route::Kind::broadcast: targets.push_back(&route); break;
-        case Route::Kind::unmatched:
-          if (!matched) targets.push_back(&route);
-          break;
-        case Route::Kind::dead_letter: break;
-      }
-    }
-    if (targets.empty()) {
-      replica_.unrouted.add();
-      // This copy ends here, not when the caller reuses its storage: an
-      // acknowledgement (a request waiting for its reply) learns it now.
-      message.ack.reset();
-      return;
-    }
-    replica_.outputs.add(targets.size());
-    for (std::size_t i = 0; i + 1 < targets.size(); ++i) send(*targets[i], Message(message), now);
-    send(*targets.back(), std::move(message), now);
-  }
-
-  void send(const Route& route, Message&& message, Clock::time_point now) {
-    StageRuntime& target = *route.target;
-    const std::size_t lane = pick_lane(target, message);
-    const std::uint32_t edge = route.edge_of_lane[lane];
-    EdgeCounters& counters = replica_.sent[route.slot_of_lane[lane]];
-    InputEdge& input = *target.inputs[edge];
-    Queue& queue = *target.queue;
-    counters.sent.add();
-    Envelope envelope{std::move(message), now, edge};
-
-    switch (target.spec->when_full) {
-      case WhenFull::block: {
-        const SendStatus status = queue.try_send(lane, std::move(envelope));
-        if (status == SendStatus::ok) return;
-        if (status == SendStatus::closed) break;
-        const auto parked = Clock::now();
-        const bool sent = queue.send(lane, std::move(envelope));
-        const auto waited = ns_between(parked, Clock::now());
-        add_relaxed(counters.blocked_ns, waited);
-        replica_.blocked_ns.add(waited);
-        if (sent) return;
-        break;
-      }
-      case WhenFull::drop_newest: {
-        const SendStatus status = queue.try_send(lane, std::move(envelope));
-        if (status == SendStatus::ok) return;
-        if (status == SendStatus::full) {
-          input.dropped.fetch_add(1, std::memory_order_relaxed);
-          fail_copy(envelope.message, AckFailure::dropped, "dropped: the channel was full (when_full: drop_newest)");
-          return;
-        }
-        break;
-      }
-      case WhenFull::drop_oldest: {
-        for (;;) {
-          const SendStatus status = queue.try_send(lane, std::move(envelope));
-          if (status == SendStatus::ok) return;
-          if (status == SendStatus::closed) break;
-          auto oldest = queue.try_recv(lane);  // room in this message's own lane
-          if (!oldest) continue;               // a receiver made room meanwhile
-          target.inputs[oldest->value.edge]->dropped.fetch_add(1, std::memory_order_relaxed);
-          fail_copy(oldest->value.message, AckFailure::dropped, "dropped: the channel was full (when_full: drop_oldest)");
-        }
-        break;
-      }
-    }
-    // Only a forced stop closes a queue that still has writers.
-    input.abandoned.fetch_add(1, std::memory_order_relaxed);
-    fail_copy(envelope.message, AckFailure::abandoned, abandoned_reason);
-  }
-
-  // After the retries: to the dead-letter stage, or counted as failed.
-  void fail(Message&& message, const std::string& error, unsigned attempts) {
-    if (stage_.dead_letter.target) {
-      message.attributes.set("stage", stage_.spec->name);
-      message.attributes.set("error", error);
-      message.attributes.set("attempts", std::to_string(attempts));
-      replica_.dead_lettered.add();
-      send(stage_.dead_letter, std::move(message), Clock::now());
-      return;
-    }
-    replica_.failed.add();
-    fail_copy(message, AckFailure::failed, error);
-    // Rate-limited: a failure drill must not flood the log.
-    const auto n = ++replica_.failures_logged;
-    if (n <= 5 || n % 1000 == 0)
-      replica_.logger->warn("message {} failed after {} attempt(s): {}{}", message.id, attempts, error,
-                            n == 5 ? " (further failures are logged every 1000th)" : "");
-  }
-
- private:
-  static std::size_t pick_lane(const StageRuntime& target, const Message& message) noexcept {
-    const auto& conditions = target.lane_conditions;
-    for (std::size_t lane = 0; lane + 1 < conditions.size(); ++lane)
-      if (!conditions[lane] || conditions[lane]->matches(message)) return lane;
-    return conditions.size() - 1;
-  }
-
-  RunState& run_;
-  StageRuntime& stage_;
-  Replica& replica_;
-  std::uint64_t next_id_ = 0;
-  std::uint64_t end_id_ = 0;
-};
-
 class SourceEmitter final : public Emitter {
  public:
   SourceEmitter(RunState& run, StageRuntime& stage, Sender& sender, Replica& replica)
       : run_(run), stage_(stage), sender_(sender), replica_(replica) {}
   bool emit(Message message) override {
-    if (run_.forced.load(std::memory_order_relaxed)) {
+    if (run_.stop_forced.load(std::memory_order_relaxed)) {
       fail_copy(message, AckFailure::abandoned, abandoned_reason);
       return false;
     }
@@ -188,7 +30,7 @@ class SourceEmitter final : public Emitter {
     sender_.stamp(message, now);
     replica_.emitted.add();
     sender_.route(std::move(message), now);
-    return !run_.forced.load(std::memory_order_relaxed);
+    return !run_.stop_forced.load(std::memory_order_relaxed);
   }
   void count_dropped(std::uint64_t messages) noexcept override { replica_.dropped.add(messages); }
 
@@ -206,7 +48,7 @@ class CollectingEmitter final : public Emitter {
   explicit CollectingEmitter(RunState& run) : run_(run) {}
   bool emit(Message message) override {
     outputs.push_back(std::move(message));
-    return !run_.forced.load(std::memory_order_relaxed);
+    return !run_.stop_forced.load(std::memory_order_relaxed);
   }
   std::vector<Message> outputs;
 
@@ -214,28 +56,15 @@ class CollectingEmitter final : public Emitter {
   RunState& run_;
 };
 
-struct AttemptError {
-  std::string message;
-  bool retryable = false;
-};
-
-template <class F>
-std::optional<AttemptError> attempt(F&& work) {
-  try {
-    work();
-    return std::nullopt;
-  } catch (const StageError& e) {
-    return AttemptError{e.what(), e.retryable()};
-  } catch (...) {
-    return AttemptError{current_exception_text(), false};
-  }
-}
-
 // The replica's loop over its input queue, shared by processors and sinks.
 class Consumer {
  public:
   Consumer(RunState& run, StageRuntime& stage, Replica& replica)
-      : run_(run), stage_(stage), replica_(replica), sender_(run, stage, replica) {
+      : run_(run),
+        stage_(stage),
+        replica_(replica),
+        sender_(run, stage, replica),
+        retry_policy_(run, stage, replica, sender_) {
     batch_.reserve(max_batch);
   }
 
@@ -267,7 +96,7 @@ class Consumer {
       // of messages (see Pipeline::Impl::abandon_stuck) without anyone
       // reading its batch. A batch taken once the stop is forced goes back
       // to the books of its channel: abandoned there, as if never taken.
-      const bool forced_before = run_.forced.load(std::memory_order_relaxed);
+      const bool forced_before = run_.stop_forced.load(std::memory_order_relaxed);
       for (auto& item : batch_) {
         Envelope& envelope = item.value;
         if (forced_before) {
@@ -285,7 +114,7 @@ class Consumer {
         if (forced_before) continue;
         // A sink writes its batch whole; a processor finishes the message in
         // hand and sets the rest aside once the stop is forced.
-        if (!whole_batches && in_hand && run_.forced.load(std::memory_order_relaxed)) {
+        if (!whole_batches && in_hand && run_.stop_forced.load(std::memory_order_relaxed)) {
           replica_.set_aside.add();  // received, then abandoned in hand
           fail_copy(envelope.message, AckFailure::abandoned, abandoned_reason);
           continue;
@@ -313,42 +142,14 @@ class Consumer {
       // Done with these messages: let them go now, not at the next batch, so
       // an acknowledgement they carry fires as soon as they are handled.
       batch_.clear();
-      if (run_.forced.load(std::memory_order_relaxed)) return;
-    }
-  }
-
-  // Runs `work` on `message` under the stage's on_error policy; true on success.
-  template <class Work>
-  bool with_policy(Message& message, Work&& work) {
-    const ErrorPolicy& policy = stage_.spec->on_error;
-    for (unsigned attempts = 1;; ++attempts) {
-      auto error = attempt([&] { work(message); });
-      if (!error) return true;
-      if (error->retryable && attempts <= policy.retries && !run_.forced.load(std::memory_order_relaxed)) {
-        replica_.retried.add();
-        back_off(policy, attempts);
-        if (!run_.forced.load(std::memory_order_relaxed)) continue;
-      }
-      sender_.fail(std::move(message), error->message, attempts);
-      return false;
+      if (run_.stop_forced.load(std::memory_order_relaxed)) return;
     }
   }
 
   Sender& sender() noexcept { return sender_; }
+  RetryPolicy& retry_policy() noexcept { return retry_policy_; }
 
  private:
-  // Exponential, capped, with jitter in [delay/2, delay]; a forced stop cuts it short.
-  void back_off(const ErrorPolicy& policy, unsigned attempts) {
-    auto delay = policy.backoff;
-    for (unsigned i = 1; i < attempts && delay < policy.max_backoff; ++i) delay *= 2;
-    delay = std::min(delay, policy.max_backoff);
-    thread_local std::minstd_rand random{std::random_device{}()};
-    std::uniform_int_distribution<std::int64_t> jitter(delay.count() / 2, std::max<std::int64_t>(delay.count(), 1));
-    std::unique_lock lock(run_.state_mutex);
-    run_.state_cv.wait_for(lock, std::chrono::nanoseconds(jitter(random)),
-                           [&] { return run_.forced.load(std::memory_order_relaxed); });
-  }
-
   // Takes one of the stage's outstanding leave requests, if there is one.
   // seq_cst: scale() adds requests with a seq_cst write and then wakes the
   // parked receivers (see Lanes::recv_batch). When nothing is asked, a plain
@@ -367,6 +168,7 @@ class Consumer {
   StageRuntime& stage_;
   Replica& replica_;
   Sender sender_;
+  RetryPolicy retry_policy_;
   std::vector<Queue::Item> batch_;
 };
 
@@ -392,7 +194,7 @@ void run_processor(RunState& run, StageRuntime& stage, Replica& replica) {
     const auto started = Clock::now();
     // Null unless the source acknowledges: then copying it costs nothing.
     const std::shared_ptr<Acknowledgement> input_ack = envelope.message.ack;
-    const bool ok = consumer.with_policy(envelope.message, [&](Message& original) {
+    const bool ok = consumer.retry_policy().run(envelope.message, [&](Message& original) {
       collector.outputs.clear();
       if (keep_original) {
         Message work = original;
@@ -441,11 +243,11 @@ void run_sink(RunState& run, StageRuntime& stage, Replica& replica) {
       for (const Message& message : messages) stage.tap->offer(message);
     const auto started = Clock::now();
     if (!attempt([&] { sink.write_batch(std::span<const Message>(messages)); })) {
-      replica.emitted.add(messages.size());
+      replica.written.add(messages.size());
     } else {
       // Find the culprits one message at a time, each under the policy.
       for (Message& message : messages)
-        if (consumer.with_policy(message, [&](Message& m) { sink.write(m); })) replica.emitted.add();
+        if (consumer.retry_policy().run(message, [&](Message& m) { sink.write(m); })) replica.written.add();
     }
     replica.latency.record(ns_between(started, Clock::now()));
     messages.clear();

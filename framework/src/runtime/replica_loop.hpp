@@ -1,26 +1,13 @@
 #pragma once
-// What each replica thread does, by kind, and how it sends what it produces.
+// What each replica's thread does, by kind: a source runs until it is
+// exhausted or stopped; a processor or sink takes batches from its queue,
+// handles them under the retry policy (retry_policy.hpp) and sends what
+// comes out (routing.hpp).
 
 #include "graph.hpp"
-
-#include <condition_variable>
-#include <mutex>
-#include <string>
-#include <vector>
+#include "run_state.hpp"
 
 namespace weir::runtime {
-
-// The pipeline-wide state the replica loops share.
-struct RunState {
-  std::atomic<bool> forced{false};
-  mutable std::mutex state_mutex;
-  std::condition_variable state_cv;  // stage ends, forced stop (wakes retry backoffs)
-  mutable std::mutex errors_mutex;
-  std::vector<std::string> errors;   // hooks that failed outside message handling
-  std::atomic<std::uint64_t> next_id{1};
-
-  void record_error(std::string error);
-};
 
 // Runs one replica to its end: the source until exhausted or stopped; a
 // processor or sink until its queue is closed and drained, it takes one of
