@@ -23,7 +23,8 @@ unstored   The sink publishes to a subject no stream stores: JetStream
 cluster    The worked example of docs/delivery.md as it stands in
            pipelines/nats/: three nats-servers from n1.conf … n3.conf (moved to
            127.0.0.1 and free ports), three weir processes running orders.yaml,
-           3,000 orders from publish-orders.yaml; one server is killed (kill -9)
+           3,000 orders from publish-orders.yaml (paced at 1,000 a second,
+           so that the kill lands mid-run); one server is killed (kill -9)
            mid-run. Every order is archived, none lost, SIGTERM ends all three.
 restart    The nats-server is killed (kill -9) and started again (same port,
            same store) in the middle of a run: the source and the sink
@@ -376,8 +377,15 @@ def cluster(weir: str) -> None:
         if "nats://n" in orders:
             raise SystemExit("FAIL: orders.yaml names a server the test does not run")
         archives = [os.path.join(folder, f"orders-{i}.jsonl") for i in (1, 2, 3)]
-        publisher = Weir(weir, folder, "publish-orders", example("publish-orders.yaml"))
-        total = int(re.search(r"count: (\d+)", example("publish-orders.yaml")).group(1))
+        # Published at 1,000 a second (the example publishes as fast as it
+        # can): on a fast machine all 3,000 were archived, by the first
+        # process alone, before the kill could land mid-run.
+        publish = example("publish-orders.yaml")
+        total = int(re.search(r"count: (\d+)", publish).group(1))
+        paced = publish.replace(f"count: {total},", f"count: {total}, rate: 1000,")
+        if paced == publish:
+            raise SystemExit("FAIL: publish-orders.yaml has no 'count: N,' for the test to pace")
+        publisher = Weir(weir, folder, "publish-orders", paced)
         processes = []
         try:
             for i in (1, 2, 3):
