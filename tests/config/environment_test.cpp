@@ -99,7 +99,7 @@ TEST_CASE("interpolation happens before values are typed", "[config][environment
   CHECK(spec.drain_timeout == std::chrono::seconds(5));
   CHECK(spec.stage("workers")->capacity == 64);
   CHECK(spec.stage("workers")->when->text() == "kind == \"report\"");
-  CHECK(spec.stage("jobs")->options.at("count").as_int() == 7);
+  CHECK(spec.stage("jobs")->options.at("count").as_integer() == 7);
   CHECK(spec.stage("workers")->options.at("work").as_duration() == std::chrono::milliseconds(250));
 }
 

@@ -79,7 +79,7 @@ TEST_CASE("the contract's pipeline loads with every key", "[config][loader]") {
   const weir::StageSpec& jobs = *spec.stage("jobs");
   CHECK(jobs.kind == Kind::source);
   CHECK(jobs.replicas == 3);
-  CHECK(jobs.options.at("count").as_int() == 100);
+  CHECK(jobs.options.at("count").as_integer() == 100);
   CHECK(jobs.position.line == 8);
   CHECK(jobs.position.column == 3);
 
@@ -240,7 +240,7 @@ TEST_CASE("overrides (--set) are applied before validation", "[config][loader][o
   }
   SECTION("an override replaces what the file says") {
     const auto spec = load(job_queue, {weir::parse_override("jobs.config.count=7")});
-    CHECK(spec.stage("jobs")->options.at("count").as_int() == 7);
+    CHECK(spec.stage("jobs")->options.at("count").as_integer() == 7);
   }
   SECTION("an override's value has the file's limits on nesting") {
     const std::string deep = "jobs.config.kinds=" + std::string(100'000, '[') + std::string(100'000, ']');

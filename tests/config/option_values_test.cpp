@@ -68,7 +68,7 @@ TEST_CASE("each type converts to its typed value", "[config][options]") {
   CHECK(per_kind[0].second.as_duration() == 5ms);
   CHECK(per_kind[1].second.as_duration() == 1s);
   REQUIRE(options.at("retry_codes").as_list().size() == 2);
-  CHECK(options.at("retry_codes").as_list()[1].as_int() == 503);
+  CHECK(options.at("retry_codes").as_list()[1].as_integer() == 503);
 }
 
 TEST_CASE("integers", "[config][options]") {
@@ -76,7 +76,7 @@ TEST_CASE("integers", "[config][options]") {
   const auto spec = weir::load_pipeline_string(
       "pipeline: p\nstages:\n  jobs: {plugin: generate, config: {count: 7}}\n  out: {plugin: stdout, input: jobs}\n",
       registry);
-  CHECK(spec.stage("jobs")->options.at("count").as_int() == 7);
+  CHECK(spec.stage("jobs")->options.at("count").as_integer() == 7);
   const weir::Option<std::vector<std::string>> kinds{.name = "kinds", .description = "kind attribute values"};
   CHECK(spec.stage("jobs")->options[kinds] == std::vector<std::string>{"email_send", "image_resize"});
 }

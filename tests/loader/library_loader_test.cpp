@@ -207,7 +207,7 @@ TEST_CASE("a library stays loaded until the last stage made from it is gone", "[
   {
     weir::PluginRegistry registry;
     registry.load_library(file);
-    weir::Options options({{"suffix", weir::Value::of_string("!")}, {"limit", weir::Value::of_int(10)}});
+    weir::Options options({{"suffix", weir::Value::of_string("!")}, {"limit", weir::Value::of_integer(10)}});
     instance = registry.require("test_upper", weir::Kind::processor).create(options, {});
     CHECK(is_mapped(file));
   }

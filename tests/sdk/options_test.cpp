@@ -26,22 +26,22 @@ TEST_CASE("durations format back to the shortest exact unit", "[sdk]") {
 }
 
 TEST_CASE("typed values refuse the wrong type and render as YAML flow text", "[sdk]") {
-  auto list = weir::Value::of_list({weir::Value::of_int(1), weir::Value::of_string("a")});
+  auto list = weir::Value::of_list({weir::Value::of_integer(1), weir::Value::of_string("a")});
   CHECK(list.to_text() == "[1, a]");
-  CHECK_THROWS_AS(list.as_int(), std::logic_error);
+  CHECK_THROWS_AS(list.as_integer(), std::logic_error);
   auto map = weir::Value::of_map({{"k", weir::Value::of_bool(true)}});
   REQUIRE(map.find("k"));
   CHECK(map.find("k")->as_bool());
   CHECK(map.find("x") == nullptr);
-  CHECK(weir::Value::of_int(3).as_number() == 3.0);
+  CHECK(weir::Value::of_integer(3).as_number() == 3.0);
 }
 
 TEST_CASE("options give untyped access and name a missing option", "[sdk]") {
-  weir::Options options({{"count", weir::Value::of_int(5)}, {"name", weir::Value::of_string("x")}});
-  CHECK(options.at("count").as_int() == 5);
+  weir::Options options({{"count", weir::Value::of_integer(5)}, {"name", weir::Value::of_string("x")}});
+  CHECK(options.at("count").as_integer() == 5);
   CHECK(options.at("name").as_string() == "x");
   CHECK_FALSE(options.has("rate"));
-  CHECK_THROWS_WITH(options.at("rate").as_int(), Catch::Contains("rate"));
+  CHECK_THROWS_WITH(options.at("rate").as_integer(), Catch::Contains("rate"));
 }
 
 namespace {
@@ -79,9 +79,9 @@ TEST_CASE("a handle's C++ type decides the option's kind, and the table lists th
 }
 
 TEST_CASE("options are read through their handles, typed", "[sdk]") {
-  const auto options = declared({{"count", weir::Value::of_int(7)},
+  const auto options = declared({{"count", weir::Value::of_integer(7)},
                                  {"mode", weir::Value::of_string("cpu")},
-                                 {"size", weir::Value::of_int(65536)},
+                                 {"size", weir::Value::of_integer(65536)},
                                  {"per_kind", weir::Value::of_map({{"a", weir::Value::of_duration(5ms)}})},
                                  {"when", weir::Value::of_string("level == \"error\"")},
                                  {"text", weir::Value::of_string("{level}: {payload}")}});
@@ -96,7 +96,7 @@ TEST_CASE("options are read through their handles, typed", "[sdk]") {
 }
 
 TEST_CASE("misusing the options API names the plugin and the option", "[sdk]") {
-  const auto options = declared({{"count", weir::Value::of_int(7)}});
+  const auto options = declared({{"count", weir::Value::of_integer(7)}});
   const weir::Option<std::int64_t> undeclared{.name = "cuont", .description = "a typo"};
   CHECK_THROWS_WITH(options[undeclared], Catch::Contains("plugin 'demo'") && Catch::Contains("'cuont'") &&
                                              Catch::Contains("does not declare"));

@@ -96,26 +96,30 @@ class Value {
 
   Value() = default;
   static Value of_bool(bool v) { return Value(Storage{v}); }
-  static Value of_int(std::int64_t v) { return Value(Storage{v}); }
+  static Value of_integer(std::int64_t v) { return Value(Storage{v}); }
   static Value of_number(double v) { return Value(Storage{v}); }
   static Value of_string(std::string v) { return Value(Storage{std::move(v)}); }
   static Value of_duration(Duration v) { return Value(Storage{v}); }
   static Value of_list(List v) { return Value(Storage{std::move(v)}); }
   static Value of_map(Map v) { return Value(Storage{std::move(v)}); }
+  // The names before OptionType::integer's spelling was used throughout.
+  [[deprecated("use Value::of_integer")]] static Value of_int(std::int64_t v) { return of_integer(v); }
+  [[deprecated("use Value::is_integer")]] bool is_int() const noexcept { return is_integer(); }
+  [[deprecated("use Value::as_integer")]] std::int64_t as_int() const { return as_integer(); }
 
   bool is_null() const noexcept { return std::holds_alternative<std::monostate>(storage_); }
   bool is_bool() const noexcept { return std::holds_alternative<bool>(storage_); }
-  bool is_int() const noexcept { return std::holds_alternative<std::int64_t>(storage_); }
-  bool is_number() const noexcept { return is_int() || std::holds_alternative<double>(storage_); }
+  bool is_integer() const noexcept { return std::holds_alternative<std::int64_t>(storage_); }
+  bool is_number() const noexcept { return is_integer() || std::holds_alternative<double>(storage_); }
   bool is_string() const noexcept { return std::holds_alternative<std::string>(storage_); }
   bool is_duration() const noexcept { return std::holds_alternative<Duration>(storage_); }
   bool is_list() const noexcept { return std::holds_alternative<List>(storage_); }
   bool is_map() const noexcept { return std::holds_alternative<Map>(storage_); }
 
   bool as_bool() const { return get<bool>("boolean"); }
-  std::int64_t as_int() const { return get<std::int64_t>("integer"); }
+  std::int64_t as_integer() const { return get<std::int64_t>("integer"); }
   double as_number() const {
-    if (is_int()) return static_cast<double>(as_int());
+    if (is_integer()) return static_cast<double>(as_integer());
     return get<double>("number");
   }
   const std::string& as_string() const { return get<std::string>("string"); }

@@ -77,7 +77,7 @@ std::optional<Value> convert_scalar(const YAML::Node& node, OptionType type, con
       auto value = parse_number<std::int64_t>(text);
       if (!value) return wrong();
       if (!within_range(node, static_cast<double>(*value), type, option, where, problems)) return std::nullopt;
-      return Value::of_int(*value);
+      return Value::of_integer(*value);
     }
     case OptionType::number: {
       auto value = parse_number<double>(text);
@@ -101,7 +101,7 @@ std::optional<Value> convert_scalar(const YAML::Node& node, OptionType type, con
       auto value = parse_size(text);
       if (!value || value->bytes > static_cast<std::uint64_t>(INT64_MAX)) return wrong();
       if (!within_range(node, static_cast<double>(value->bytes), type, option, where, problems)) return std::nullopt;
-      return Value::of_int(static_cast<std::int64_t>(value->bytes));
+      return Value::of_integer(static_cast<std::int64_t>(value->bytes));
     }
     case OptionType::path:
       if (text.empty()) return wrong();

@@ -26,7 +26,7 @@ Diagnostic problem(std::string message, std::string hint = {}) {
 YAML::Node to_yaml(const Value& value) {
   if (value.is_null()) return YAML::Node(YAML::NodeType::Null);
   if (value.is_bool()) return YAML::Node(value.as_bool());
-  if (value.is_int()) return YAML::Node(value.as_int());
+  if (value.is_integer()) return YAML::Node(value.as_integer());
   if (value.is_number()) return YAML::Node(value.as_number());
   if (value.is_string()) return YAML::Node(value.as_string());
   if (value.is_duration()) return YAML::Node(format_duration(value.as_duration()));

@@ -67,9 +67,9 @@ Stages build_graph(const PipelineSpec& spec, PluginRegistry& registry) {
       edge->from = label;
       edge->lane = lane;
       edge->from_stage = from.index;
-      edge->from_slot = from.out_slots++;
+      edge->from_output = from.out_edges++;
       route.edge_of_lane.push_back(static_cast<std::uint32_t>(to.inputs.size()));
-      route.slot_of_lane.push_back(edge->from_slot);
+      route.output_of_lane.push_back(edge->from_output);
       to.inputs.push_back(std::move(edge));
     }
     ++writers[to.index];
@@ -153,7 +153,7 @@ std::unique_ptr<Replica> make_replica(StageRuntime& stage, unsigned index) {
   }
   replica->lane_wait = std::vector<Histogram>(stage.lane_conditions.size());
   replica->delivered = std::vector<Counter>(stage.inputs.size());
-  replica->sent = std::vector<EdgeCounters>(stage.out_slots);
+  replica->sent = std::vector<EdgeCounters>(stage.out_edges);
   replica->targets.reserve(stage.routes.size());
   return replica;
 }

@@ -48,7 +48,7 @@ struct InputEdge {
   std::string from;  // `stage`, `stage.unmatched`, `stage.dead_letter`
   std::size_t lane = 0;
   std::size_t from_stage = 0;  // index of the sending stage
-  std::uint32_t from_slot = 0; // the sending replicas' counter slot for this edge
+  std::uint32_t from_output = 0; // this edge's index among the sender's output edges (its counters)
   std::atomic<std::uint64_t> dropped{0};    // rare: RMW is fine
   std::atomic<std::uint64_t> abandoned{0};
 };
@@ -66,7 +66,7 @@ struct Route {
   StageRuntime* target = nullptr;
   const Condition* when = nullptr;              // conditional routes
   std::vector<std::uint32_t> edge_of_lane;      // the target's input edge index per lane
-  std::vector<std::uint32_t> slot_of_lane;      // the sender's counter slot per lane
+  std::vector<std::uint32_t> output_of_lane;      // the sender's output edge per lane
 };
 
 // Per replica, per output edge (route and lane).
@@ -110,7 +110,7 @@ struct Replica {
   Histogram latency;
   std::vector<Histogram> lane_wait;             // per input lane
   std::vector<Counter> delivered;               // per input edge
-  std::vector<EdgeCounters> sent;               // per output edge slot
+  std::vector<EdgeCounters> sent;               // per output edge
   Counter unrouted;                             // outputs that matched no consumer
   std::uint64_t failures_logged = 0;
   std::vector<const Route*> targets;            // scratch for routing, reused per message
@@ -126,7 +126,7 @@ struct StageRuntime {
   std::vector<const Condition*> lane_conditions;  // per lane; null: takes the rest
   std::vector<Route> routes;                    // conditional first, then broadcast, unmatched
   Route dead_letter;                            // target null when none
-  std::uint32_t out_slots = 0;                  // output edge slots (routes x lanes, dead letter included)
+  std::uint32_t out_edges = 0;                  // output edges (routes x lanes, dead letter included)
   std::shared_ptr<AckBooks> ack_books;          // sources only
   std::shared_ptr<TapPoint> tap = std::make_shared<TapPoint>();  // what leaves the stage, copied while tapped
 

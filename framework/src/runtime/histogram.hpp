@@ -55,8 +55,8 @@ class Histogram {
   }
 
  private:
-  static void increment(std::atomic<std::uint64_t>& slot, std::uint64_t n) noexcept {
-    slot.store(slot.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  static void increment(std::atomic<std::uint64_t>& bucket, std::uint64_t n) noexcept {
+    bucket.store(bucket.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
   // The bounds in nanoseconds, exact integers, so `le` means what it says.
   static constexpr std::array<std::uint64_t, bound_count> bounds_ns = [] {

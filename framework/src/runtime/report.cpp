@@ -366,16 +366,16 @@ std::string RunReport::to_table(std::size_t width) const {
 namespace runtime {
 
 void fill_report(const Stages& stages, std::optional<Clock::time_point> started_at, RunReport& out) {
-  // Sums of the senders' per-replica counters, per stage and slot.
+  // Sums of the senders' per-replica counters, per stage and output edge.
   std::vector<std::vector<std::uint64_t>> sent(stages.size()), blocked(stages.size());
   for (const auto& stage : stages) {
-    sent[stage->index].assign(stage->out_slots, 0);
-    blocked[stage->index].assign(stage->out_slots, 0);
+    sent[stage->index].assign(stage->out_edges, 0);
+    blocked[stage->index].assign(stage->out_edges, 0);
     std::lock_guard lock(stage->replicas_mutex);
     for (const auto& replica : stage->replicas)
-      for (std::uint32_t slot = 0; slot < stage->out_slots; ++slot) {
-        sent[stage->index][slot] += replica->sent[slot].sent.get();
-        blocked[stage->index][slot] += replica->sent[slot].blocked_ns.get();
+      for (std::uint32_t output = 0; output < stage->out_edges; ++output) {
+        sent[stage->index][output] += replica->sent[output].sent.get();
+        blocked[stage->index][output] += replica->sent[output].blocked_ns.get();
       }
   }
   std::vector<double> blocked_into(stages.size(), 0.0);
@@ -443,12 +443,12 @@ void fill_report(const Stages& stages, std::optional<Clock::time_point> started_
       if (!stage->spec->lanes.empty()) edge.lane = stage->spec->lanes[input.lane].name;
       edge.capacity = stage->queue->capacity(input.lane);
       edge.depth = stage->queue->size(input.lane);
-      edge.sent = sent[input.from_stage][input.from_slot];
+      edge.sent = sent[input.from_stage][input.from_output];
       edge.delivered = delivered[e];
       edge.dropped = input.dropped.load(std::memory_order_relaxed);
       edge.abandoned = input.abandoned.load(std::memory_order_relaxed);
       edge.wait = Histogram::percentiles(lane_wait[input.lane]);
-      edge.blocked_ms = static_cast<double>(blocked[input.from_stage][input.from_slot]) / 1e6;
+      edge.blocked_ms = static_cast<double>(blocked[input.from_stage][input.from_output]) / 1e6;
       s.offered += edge.sent;
       s.dropped += edge.dropped;
       s.abandoned += edge.abandoned;

@@ -83,7 +83,7 @@ class Sender {
     StageRuntime& target = *route.target;
     const std::size_t lane = pick_lane(target, message);
     const std::uint32_t edge = route.edge_of_lane[lane];
-    EdgeCounters& counters = replica_.sent[route.slot_of_lane[lane]];
+    EdgeCounters& counters = replica_.sent[route.output_of_lane[lane]];
     InputEdge& input = *target.inputs[edge];
     Queue& queue = *target.queue;
     counters.sent.add();

@@ -154,7 +154,7 @@ std::string Options::scalar<std::string>(std::string_view, const Value& value) {
 }
 template <>
 std::int64_t Options::scalar<std::int64_t>(std::string_view name, const Value& value) {
-  if (value.is_int()) return value.as_int();
+  if (value.is_integer()) return value.as_integer();
   reject_option(name, fmt::format("'{}' is not an integer", value.to_text()), accepted_text(OptionType::integer));
 }
 template <>
@@ -175,7 +175,7 @@ std::chrono::nanoseconds Options::scalar<std::chrono::nanoseconds>(std::string_v
 }
 template <>
 Size Options::scalar<Size>(std::string_view name, const Value& value) {
-  if (value.is_int() && value.as_int() >= 0) return Size{static_cast<std::uint64_t>(value.as_int())};
+  if (value.is_integer() && value.as_integer() >= 0) return Size{static_cast<std::uint64_t>(value.as_integer())};
   if (value.is_string())
     if (auto parsed = parse_size(value.as_string())) return *parsed;
   reject_option(name, fmt::format("'{}' is not a size", value.to_text()), accepted_text(OptionType::size));

@@ -30,7 +30,7 @@ inline std::shared_ptr<spdlog::logger> logger_for(const StageContext& context) {
 }
 
 inline std::int64_t integer_of(std::string_view option, const Value& value) {
-  if (value.is_int()) return value.as_int();
+  if (value.is_integer()) return value.as_integer();
   if (value.is_string()) {
     const std::string& text = value.as_string();
     std::int64_t parsed = 0;
