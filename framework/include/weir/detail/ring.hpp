@@ -69,7 +69,7 @@ class Ring {
   explicit Ring(std::size_t capacity)
       : capacity_(checked(capacity)),
         index_mask_(std::has_single_bit(capacity) ? capacity - 1 : 0),
-        slots_(std::make_unique<Slot[]>(capacity)) {
+        slots_(capacity) {
     // The layout the member comments promise, checked here where the class is
     // complete: alignas gives it, these catch a member added in the wrong place.
     static_assert(std::is_standard_layout_v<Ring>, "offsetof needs a standard-layout ring");
@@ -244,6 +244,18 @@ class Ring {
     return capacity;
   }
 
+  // Owns the slots, value-initialised. Not std::unique_ptr<Slot[]>: with
+  // clang, libstdc++'s unique_ptr (a tuple inside) is not standard-layout,
+  // and the layout checks in the constructor need offsetof on the ring.
+  struct Slots {
+    explicit Slots(std::size_t count) : data(new Slot[count]()) {}
+    Slots(const Slots&) = delete;
+    Slots& operator=(const Slots&) = delete;
+    ~Slots() { delete[] data; }
+    Slot& operator[](std::size_t i) const noexcept { return data[i]; }
+    Slot* const data;
+  };
+
   Slot& slot(std::uint64_t pos) const noexcept {
     return slots_[index_mask_ ? (pos & index_mask_) : static_cast<std::size_t>(pos % capacity_)];
   }
@@ -252,7 +264,7 @@ class Ring {
   // Read-only after construction; shared by every thread without contention.
   const std::size_t capacity_;
   const std::size_t index_mask_;  // capacity - 1 for powers of two (capacity 1: 0, which % handles), else 0
-  const std::unique_ptr<Slot[]> slots_;
+  const Slots slots_;
   // Read by receivers that find the ring empty, set by close(): it shares the
   // line of the read-only fields, which no hot path writes.
   std::atomic<bool> closed_{false};
