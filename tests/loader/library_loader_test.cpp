@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -184,6 +185,44 @@ TEST_CASE("folders: an earlier folder shadows a later one", "[plugins][loader]")
   CHECK(shadow_first.require("test_upper", weir::Kind::processor).description() == "Shadowing copy (test library)");
   // The rest of the shadowed library still counts.
   CHECK(shadow_first.find("test_echo", weir::Kind::source));
+}
+
+TEST_CASE("folders: a library named for its plugin is opened when the plugin is looked up", "[plugins][loader]") {
+  const fs::path lazy = library("lazy", "processor_test_lazy");
+  const fs::path unused = library("lazy", "processor_test_unused");
+  {
+    weir::PluginRegistry registry;
+    registry.load_folders({root / "lazy", root / "good"});
+    CHECK(registry.has_plugins());
+    CHECK_FALSE(is_mapped(lazy));
+    CHECK_FALSE(is_mapped(unused));
+    CHECK(registry.find("test_upper", weir::Kind::processor));  // from a library opened at once
+    CHECK_FALSE(is_mapped(lazy));
+    REQUIRE(registry.find("test_lazy", weir::Kind::processor));
+    CHECK(is_mapped(lazy));
+    CHECK_FALSE(is_mapped(unused));
+    // Listing answers as if every library had been opened.
+    const auto names = registry.names();
+    CHECK(std::find(names.begin(), names.end(), "test_unused") != names.end());
+    CHECK(is_mapped(unused));
+  }
+  CHECK_FALSE(is_mapped(lazy));
+  CHECK_FALSE(is_mapped(unused));
+}
+
+TEST_CASE("folders: the search order holds between libraries opened at once and when looked up", "[plugins][loader]") {
+  // lazy-copy's library is opened by load_folders, lazy's only by the lookup;
+  // the earlier folder still wins either way round.
+  weir::PluginRegistry lazy_first;
+  lazy_first.load_folders({root / "lazy", root / "lazy-copy"});
+  CHECK(lazy_first.require("test_lazy", weir::Kind::processor).description() == "Opened when looked up (test library)");
+  CHECK(lazy_first.problems().empty());
+
+  weir::PluginRegistry copy_first;
+  copy_first.load_folders({root / "lazy-copy", root / "lazy"});
+  CHECK(copy_first.require("test_lazy", weir::Kind::processor).description() ==
+        "Copy under another file name (test library)");
+  CHECK(copy_first.problems().empty());
 }
 
 TEST_CASE("not found names the folders searched and a close name", "[plugins][loader]") {

@@ -95,6 +95,14 @@ class PluginRegistry {
   // one of the same kind and name in a later folder, including folders loaded
   // by an earlier call; two in one folder are a problem. Folders already
   // searched are skipped. Problems are collected, not thrown: see problems().
+  //
+  // A library named after the one plugin it holds, libweir_KIND_NAME.so (as
+  // weir_add_plugin names the libraries it builds), is opened only when a
+  // lookup asks for NAME (find, find_all, require) or lists every plugin
+  // (all, names, not_found_message): a pipeline maps the libraries of the
+  // plugins it uses, not every library in the folder with what they link
+  // (librdkafka, OpenSSL, ...). The registry answers as if every library had
+  // been loaded; problems() holds those of the libraries opened so far.
   void load_folders(const std::vector<std::filesystem::path>& folders);
   // Loads one library file; throws PluginError on any problem.
   void load_library(const std::filesystem::path& file);
@@ -110,6 +118,8 @@ class PluginRegistry {
   // Every plugin with this name, whatever its kind (`file` is source and sink).
   std::vector<const PluginEntry*> find_all(std::string_view name) const;
   std::vector<const PluginEntry*> all() const;
+  // Whether any plugin is registered or found, without opening a library.
+  bool has_plugins() const noexcept { return !entries_.empty() || !deferred_.empty(); }
   std::vector<std::string> names(std::optional<Kind> kind = std::nullopt) const;
 
   const std::vector<std::filesystem::path>& searched() const noexcept { return searched_; }
@@ -121,7 +131,22 @@ class PluginRegistry {
   // clash is shadowing (an earlier folder wins) or an error; null for a
   // library loaded on its own.
   void load(const std::filesystem::path& file, const std::filesystem::path* folder);
+  // Loads the deferred libraries named for `name`, or all of them; in the
+  // order load_folders found them. Logically const: see load_folders.
+  void open_deferred(std::optional<std::string_view> name) const;
+  // load(), a failure recorded in problems_.
+  void load_collecting(const std::filesystem::path& file, const std::filesystem::path& folder);
+  // find() among the libraries opened so far.
+  PluginEntry* find_loaded(std::string_view name, Kind kind) const noexcept;
+  // The place of `folder` in the search order (searched_), for shadowing.
+  std::size_t folder_rank(const std::filesystem::path& folder) const noexcept;
 
+  struct Deferred {
+    std::filesystem::path file;
+    std::filesystem::path folder;
+    std::string plugin;  // NAME of libweir_KIND_NAME.so
+  };
+  std::vector<Deferred> deferred_;
   std::vector<std::unique_ptr<PluginEntry>> entries_;
   std::vector<std::filesystem::path> searched_;
   std::vector<Diagnostic> problems_;

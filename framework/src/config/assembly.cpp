@@ -8,7 +8,7 @@
 namespace weir::config {
 
 void load_plugin_folders(PluginRegistry& registry, const std::vector<std::filesystem::path>& plugin_path) {
-  const bool host_registered = !registry.all().empty();
+  const bool host_registered = registry.has_plugins();
   registry.load_folders(plugin_path);
   if (!host_registered) registry.load_folders(PluginRegistry::default_search_path());
 }

@@ -131,6 +131,18 @@ void check_handshake(const fs::path& file, const std::string& symbol, const Plug
   if (auto problem = option_table_problem(d)) throw library_error(file, *problem);
 }
 
+// NAME when `file` is named libweir_KIND_NAME.so, the name weir_add_plugin
+// gives the library of one plugin: such a library may wait until NAME is
+// looked up (see PluginRegistry::load_folders).
+std::optional<std::string> plugin_named_by(const fs::path& file) {
+  const std::string stem = file.stem().string();
+  for (std::string_view kind : {"source", "processor", "sink"}) {
+    const std::string prefix = fmt::format("libweir_{}_", kind);
+    if (stem.size() > prefix.size() && stem.starts_with(prefix)) return stem.substr(prefix.size());
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::vector<fs::path> PluginRegistry::default_search_path() {
@@ -175,16 +187,35 @@ void PluginRegistry::load_folders(const std::vector<fs::path>& folders) {
     // Directory order is arbitrary; sorted, which library wins a clash is stable.
     std::sort(libraries.begin(), libraries.end());
     for (const fs::path& file : libraries) {
-      try {
-        load(file, &folder);
-      } catch (const PluginError& e) {
-        // The diagnostic names the file itself; its message is the reason.
-        std::string reason = e.what();
-        if (const std::string prefix = file.string() + ": "; reason.starts_with(prefix)) reason.erase(0, prefix.size());
-        problems_.push_back({file.string(), 0, 0, std::move(reason), {}});
+      if (auto plugin = plugin_named_by(file)) {
+        deferred_.push_back({file, folder, std::move(*plugin)});
+        continue;
       }
+      load_collecting(file, folder);
     }
   }
+}
+
+void PluginRegistry::load_collecting(const fs::path& file, const fs::path& folder) {
+  try {
+    load(file, &folder);
+  } catch (const PluginError& e) {
+    // The diagnostic names the file itself; its message is the reason.
+    std::string reason = e.what();
+    if (const std::string prefix = file.string() + ": "; reason.starts_with(prefix)) reason.erase(0, prefix.size());
+    problems_.push_back({file.string(), 0, 0, std::move(reason), {}});
+  }
+}
+
+void PluginRegistry::open_deferred(std::optional<std::string_view> name) const {
+  auto& self = const_cast<PluginRegistry&>(*this);
+  std::vector<Deferred> opening;
+  std::erase_if(self.deferred_, [&](Deferred& d) {
+    if (name && d.plugin != *name) return false;
+    opening.push_back(std::move(d));
+    return true;
+  });
+  for (const Deferred& d : opening) self.load_collecting(d.file, d.folder);
 }
 
 void PluginRegistry::load_library(const fs::path& file) { load(file, nullptr); }
@@ -232,14 +263,22 @@ void PluginRegistry::load(const fs::path& file, const fs::path* folder) {
       if (other->kind == d->kind && std::string_view(other->name) == d->name)
         throw library_error(file, fmt::format("two {} plugins are named '{}' in this one library",
                                               to_string(d->kind), d->name));
-    if (const PluginEntry* existing = find(d->name, d->kind)) {
+    if (PluginEntry* existing = find_loaded(d->name, d->kind)) {
       std::error_code same_ec;
       if (fs::equivalent(existing->library_file(), file, same_ec)) continue;  // this very file, loaded before
-      const bool earlier_folder = folder && existing->library_file().parent_path() != *folder &&
-                                  existing->library_file().has_parent_path();
-      if (earlier_folder) {
-        weir::logger()->debug("{} plugin '{}' in {} is shadowed by the one in {}", to_string(d->kind), d->name,
-                      file.string(), existing->library_file().string());
+      const fs::path existing_folder = existing->library_file().parent_path();
+      if (folder && existing_folder != *folder && existing->library_file().has_parent_path()) {
+        // Folders are searched in order, but a library named for its plugin
+        // is opened when the plugin is first looked up (open_deferred), so
+        // the one loaded first may come from the later folder.
+        if (folder_rank(*folder) < folder_rank(existing_folder)) {
+          weir::logger()->debug("{} plugin '{}' in {} is shadowed by the one in {}", to_string(d->kind), d->name,
+                                existing->library_file().string(), file.string());
+          *existing = PluginEntry(*d, file, library);
+        } else {
+          weir::logger()->debug("{} plugin '{}' in {} is shadowed by the one in {}", to_string(d->kind), d->name,
+                                file.string(), existing->library_file().string());
+        }
         continue;
       }
       throw library_error(file, fmt::format("duplicate name: two {} plugins are named '{}': one in {}, one in {}",
@@ -251,8 +290,17 @@ void PluginRegistry::load(const fs::path& file, const fs::path* folder) {
   for (const PluginDescriptor* d : accepted) entries_.push_back(std::make_unique<PluginEntry>(*d, file, library));
 }
 
+std::size_t PluginRegistry::folder_rank(const fs::path& folder) const noexcept {
+  const auto at = std::find(searched_.begin(), searched_.end(), folder);
+  return static_cast<std::size_t>(at - searched_.begin());
+}
+
 const PluginEntry& PluginRegistry::require(std::string_view name, Kind kind) const {
   if (const PluginEntry* entry = find(name, kind)) return *entry;
+  // A library named for one plugin may hold others: before a plugin is
+  // called missing, every library is opened.
+  open_deferred(std::nullopt);
+  if (const PluginEntry* entry = find_loaded(name, kind)) return *entry;
   throw PluginError(not_found_message(name, kind));
 }
 

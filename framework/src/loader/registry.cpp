@@ -72,18 +72,28 @@ PluginRegistry& PluginRegistry::operator=(PluginRegistry&&) noexcept = default;
 
 void PluginRegistry::add(const PluginDescriptor& descriptor) {
   if (auto problem = option_table_problem(descriptor)) throw PluginError(*problem);
-  if (find(descriptor.name, descriptor.kind))
+  if (find_loaded(descriptor.name, descriptor.kind))
     throw PluginError(fmt::format("two {} plugins are named '{}'", to_string(descriptor.kind), descriptor.name));
   entries_.push_back(std::make_unique<PluginEntry>(descriptor, "(in process)", nullptr));
 }
 
-const PluginEntry* PluginRegistry::find(std::string_view name, Kind kind) const noexcept {
+PluginEntry* PluginRegistry::find_loaded(std::string_view name, Kind kind) const noexcept {
   for (const auto& entry : entries_)
     if (entry->kind() == kind && entry->name() == name) return entry.get();
   return nullptr;
 }
 
+const PluginEntry* PluginRegistry::find(std::string_view name, Kind kind) const noexcept {
+  try {
+    open_deferred(name);
+  } catch (...) {
+    // Only memory can run out here (a library's failure is a problem recorded).
+  }
+  return find_loaded(name, kind);
+}
+
 std::vector<const PluginEntry*> PluginRegistry::find_all(std::string_view name) const {
+  open_deferred(name);
   std::vector<const PluginEntry*> out;
   for (const auto& entry : entries_)
     if (entry->name() == name) out.push_back(entry.get());
@@ -91,6 +101,7 @@ std::vector<const PluginEntry*> PluginRegistry::find_all(std::string_view name) 
 }
 
 std::vector<const PluginEntry*> PluginRegistry::all() const {
+  open_deferred(std::nullopt);
   std::vector<const PluginEntry*> out;
   for (const auto& entry : entries_) out.push_back(entry.get());
   std::sort(out.begin(), out.end(), [](auto* a, auto* b) {
@@ -100,6 +111,7 @@ std::vector<const PluginEntry*> PluginRegistry::all() const {
 }
 
 std::vector<std::string> PluginRegistry::names(std::optional<Kind> kind) const {
+  open_deferred(std::nullopt);
   std::vector<std::string> out;
   for (const auto& entry : entries_)
     if (!kind || entry->kind() == *kind) out.emplace_back(entry->name());
