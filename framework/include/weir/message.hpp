@@ -56,6 +56,8 @@ class Attributes {
     return false;
   }
   void clear() noexcept { entries_.clear(); }
+  // Room for `count` attributes without another allocation.
+  void reserve(std::size_t count) { entries_.reserve(count); }
   std::size_t size() const noexcept { return entries_.size(); }
   bool empty() const noexcept { return entries_.empty(); }
   const_iterator begin() const noexcept { return entries_.begin(); }
