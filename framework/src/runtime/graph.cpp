@@ -151,9 +151,9 @@ std::unique_ptr<Replica> make_replica(StageRuntime& stage, unsigned index) {
       throw PluginError(fmt::format("{}: {}", replica->label, e.what()));
     }
   }
-  replica->lane_wait = std::vector<Histogram>(stage.lane_conditions.size());
-  replica->delivered = std::vector<Counter>(stage.inputs.size());
-  replica->sent = std::vector<EdgeCounters>(stage.out_edges);
+  replica->lane_wait = LineVector<Histogram>(stage.lane_conditions.size());
+  replica->delivered = LineVector<Counter>(stage.inputs.size());
+  replica->sent = LineVector<EdgeCounters>(stage.out_edges);
   replica->targets.reserve(stage.routes.size());
   return replica;
 }

@@ -75,7 +75,9 @@ struct EdgeCounters {
   Counter blocked_ns;
 };
 
-struct Replica {
+// alignas: its counters, written by its own thread on every message, share
+// no cache line with a neighbouring object (see LineAllocator).
+struct alignas(line_size) Replica {
   unsigned index = 0;
   StageInstance instance;
   std::shared_ptr<spdlog::logger> logger;         // the runtime's lines about this replica
@@ -108,12 +110,12 @@ struct Replica {
   Counter dropped;    // sources: lost before they were emitted (Emitter::count_dropped)
   Counter blocked_ns, starved_ns;
   Histogram latency;
-  std::vector<Histogram> lane_wait;             // per input lane
-  std::vector<Counter> delivered;               // per input edge
-  std::vector<EdgeCounters> sent;               // per output edge
+  LineVector<Histogram> lane_wait;              // per input lane
+  LineVector<Counter> delivered;                // per input edge
+  LineVector<EdgeCounters> sent;                // per output edge
   Counter unrouted;                             // outputs that matched no consumer
   std::uint64_t failures_logged = 0;
-  std::vector<const Route*> targets;            // scratch for routing, reused per message
+  LineVector<const Route*> targets;             // scratch for routing, reused per message
   std::size_t batch_limit = 1;                  // grows to a full batch once messages prove fast
 };
 

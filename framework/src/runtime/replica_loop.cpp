@@ -50,7 +50,7 @@ class CollectingEmitter final : public Emitter {
     outputs.push_back(std::move(message));
     return !run_.stop_forced.load(std::memory_order_relaxed);
   }
-  std::vector<Message> outputs;
+  LineVector<Message> outputs;
 
  private:
   RunState& run_;
@@ -77,7 +77,7 @@ class Consumer {
   template <bool whole_batches, class Handle>
   void loop(Handle&& handle) {
     Queue& queue = *stage_.queue;
-    std::vector<Envelope*> accepted;
+    LineVector<Envelope*> accepted;
     accepted.reserve(max_batch);
     // Asked between batches and while parked: the message in hand is
     // finished first, and nothing queued is taken only to be handed back.
@@ -233,9 +233,9 @@ void run_sink(RunState& run, StageRuntime& stage, Replica& replica) {
   auto& sink = static_cast<Sink&>(*replica.instance.stage);
   replica.hook.store("write", std::memory_order_relaxed);
   Consumer consumer(run, stage, replica);
-  std::vector<Message> messages;
+  LineVector<Message> messages;
   messages.reserve(max_batch);
-  consumer.loop<true>([&](std::vector<Envelope*>& envelopes) {
+  consumer.loop<true>([&](LineVector<Envelope*>& envelopes) {
     messages.clear();
     for (Envelope* envelope : envelopes) messages.push_back(std::move(envelope->message));
     // What leaves a sink is what it is given to write.
