@@ -103,6 +103,8 @@ class PluginRegistry {
   // plugins it uses, not every library in the folder with what they link
   // (librdkafka, OpenSSL, ...). The registry answers as if every library had
   // been loaded; problems() holds those of the libraries opened so far.
+  // So a lookup may load a library: a registry is used by one thread at a
+  // time (each pipeline, and each reload of `weir run`, has its own).
   void load_folders(const std::vector<std::filesystem::path>& folders);
   // Loads one library file; throws PluginError on any problem.
   void load_library(const std::filesystem::path& file);
