@@ -82,11 +82,12 @@ class Consumer {
     // Asked between batches and while parked: the message in hand is
     // finished first, and nothing queued is taken only to be handed back.
     const auto asked_to_leave = [this]() noexcept { return claim_leave_request(); };
+    // One clock reading ends a batch and starts the wait for the next.
+    auto parked = Clock::now();
     for (;;) {
       batch_.clear();
-      const auto parked = Clock::now();
       const std::size_t n = queue.recv_batch(batch_, replica_.batch_limit, asked_to_leave);
-      const auto taken = Clock::now();
+      const auto taken = taken_ = Clock::now();
       replica_.starved_ns.add(ns_between(parked, taken));
       if (n == 0) return;
       accepted.clear();
@@ -129,7 +130,9 @@ class Consumer {
       if constexpr (whole_batches) {
         if (!accepted.empty()) handle(accepted);
       }
-      const auto per_message = (Clock::now() - taken) / n;
+      const auto done = Clock::now();
+      const auto per_message = (done - taken) / n;
+      parked = done;
       if constexpr (whole_batches) {
         // A sink pays mostly per write (a request, a flush), not per
         // message: it takes what is queued, up to a full batch, however slow
@@ -147,6 +150,8 @@ class Consumer {
   }
 
   Sender& sender() noexcept { return sender_; }
+  // When the batch being handled was received.
+  Clock::time_point taken() const noexcept { return taken_; }
   RetryPolicy& retry_policy() noexcept { return retry_policy_; }
 
  private:
@@ -170,6 +175,7 @@ class Consumer {
   Sender sender_;
   RetryPolicy retry_policy_;
   std::vector<Queue::Item> batch_;
+  Clock::time_point taken_{};
 };
 
 void run_source(RunState& run, StageRuntime& stage, Replica& replica) {
@@ -239,9 +245,13 @@ void run_sink(RunState& run, StageRuntime& stage, Replica& replica) {
     messages.clear();
     for (Envelope* envelope : envelopes) messages.push_back(std::move(envelope->message));
     // What leaves a sink is what it is given to write.
-    if (stage.tap->tapped())
+    // Unless a tap copied the batch, nothing but moving it came between its
+    // reception and the write: one clock reading serves both.
+    auto started = consumer.taken();
+    if (stage.tap->tapped()) {
       for (const Message& message : messages) stage.tap->offer(message);
-    const auto started = Clock::now();
+      started = Clock::now();
+    }
     if (!attempt([&] { sink.write_batch(std::span<const Message>(messages)); })) {
       replica.written.add(messages.size());
     } else {
