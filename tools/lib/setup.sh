@@ -12,7 +12,7 @@ WEIR_PACKAGES=(
   libyaml-cpp-dev libtbb-dev libspdlog-dev libfmt-dev libboost-dev libboost-filesystem-dev
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev catch2
   libatomic-queue-dev libconcurrentqueue-dev python3
-  libre2-dev libnats-dev libssl-dev librdkafka-dev
+  libre2-dev libnats-dev libssl-dev librdkafka-dev libmimalloc-dev
 )
 # Only the tests need these (tools/test adds them): the fuzzing toolchain and
 # the servers the integration tests start on 127.0.0.1.
