@@ -382,9 +382,11 @@ int main(int argc, char** argv) {
   if (!only.empty())
     std::erase_if(names, [&](const std::string& n) { return std::find(only.begin(), only.end(), n) == only.end(); });
 
-  std::printf("pipeline_bench: %llu messages, %d runs, interleaved; %s\n",
+  std::printf("pipeline_bench: %llu messages, %d runs, interleaved; %s; C++ children allocate with %s "
+              "(WEIR_ALLOCATOR)\n",
               static_cast<unsigned long long>(messages), runs,
-              go.empty() ? "Go peer skipped (no `go` on PATH; Debian: golang-go)" : "Go peer built with `go build`");
+              go.empty() ? "Go peer skipped (no `go` on PATH; Debian: golang-go)" : "Go peer built with `go build`",
+              WEIR_BENCH_ALLOCATOR);
   std::map<std::string, std::vector<Sample>> samples;
   for (int run = 1; run <= runs; ++run) {
     for (const auto& name : names) {
