@@ -238,7 +238,10 @@ stages:
             if publisher.exit_code(RUN_LIMIT_S) != 0:
                 raise SystemExit(f"FAIL: the publisher failed\n{publisher.log_tail()}")
             wait_for("the others written, the poison settled",
-                     lambda: line_count(out) >= count - 1 and server.settled("JOBS", "worker", count + 1), 60, 0.1)
+                     lambda: line_count(out) >= count - 1 and server.settled("JOBS", "worker", count + 1), 60, 0.1,
+                     context=lambda: f"{line_count(out)} of {count - 1} written; stream: "
+                                     f"{server.stream('JOBS').get('state')}; consumer: "
+                                     f"{server.consumer('JOBS', 'worker')}")
             reader.start()
             wait_for("the dead letter read back", lambda: line_count(dead) >= 1, 30)
             stop_consumer(worker)
