@@ -271,14 +271,12 @@ void PluginRegistry::load(const fs::path& file, const fs::path* folder) {
         // Folders are searched in order, but a library named for its plugin
         // is opened when the plugin is first looked up (open_deferred), so
         // the one loaded first may come from the later folder.
-        if (folder_rank(*folder) < folder_rank(existing_folder)) {
-          weir::logger()->debug("{} plugin '{}' in {} is shadowed by the one in {}", to_string(d->kind), d->name,
-                                existing->library_file().string(), file.string());
-          *existing = PluginEntry(*d, file, library);
-        } else {
-          weir::logger()->debug("{} plugin '{}' in {} is shadowed by the one in {}", to_string(d->kind), d->name,
-                                file.string(), existing->library_file().string());
-        }
+        const bool this_one_wins = folder_rank(*folder) < folder_rank(existing_folder);
+        const fs::path& winner = this_one_wins ? file : existing->library_file();
+        const fs::path& shadowed = this_one_wins ? existing->library_file() : file;
+        weir::logger()->debug("{} plugin '{}' in {} is shadowed by the one in {}", to_string(d->kind), d->name,
+                              shadowed.string(), winner.string());
+        if (this_one_wins) *existing = PluginEntry(*d, file, library);
         continue;
       }
       throw library_error(file, fmt::format("duplicate name: two {} plugins are named '{}': one in {}, one in {}",
