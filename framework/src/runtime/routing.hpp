@@ -49,6 +49,12 @@ class Sender {
   // the `.unmatched` ones when no conditional consumer matched.
   void route(Message&& message, Clock::time_point now) {
     if (stage_.tap->tapped()) stage_.tap->offer(message);
+    // A stage of a straight line: one consumer, every message goes there.
+    if (stage_.routes.size() == 1 && stage_.routes.front().delivery == Route::Delivery::broadcast) {
+      replica_.outputs.add();
+      send(stage_.routes.front(), std::move(message), now);
+      return;
+    }
     auto& targets = replica_.targets;
     targets.clear();
     bool matched = false;
