@@ -6,6 +6,8 @@
 // Only when every descriptor of the library passes are its plugins added, so
 // a library is either wholly in the registry or not at all.
 
+#include "config/spellings.hpp"
+
 #include <weir/logging.hpp>
 #include <weir/registry.hpp>
 
@@ -136,8 +138,8 @@ void check_handshake(const fs::path& file, const std::string& symbol, const Plug
 // looked up (see PluginRegistry::load_folders).
 std::optional<std::string> plugin_named_by(const fs::path& file) {
   const std::string stem = file.stem().string();
-  for (std::string_view kind : {"source", "processor", "sink"}) {
-    const std::string prefix = fmt::format("libweir_{}_", kind);
+  for (const auto& kind : config::spellings<Kind>()) {
+    const std::string prefix = fmt::format("libweir_{}_", kind.text);
     if (stem.size() > prefix.size() && stem.starts_with(prefix)) return stem.substr(prefix.size());
   }
   return std::nullopt;

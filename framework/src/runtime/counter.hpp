@@ -15,12 +15,11 @@ namespace weir::runtime {
 inline constexpr std::size_t line_size = 64;
 
 // Storage in whole cache lines of its own. What one replica's thread writes
-// on every message (its counters, its routing scratch, the batch in hand)
-// must not share a line with what another thread writes: a general-purpose
-// allocator packs small blocks of one size side by side, whichever thread
-// asked for them, and two stages' threads then take turns owning one line
-// (false sharing). Measured: jemalloc's packing made generate -> null 1.5x
-// slower until these moved to lines of their own (docs/performance.md).
+// on every message (its per-edge counters, the batch in hand, a processor's
+// outputs) must not share a line with what another thread writes: a
+// general-purpose allocator packs small blocks of one size side by side,
+// whichever thread asked for them, and two stages' threads then take turns
+// owning one line (false sharing; docs/performance.md, "False sharing").
 template <class T>
 struct LineAllocator {
   using value_type = T;

@@ -154,7 +154,6 @@ std::unique_ptr<Replica> make_replica(StageRuntime& stage, unsigned index) {
   replica->lane_wait = LineVector<Histogram>(stage.lane_conditions.size());
   replica->delivered = LineVector<Counter>(stage.inputs.size());
   replica->sent = LineVector<EdgeCounters>(stage.out_edges);
-  replica->targets.reserve(stage.routes.size());
   return replica;
 }
 

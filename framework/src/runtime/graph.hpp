@@ -115,7 +115,6 @@ struct alignas(line_size) Replica {
   LineVector<EdgeCounters> sent;                // per output edge
   Counter unrouted;                             // outputs that matched no consumer
   std::uint64_t failures_logged = 0;
-  LineVector<const Route*> targets;             // scratch for routing, reused per message
   std::size_t batch_limit = 1;                  // grows to a full batch once messages prove fast
 };
 

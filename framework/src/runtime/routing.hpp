@@ -49,40 +49,41 @@ class Sender {
   // the `.unmatched` ones when no conditional consumer matched.
   void route(Message&& message, Clock::time_point now) {
     if (stage_.tap->tapped()) stage_.tap->offer(message);
-    // A stage of a straight line: one consumer, every message goes there.
-    if (stage_.routes.size() == 1 && stage_.routes.front().delivery == Route::Delivery::broadcast) {
-      replica_.outputs.add();
-      send(stage_.routes.front(), std::move(message), now);
-      return;
-    }
-    auto& targets = replica_.targets;
-    targets.clear();
+    // Every target but the last gets a copy and the last the message itself,
+    // so a target is sent to once the next one is known: no list of targets
+    // is built, and a straight line (one route) copies nothing.
+    const Route* pending = nullptr;
+    std::uint64_t targets = 0;
+    const auto take = [&](const Route& route) {
+      if (pending) send(*pending, Message(message), now);
+      pending = &route;
+      ++targets;
+    };
     bool matched = false;
     for (const Route& route : stage_.routes) {
       switch (route.delivery) {
         case Route::Delivery::conditional:
           if (route.when->matches(message)) {
-            targets.push_back(&route);
+            take(route);
             matched = true;
           }
           break;
-        case Route::Delivery::broadcast: targets.push_back(&route); break;
+        case Route::Delivery::broadcast: take(route); break;
         case Route::Delivery::unmatched:
-          if (!matched) targets.push_back(&route);
+          if (!matched) take(route);
           break;
         case Route::Delivery::dead_letter: break;
       }
     }
-    if (targets.empty()) {
+    if (!pending) {
       replica_.unrouted.add();
       // This copy ends here, not when the caller reuses its storage: an
       // acknowledgement (a request waiting for its reply) learns it now.
       message.ack.reset();
       return;
     }
-    replica_.outputs.add(targets.size());
-    for (std::size_t i = 0; i + 1 < targets.size(); ++i) send(*targets[i], Message(message), now);
-    send(*targets.back(), std::move(message), now);
+    replica_.outputs.add(targets);
+    send(*pending, std::move(message), now);
   }
 
   void send(const Route& route, Message&& message, Clock::time_point now) {
