@@ -407,7 +407,10 @@ def cluster(weir: str) -> None:
                 raise SystemExit(f"FAIL: the publisher failed\n{publisher.log_tail()}")
             wait_for("every order archived and the consumer settled",
                      lambda: len(set().union(*(archived_orders(a) for a in archives))) >= total and
-                     nats.settled("ORDERS", "weir-orders", total), RUN_LIMIT_S, 0.2)
+                     nats.settled("ORDERS", "weir-orders", total), RUN_LIMIT_S, 0.2,
+                     context=lambda: f"{len(set().union(*(archived_orders(a) for a in archives)))} of {total} "
+                                     f"archived; the consumer as each live server sees it: "
+                                     f"{[s.consumer('ORDERS', 'weir-orders') for s in nats.servers if s.process and s.process.poll() is None]}")
             took = [stop_consumer(w) for w in processes]
         finally:
             for w in processes + [publisher]:
