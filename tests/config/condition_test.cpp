@@ -66,6 +66,22 @@ TEST_CASE("numbers compare numerically, everything else as strings", "[config][c
   CHECK_FALSE(eval("name < \"b\"", m));
   CHECK(eval("priority >= -1", m));
   CHECK(eval("size == \"10\"", m));
+  // A message's text is read as a number only when that can change the
+  // answer; the answers stay those of reading both sides every time.
+  m.attributes.set("ratio", "1.0");
+  CHECK(eval("ratio == 1", m));             // different texts, the same number
+  CHECK_FALSE(eval("ratio != 1", m));
+  CHECK_FALSE(eval("ratio == \"1\"", m));   // a quoted literal compares as a string
+  CHECK(eval("ratio > \"1\"", m));          // "1.0" after "1" as strings
+  CHECK(eval("ratio in [2, 1]", m));
+  CHECK(eval("size in [\"10\"]", m));
+  CHECK(eval("size == size", m));
+  m.attributes.set("zero", "0");
+  m.attributes.set("word", "no");
+  CHECK_FALSE(eval("zero", m));             // truthy: 0 is false as a number
+  CHECK(eval("word", m));
+  CHECK(eval("zero == 0.0", m));
+  CHECK(eval("zero < word", m));            // "0" < "no" as strings: one side is no number
 }
 
 TEST_CASE("in, contains, matches, exists", "[config][condition]") {

@@ -59,11 +59,13 @@ std::optional<double> read_number(std::string_view text) noexcept {
 
 // An operand's value for one message. Integers of the message are rendered
 // into the inline buffer, so the view stays valid while this object lives;
-// hence not copyable.
+// hence not copyable. Whether the text is a number is read only when a
+// comparison needs it (see compare).
 struct Resolved {
+  enum class Numeric : std::uint8_t { unknown, yes, no };
   std::string_view text;
   double number = 0;
-  bool numeric = false;
+  Numeric numeric = Numeric::unknown;
   bool present = true;
   char buffer[24];
 
@@ -76,7 +78,16 @@ struct Resolved {
     auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, value);
     text = std::string_view(buffer, error == std::errc() ? static_cast<std::size_t>(end - buffer) : 0);
     number = static_cast<double>(value);
-    numeric = true;
+    numeric = Numeric::yes;
+  }
+
+  bool is_number() noexcept {
+    if (numeric == Numeric::unknown) {
+      const auto value = read_number(text);
+      numeric = value ? Numeric::yes : Numeric::no;
+      if (value) number = *value;
+    }
+    return numeric == Numeric::yes;
   }
 };
 
@@ -84,12 +95,12 @@ void resolve(const Operand& operand, const Message& message, Resolved& out) noex
   switch (operand.field) {
     case Field::literal:
       out.text = operand.text;
-      out.numeric = operand.numeric;
+      out.numeric = operand.numeric ? Resolved::Numeric::yes : Resolved::Numeric::no;
       out.number = operand.number;
       return;
     case Field::priority: out.set_integer(message.priority); return;
     case Field::id: out.set_integer(message.id); return;
-    case Field::payload: out.text = message.payload; break;
+    case Field::payload: out.text = message.payload; return;
     case Field::attribute: {
       const std::string* value = message.attributes.find(operand.text);
       if (!value) {
@@ -97,18 +108,19 @@ void resolve(const Operand& operand, const Message& message, Resolved& out) noex
         return;
       }
       out.text = *value;
-      break;
+      return;
     }
-  }
-  if (auto number = read_number(out.text)) {
-    out.numeric = true;
-    out.number = *number;
   }
 }
 
-// <0, 0, >0 like strcmp; numerically when both sides are numbers.
-int compare(const Resolved& a, const Resolved& b) noexcept {
-  if (a.numeric && b.numeric) return a.number < b.number ? -1 : (a.number > b.number ? 1 : 0);
+// <0, 0, >0 like strcmp; numerically when both sides are numbers. The same
+// text is equal either way, and a side known not to be a number (a quoted
+// literal) spares reading the other: a message's text is read as a number
+// only when that can change the answer.
+int compare(Resolved& a, Resolved& b) noexcept {
+  if (a.text == b.text) return 0;
+  if (a.numeric != Resolved::Numeric::no && b.numeric != Resolved::Numeric::no && a.is_number() && b.is_number())
+    return a.number < b.number ? -1 : (a.number > b.number ? 1 : 0);
   const int c = a.text.compare(b.text);
   return c < 0 ? -1 : (c > 0 ? 1 : 0);
 }
@@ -444,9 +456,9 @@ class Parser {
   int depth_ = 0;
 };
 
-bool truthy(const Resolved& value) noexcept {
+bool truthy(Resolved& value) noexcept {
   if (!value.present) return false;
-  if (value.numeric) return value.number != 0;
+  if (value.is_number()) return value.number != 0;
   return !value.text.empty() && value.text != "false";
 }
 
