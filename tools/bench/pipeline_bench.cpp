@@ -18,6 +18,9 @@
 // --child NAME), so each one's peak RSS is its own (wait4's ru_maxrss) and no
 // run warms the next one's allocator. The parent prints medians and ratios.
 //
+// Also, only when named with --only: fused-head and fused-tail, the graph on
+// two threads, fused by hand (see child_fused).
+//
 //   pipeline_bench [--messages N] [--runs R] [--only NAME,...]
 
 #include <weir/host.hpp>
@@ -204,6 +207,39 @@ Outcome child_code(std::uint64_t messages) {
   return out;
 }
 
+
+// The same graph on two threads instead of four, fused by hand: what
+// chaining neighbouring stages onto one thread could give at best, since no
+// runtime work is left between the fused steps. fused-head: the source makes,
+// tags and filters, a sink counts; fused-tail: the source makes, the sink
+// tags, filters and counts (it owns its batch's messages, so tagging one
+// changes nothing that anybody else sees).
+Outcome child_fused(std::uint64_t messages, bool head) {
+  std::atomic<std::uint64_t> counted{0};
+  weir::PipelineBuilder b("bench-graph");
+  b.source("src", [messages, head](weir::Emitter& out, std::stop_token stop) {
+     for (std::uint64_t seq = 0; seq < messages && !stop.stop_requested(); ++seq) {
+       weir::Message m = make_message(seq);
+       if (head) {
+         tag(m);
+         if (!keep(m)) continue;
+       }
+       if (!out.emit(std::move(m))) return;
+     }
+   }).capacity(in_flight);
+  b.sink("out", [&counted, head](const weir::Message& message) {
+     if (!head) {
+       auto& m = const_cast<weir::Message&>(message);
+       tag(m);
+       if (!keep(m)) return;
+     }
+     counted.fetch_add(1, std::memory_order_relaxed);
+   }).input("src").capacity(in_flight);
+  Outcome out = run_weir(weir::HostPipeline(std::move(b)), "out");
+  out.delivered = counted.load();  // the sink receives the dropped ones too
+  return out;
+}
+
 Outcome child_tbb(std::uint64_t messages) {
   using namespace tbb::flow;
   graph g;
@@ -253,6 +289,8 @@ Outcome run_child(const std::string& name, std::uint64_t messages) {
   if (name == "yaml") return run_weir(weir::HostPipeline::load_string(graph_yaml(messages)), "out");
   if (name == "code") return child_code(messages);
   if (name == "tbb") return child_tbb(messages);
+  if (name == "fused-head") return child_fused(messages, true);
+  if (name == "fused-tail") return child_fused(messages, false);
   const std::string yaml = extra_yaml(name, messages);
   if (yaml.empty()) {
     std::fprintf(stderr, "pipeline_bench: no workload named '%s'\n", name.c_str());
@@ -379,8 +417,12 @@ int main(int argc, char** argv) {
                                            "jobs-sleep-auto"};
   std::vector<std::string> names = graph;
   names.insert(names.end(), extras.begin(), extras.end());
-  if (!only.empty())
+  if (!only.empty()) {
+    // Run only when named: what chaining stages onto fewer threads could
+    // give (see child_fused).
+    names.insert(names.end(), {"fused-head", "fused-tail"});
     std::erase_if(names, [&](const std::string& n) { return std::find(only.begin(), only.end(), n) == only.end(); });
+  }
 
   std::printf("pipeline_bench: %llu messages, %d runs, interleaved; %s; C++ children allocate with %s "
               "(WEIR_ALLOCATOR)\n",
@@ -410,7 +452,7 @@ int main(int argc, char** argv) {
   std::printf("\n| workload | msg/s (median) | ns/msg | ns/msg per stage | peak RSS MB |\n|---|---:|---:|---:|---:|\n");
   const std::map<std::string, int> stage_count = {{"yaml", 4}, {"code", 4}, {"tbb", 4}, {"go", 4},
                                                   {"generate-null", 2}, {"job-queue-0", 3}, {"fan-out-4", 5},
-                                                  {"replicas-8", 3}, {"jobs-sleep-1", 3}, {"jobs-sleep-2", 3},
+                                                  {"replicas-8", 3}, {"fused-head", 4}, {"fused-tail", 4}, {"jobs-sleep-1", 3}, {"jobs-sleep-2", 3},
                                                   {"jobs-sleep-4", 3}, {"jobs-sleep-8", 3}, {"jobs-sleep-auto", 3}};
   for (const auto& name : names) {
     const auto& s = samples[name];
