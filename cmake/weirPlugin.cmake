@@ -13,6 +13,11 @@
 #     names in its plugin_path (or WEIR_PLUGIN_PATH names).
 # Out of tree, `cmake --install` also puts it in <prefix>/lib/weir/plugins.
 #
+# The library is libweir_NAME.so. Name a library that holds one plugin
+# KIND_NAME (processor_uppercase): weir then opens it only when a pipeline
+# uses that plugin, or when it lists every plugin (docs/plugins.md, "Where
+# weir looks for plugins").
+#
 # EXAMPLE embeds a YAML file (an example stage) as weir::plugin_example, for
 # the descriptor's `.example`: `weir plugins NAME` shows that very file, and
 # the tests validate it.

@@ -34,8 +34,9 @@ function(check_new_plugin name kind description)
     -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=${CXX_COMPILER} "${find_weir}"
     "-DCMAKE_CXX_FLAGS=-Wall -Wextra -Wpedantic -Werror")
   step("building ${name}" ${CMAKE_COMMAND} --build "${project}/build")
-  if(NOT EXISTS "${project}/build/plugins/libweir_${name}.so")
-    message(FATAL_ERROR "the build of ${name} did not write build/plugins/libweir_${name}.so")
+  # Named for its one plugin, so weir opens it only when a pipeline uses it.
+  if(NOT EXISTS "${project}/build/plugins/libweir_${kind}_${name}.so")
+    message(FATAL_ERROR "the build of ${name} did not write build/plugins/libweir_${kind}_${name}.so")
   endif()
 
   step("weir plugins --plugin-path" "${weir}" plugins --plugin-path "${project}/build/plugins" ${name})
@@ -64,4 +65,4 @@ endif()
 # Installed next to weir's own plugins, a plugin needs no plugin path at all.
 step("installing shout" ${CMAKE_COMMAND} --install "${WORK_DIR}/shout/build" --prefix "${prefix}")
 step("weir plugins after install" "${weir}" plugins shout)
-expect("weir plugins shout (installed)" "${step_output}" "${prefix}/lib/weir/plugins/libweir_shout.so")
+expect("weir plugins shout (installed)" "${step_output}" "${prefix}/lib/weir/plugins/libweir_processor_shout.so")

@@ -60,10 +60,12 @@ project(@NAME@ LANGUAGES CXX)
 #   cmake -B build -Dweir_DIR=/path/to/weir/build/release
 find_package(weir REQUIRED)
 
-# Builds build/plugins/libweir_@NAME@.so (hidden visibility, linked to the
-# SDK); pipeline.yaml finds it through its plugin_path. example.yaml becomes
-# the plugin's documented example stage (weir::plugin_example).
-weir_add_plugin(@NAME@ SOURCES src/@NAME@.cpp EXAMPLE example.yaml)
+# Builds build/plugins/libweir_@KIND@_@NAME@.so (hidden visibility, linked to
+# the SDK); pipeline.yaml finds it through its plugin_path. Named KIND_NAME
+# after the one plugin it holds, weir opens it only for a pipeline that uses
+# @NAME@. example.yaml becomes the plugin's documented example stage
+# (weir::plugin_example).
+weir_add_plugin(@KIND@_@NAME@ SOURCES src/@NAME@.cpp EXAMPLE example.yaml)
 )weir";
 
 constexpr const char* processor_source = R"weir(// @NAME@: upper-cases each payload and appends a suffix.
@@ -311,7 +313,7 @@ cmake --build build
 Against a checkout of weir built with `tools/weir` (nothing installed), name
 its build tree instead: `cmake -B build -Dweir_DIR=<weir>/build/release`.
 
-This writes `build/plugins/libweir_@NAME@.so`. Build it with the same compiler
+This writes `build/plugins/libweir_@KIND@_@NAME@.so`. Build it with the same compiler
 as weir (the loader refuses a library built for another SDK ABI, compiler or
 standard library, and says which).
 
