@@ -15,13 +15,54 @@
 
 namespace weir::runtime {
 
+// Prometheus' fixed bounds, and which of them a duration falls under.
+namespace histogram_bounds {
+
+inline constexpr std::size_t count = DurationHistogram::bounds_s.size();
+// The bounds in nanoseconds, exact integers, so `le` means what it says.
+inline constexpr std::array<std::uint64_t, count> ns = [] {
+  std::array<std::uint64_t, count> out{};
+  for (std::size_t i = 0; i < count; ++i) out[i] = static_cast<std::uint64_t>(DurationHistogram::bounds_s[i] * 1e9 + 0.5);
+  return out;
+}();
+// The first bound at or above `duration` (a binary search over 22: five compares).
+constexpr std::size_t search_bound(std::uint64_t duration) noexcept {
+  return static_cast<std::size_t>(std::lower_bound(ns.begin(), ns.end(), duration) - ns.begin());
+}
+// Per fine bucket of a histogram with `sub_bits` (see Histogram::index_of),
+// the bound index every duration in it has; `search` for the few buckets a
+// bound cuts in two, and for those no duration reaches.
+inline constexpr std::uint8_t search = 255;
+static_assert(count < search);
+template <int sub_bits, int bucket_count>
+constexpr std::array<std::uint8_t, bucket_count> of_buckets() {
+  constexpr int sub_count = 1 << sub_bits;
+  std::array<std::uint8_t, bucket_count> out{};
+  for (int i = 0; i < bucket_count; ++i) {
+    const int shift = i < sub_count ? 0 : i / sub_count - 1;
+    if (shift > 63 - sub_bits) {
+      out[i] = search;
+      continue;
+    }
+    const std::uint64_t low =
+        i < sub_count ? static_cast<std::uint64_t>(i) : static_cast<std::uint64_t>(sub_count + i % sub_count) << shift;
+    const std::uint64_t high = i < sub_count ? low : low + ((std::uint64_t{1} << shift) - 1);
+    const std::size_t first = search_bound(low);
+    out[i] = first == search_bound(high) ? static_cast<std::uint8_t>(first) : search;
+  }
+  return out;
+}
+
+}  // namespace histogram_bounds
+
 class Histogram {
  public:
   // 8 sub-buckets per power of two of nanoseconds: about 12% resolution.
   static constexpr int sub_bits = 3;
   static constexpr int sub_count = 1 << sub_bits;
   static constexpr int bucket_count = 64 * sub_count;
-  static constexpr std::size_t bound_count = DurationHistogram::bounds_s.size();
+  static constexpr std::size_t bound_count = histogram_bounds::count;
+  static constexpr auto bound_of_bucket = histogram_bounds::of_buckets<sub_bits, bucket_count>();
 
   // The sum of several replicas' histograms.
   struct Totals {
@@ -32,8 +73,9 @@ class Histogram {
 
   // Single writer: load + store instead of a read-modify-write.
   void record(std::uint64_t ns) noexcept {
-    increment(buckets_[index_of(ns)], 1);
-    increment(at_bounds_[bound_index_of(ns)], 1);
+    const int bucket = index_of(ns);
+    increment(buckets_[bucket], 1);
+    increment(at_bounds_[bound_index_of(ns, bucket)], 1);
     increment(sum_ns_, ns);
   }
 
@@ -58,16 +100,11 @@ class Histogram {
   static void increment(std::atomic<std::uint64_t>& bucket, std::uint64_t n) noexcept {
     bucket.store(bucket.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
-  // The bounds in nanoseconds, exact integers, so `le` means what it says.
-  static constexpr std::array<std::uint64_t, bound_count> bounds_ns = [] {
-    std::array<std::uint64_t, bound_count> out{};
-    for (std::size_t i = 0; i < bound_count; ++i)
-      out[i] = static_cast<std::uint64_t>(DurationHistogram::bounds_s[i] * 1e9 + 0.5);
-    return out;
-  }();
-  // The first bound at or above `ns` (a binary search over 22: five compares).
-  static std::size_t bound_index_of(std::uint64_t ns) noexcept {
-    return static_cast<std::size_t>(std::lower_bound(bounds_ns.begin(), bounds_ns.end(), ns) - bounds_ns.begin());
+  // The bound index of `ns`, whose fine bucket is `bucket`: a table look-up
+  // for almost every duration, exact for all.
+  static std::size_t bound_index_of(std::uint64_t ns, int bucket) noexcept {
+    const std::uint8_t known = bound_of_bucket[static_cast<std::size_t>(bucket)];
+    return known != histogram_bounds::search ? known : histogram_bounds::search_bound(ns);
   }
   static int index_of(std::uint64_t ns) noexcept {
     if (ns < sub_count) return static_cast<int>(ns);
