@@ -357,16 +357,35 @@ def restart(weir: str) -> None:
         print("PASS")
 
 
+def order_of(line: str):
+    """The order number a line of an archive holds; None for a line being written."""
+    try:
+        return json.loads(json.loads(line)["payload"])["order"]
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def archived_orders(path: str) -> list[int]:
-    orders = []
-    if os.path.exists(path):
-        with open(path) as f:
-            for line in f:
-                try:
-                    orders.append(json.loads(json.loads(line)["payload"])["order"])
-                except (ValueError, KeyError):
-                    pass  # a line being written
-    return orders
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [order for order in map(order_of, f) if order is not None]
+
+
+def missing_orders(archives: list[str], total: int) -> str:
+    missing = sorted(set(range(total)) - set().union(*(archived_orders(a) for a in archives)))
+    return ", ".join(map(str, missing[:10])) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+
+
+def unreadable_lines(path: str) -> str:
+    """What a failed wait says of one archive: its lines, and any that is not an order."""
+    if not os.path.exists(path):
+        return f"{os.path.basename(path)}: none"
+    with open(path) as f:
+        lines = f.readlines()
+    bad = [line for line in lines if order_of(line) is None]
+    return (f"{os.path.basename(path)}: {len(lines)} lines" +
+            (f", {len(bad)} not an order: {[line[:200] for line in bad[:3]]}" if bad else ""))
 
 
 def cluster(weir: str) -> None:
@@ -409,7 +428,9 @@ def cluster(weir: str) -> None:
                      lambda: len(set().union(*(archived_orders(a) for a in archives))) >= total and
                      nats.settled("ORDERS", "weir-orders", total), RUN_LIMIT_S, 0.2,
                      context=lambda: f"{len(set().union(*(archived_orders(a) for a in archives)))} of {total} "
-                                     f"archived; the consumer as each live server sees it: "
+                                     f"archived; missing: {missing_orders(archives, total)}; "
+                                     f"{'; '.join(unreadable_lines(a) for a in archives)}; "
+                                     f"the consumer as each live server sees it: "
                                      f"{[s.consumer('ORDERS', 'weir-orders') for s in nats.servers if s.process and s.process.poll() is None]}")
             took = [stop_consumer(w) for w in processes]
         finally:
