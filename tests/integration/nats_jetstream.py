@@ -388,6 +388,38 @@ def unreadable_lines(path: str) -> str:
             (f", {len(bad)} not an order: {[line[:200] for line in bad[:3]]}" if bad else ""))
 
 
+def audit_stream(weir: str, folder: str, nats, total: int) -> str:
+    """Reads the whole ORDERS stream through a durable of its own and says
+    which orders it holds, and how many times."""
+    audit = os.path.join(folder, "audit.jsonl")
+    reader = Weir(weir, folder, "audit", f"""
+pipeline: audit
+stages:
+  orders:
+    plugin: nats
+    config: {{servers: {nats.urls("[nats://n1:4222, nats://n3:4222]")}, stream: ORDERS, subject: orders.new,
+             durable: audit, fetch_wait: 200ms}}
+  out:
+    plugin: file
+    input: orders
+    config: {{path: '{audit}', format: json}}
+""")
+    try:
+        reader.start()
+        try:
+            wait_for("the stream read back", lambda: len(archived_orders(audit)) >= total, 30, 0.2)
+        except SystemExit:
+            pass
+        seen = archived_orders(audit)
+    finally:
+        reader.kill()
+    counts = {order: seen.count(order) for order in set(seen)}
+    absent = sorted(set(range(total)) - set(counts))
+    twice = sorted(order for order, n in counts.items() if n > 1)
+    return (f"the stream, read back: {len(seen)} messages, {len(counts)} orders; absent: {absent[:10]}; "
+            f"more than once: {twice[:10]}")
+
+
 def cluster(weir: str) -> None:
     examples = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "pipelines", "nats")
     configs = [os.path.join(examples, f"n{i}.conf") for i in (1, 2, 3)]
@@ -424,14 +456,19 @@ def cluster(weir: str) -> None:
                   f"{sum(len(archived_orders(a)) for a in archives)} orders were archived")
             if publisher.exit_code(RUN_LIMIT_S) != 0:
                 raise SystemExit(f"FAIL: the publisher failed\n{publisher.log_tail()}")
-            wait_for("every order archived and the consumer settled",
-                     lambda: len(set().union(*(archived_orders(a) for a in archives))) >= total and
-                     nats.settled("ORDERS", "weir-orders", total), RUN_LIMIT_S, 0.2,
-                     context=lambda: f"{len(set().union(*(archived_orders(a) for a in archives)))} of {total} "
-                                     f"archived; missing: {missing_orders(archives, total)}; "
-                                     f"{'; '.join(unreadable_lines(a) for a in archives)}; "
-                                     f"the consumer as each live server sees it: "
-                                     f"{[s.consumer('ORDERS', 'weir-orders') for s in nats.servers if s.process and s.process.poll() is None]}")
+            try:
+                wait_for("every order archived and the consumer settled",
+                         lambda: len(set().union(*(archived_orders(a) for a in archives))) >= total and
+                         nats.settled("ORDERS", "weir-orders", total), RUN_LIMIT_S, 0.2,
+                         context=lambda: f"{len(set().union(*(archived_orders(a) for a in archives)))} of {total} "
+                                         f"archived; missing: {missing_orders(archives, total)}; "
+                                         f"{'; '.join(unreadable_lines(a) for a in archives)}; "
+                                         f"the consumer as each live server sees it: "
+                                         f"{[s.consumer('ORDERS', 'weir-orders') for s in nats.servers if s.process and s.process.poll() is None]}")
+            except SystemExit as failure:
+                # Whether the stream holds what no archive has tells a loss
+                # in weir from one in publishing (or in the cluster).
+                raise SystemExit(f"{failure}\n{audit_stream(weir, folder, nats, total)}") from None
             took = [stop_consumer(w) for w in processes]
         finally:
             for w in processes + [publisher]:
