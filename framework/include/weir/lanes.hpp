@@ -65,6 +65,14 @@ class Lanes : private detail::LaneSet<T, Lanes<T>> {
     return this->try_send_to(this->lane(lane), value);
   }
 
+  // ok / full / closed: the item make() returns, built in place in the lane
+  // if it fits now. make() runs only then, so on full or closed whatever it
+  // would have moved from is untouched; it must be noexcept.
+  template <class Make>
+  SendStatus try_emplace(std::size_t lane, Make&& make) noexcept {
+    return this->try_emplace_to(this->lane(lane), make);
+  }
+
   // Parks while the lane is full; false once closed (then `value` is untouched).
   bool send(std::size_t lane, T&& value) noexcept {
     return this->send_to(this->lane(lane), value, detail::no_deadline) == SendStatus::ok;

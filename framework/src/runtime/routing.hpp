@@ -94,12 +94,14 @@ class Sender {
     InputEdge& input = *target.inputs[edge];
     Queue& queue = *target.queue;
     counters.sent.add();
+    // Built in its slot when there is room (the common case), so the message
+    // is moved once, not into an envelope and then into the queue.
+    SendStatus status = queue.try_emplace(lane, [&]() noexcept { return Envelope{std::move(message), now, edge}; });
+    if (status == SendStatus::ok) return;
     Envelope envelope{std::move(message), now, edge};
 
     switch (target.spec->when_full) {
       case WhenFull::block: {
-        const SendStatus status = queue.try_send(lane, std::move(envelope));
-        if (status == SendStatus::ok) return;
         if (status == SendStatus::closed) break;
         const auto parked = Clock::now();
         const bool sent = queue.send(lane, std::move(envelope));
@@ -110,8 +112,6 @@ class Sender {
         break;
       }
       case WhenFull::drop_newest: {
-        const SendStatus status = queue.try_send(lane, std::move(envelope));
-        if (status == SendStatus::ok) return;
         if (status == SendStatus::full) {
           input.dropped.fetch_add(1, std::memory_order_relaxed);
           fail_copy(envelope.message, AckFailure::dropped, "dropped: the channel was full (when_full: drop_newest)");
@@ -120,15 +120,17 @@ class Sender {
         break;
       }
       case WhenFull::drop_oldest: {
-        for (;;) {
-          const SendStatus status = queue.try_send(lane, std::move(envelope));
-          if (status == SendStatus::ok) return;
-          if (status == SendStatus::closed) break;
-          auto oldest = queue.try_recv(lane);  // room in this message's own lane
-          if (!oldest) continue;               // a receiver made room meanwhile
-          target.inputs[oldest->value.edge]->dropped.fetch_add(1, std::memory_order_relaxed);
-          fail_copy(oldest->value.message, AckFailure::dropped, "dropped: the channel was full (when_full: drop_oldest)");
+        while (status == SendStatus::full) {
+          // Room in this message's own lane; none taken if a receiver made
+          // room meanwhile.
+          if (auto oldest = queue.try_recv(lane)) {
+            target.inputs[oldest->value.edge]->dropped.fetch_add(1, std::memory_order_relaxed);
+            fail_copy(oldest->value.message, AckFailure::dropped,
+                      "dropped: the channel was full (when_full: drop_oldest)");
+          }
+          status = queue.try_send(lane, std::move(envelope));
         }
+        if (status == SendStatus::ok) return;
         break;
       }
     }

@@ -82,6 +82,14 @@ class LaneSet {
     if (status == SendStatus::ok) receivers_.notify_one();
     return status;
   }
+  // ok / full / closed: builds the item from make() in `lane` if it fits now
+  // (make() runs only then), and wakes a parked receiver.
+  template <class Make>
+  SendStatus try_emplace_to(Lane<T>& lane, Make&& make) noexcept {
+    const SendStatus status = lane.ring.try_emplace(make);
+    if (status == SendStatus::ok) receivers_.notify_one();
+    return status;
+  }
   // Moves as many of items[0..count) into `lane` as fit now, in order, and
   // wakes that many parked receivers.
   BatchResult<SendStatus> try_send_batch_to(Lane<T>& lane, T* items, std::size_t count) noexcept {

@@ -100,9 +100,26 @@ class Ring {
   // ok / full / closed; moves from `value` only on ok.
   SendStatus try_push(T& value) noexcept { return try_push_batch(&value, 1).status; }
 
+  // ok / full / closed: constructs the item from make() in its slot, and calls
+  // make() only when there is room (so on full or closed nothing it would
+  // have moved from is touched). make() must not throw: the slot is claimed.
+  template <class Make>
+  SendStatus try_emplace(Make&& make) noexcept {
+    static_assert(std::is_nothrow_invocable_r_v<T, Make&>, "the slot is claimed before make() runs: it must not throw");
+    return try_claim(1, [&make](std::size_t, void* storage) noexcept { ::new (storage) T(make()); }).status;
+  }
+
   // Moves the longest prefix of items[0..count) that fits now, in order, with
   // one CAS. Returns how many were moved and ok / full / closed (ok if any).
   BatchResult<SendStatus> try_push_batch(T* items, std::size_t count) noexcept {
+    return try_claim(count, [items](std::size_t i, void* storage) noexcept { ::new (storage) T(std::move(items[i])); });
+  }
+
+ private:
+  // Claims the longest run of up to `count` free slots with one CAS and
+  // has construct(i, storage) build the i-th item of the run in each.
+  template <class Construct>
+  BatchResult<SendStatus> try_claim(std::size_t count, Construct&& construct) noexcept {
     if (count == 0) return {0, SendStatus::ok};
     auto pos = tail_.load(std::memory_order_relaxed);
     for (;;) {
@@ -131,7 +148,7 @@ class Ring {
       if (tail_.compare_exchange_weak(pos, pos + n, std::memory_order_seq_cst, std::memory_order_relaxed)) {
         for (std::size_t i = 0; i < n; ++i) {
           Slot& s = slot(pos + i);
-          ::new (static_cast<void*>(s.storage)) T(std::move(items[i]));
+          construct(i, static_cast<void*>(s.storage));
           s.seq.store(2 * (pos + i) + 1, std::memory_order_release);
         }
         return {n, SendStatus::ok};
@@ -139,6 +156,7 @@ class Ring {
     }
   }
 
+ public:
   // Pops up to `max` items in order with one CAS, handing each to
   // `sink(T&&) noexcept`. Returns how many and ok / empty / closed.
   template <class Sink>
