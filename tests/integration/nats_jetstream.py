@@ -489,9 +489,46 @@ def cluster(weir: str) -> None:
         print("PASS")
 
 
+def deleted(weir: str) -> None:
+    """A durable consumer deleted on the server while weir reads through it:
+    the stage fails at once, saying so, instead of waiting on requests that
+    nobody answers any more; what it had delivered is written."""
+    count = 50
+    with NatsServer() as server, work_folder() as folder:
+        out = os.path.join(folder, "out.txt")
+        consumer = Weir(weir, folder, "consumer", consumer_yaml(server, out, "GONE", "gone"))
+        publisher = Weir(weir, folder, "publisher", publisher_yaml(server, "GONE", count))
+        try:
+            consumer.start()
+            wait_for("the stream and the durable consumer exist", lambda: server.consumer("GONE", "gone"), 30)
+            publisher.start()
+            if publisher.exit_code(RUN_LIMIT_S) != 0:
+                raise SystemExit(f"FAIL: the publisher failed\n{publisher.log_tail()}")
+            wait_for("every message written", lambda: line_count(out) >= count, 60, 0.1)
+            reply = server.delete_consumer("GONE", "gone")
+            if '"success":true' not in reply:
+                raise SystemExit(f"FAIL: the server did not delete the consumer: {reply[:300]}")
+            code = consumer.exit_code(30, ", after its consumer was deleted")
+        finally:
+            for w in (consumer, publisher):
+                w.kill()
+        log = consumer.log_tail()
+        if code != 1 or "consumer 'gone' of stream 'GONE' was deleted on the server" not in log:
+            raise SystemExit(f"FAIL: weir exited {code}; expected 1 and the stage's error\n{log}")
+        report = consumer.read_report()
+        if report["status"] != "failed" or not report.get("balanced", False):
+            raise SystemExit(f"FAIL: the report: {json.dumps(report)[:1500]}")
+        written = report["stages"]["out"]["emitted"]
+        print(f"published {count}, written {line_count(out)} (report: {written}); weir exited {code} "
+              f"once the consumer was deleted")
+        if line_count(out) != count or written != count:
+            raise SystemExit("FAIL: not every message was written once")
+        print("PASS")
+
+
 def main() -> int:
     weir, mode = sys.argv[1], sys.argv[2]
-    {"competing": competing, "poison": poison, "unstored": unstored, "restart": restart,
+    {"competing": competing, "poison": poison, "unstored": unstored, "restart": restart, "deleted": deleted,
      "cluster": cluster}[mode](weir)
     return 0
 

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -114,6 +115,21 @@ class NatsServer:
             if consumer["name"] == durable:
                 return consumer
         return {}
+
+    def delete_consumer(self, stream: str, durable: str) -> str:
+        """Deletes a consumer as an operator would (the JetStream API, over the
+        client protocol: no NATS client library is needed); returns the reply."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+            s.recv(4096)  # INFO
+            s.sendall(b'CONNECT {"verbose":false,"pedantic":false}\r\nSUB _INBOX.weir-test 1\r\n' +
+                      f"PUB $JS.API.CONSUMER.DELETE.{stream}.{durable} _INBOX.weir-test 0\r\n\r\n".encode())
+            reply = b""
+            deadline = time.monotonic() + 5
+            while b"consumer_delete_response" not in reply or not reply.endswith(b"\r\n"):
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"FAIL: no answer to deleting consumer {durable}: {reply[:300]!r}")
+                reply += s.recv(4096)
+        return reply.decode(errors="replace")
 
     def settled(self, stream: str, durable: str, messages: int):
         """The stream holds `messages` and the consumer has nothing pending or unacknowledged."""

@@ -343,6 +343,17 @@ class NatsSource final : public Source {
           if (std::string_view(code) == "409") {
             const char* description = nullptr;
             natsMsgHeader_Get(msg, "Description", &description);
+            if (description && std::string_view(description) == "Consumer Deleted") {
+              // Its requests would go unanswered from now on: a silent stall.
+              // Creating it again would read the stream again from its start
+              // (its acknowledgements are gone with it): the operator decides.
+              natsMsg_Destroy(msg);
+              throw PermanentError(fmt::format(
+                  "consumer '{}' of stream '{}' was deleted on the server while this stage read through it. Run "
+                  "again to create it anew (create_consumer: true; it starts again from the stream's first "
+                  "message), or name another `durable`",
+                  durable_, stream_));
+            }
             fetch_errors([&](std::uint64_t left_out) {
               logger_->warn("stream '{}': the server ended a pull request: {}{}", stream_,
                             description ? description : code, left_out_text(left_out));
