@@ -130,6 +130,16 @@ def check_books(report: dict, who: str, source: str):
         raise SystemExit(f"FAIL: {who}: {stage['pending_acks']} acknowledgements still pending")
 
 
+def start_then_publish(worker: Weir, publisher: Weir, server: NatsServer, stream: str, durable: str) -> None:
+    """Starts `worker`, waits until its stream and durable consumer exist,
+    then runs `publisher` to its end."""
+    worker.start()
+    wait_for("the stream and the durable consumer exist", lambda: server.consumer(stream, durable), 30)
+    publisher.start()
+    if publisher.exit_code(RUN_LIMIT_S) != 0:
+        raise SystemExit(f"FAIL: the publisher failed\n{publisher.log_tail()}")
+
+
 def stop_consumer(consumer: Weir) -> float:
     code = consumer.terminate(DRAIN_TIMEOUT_S + STOP_GRACE_S)
     if code != 0:
@@ -232,11 +242,7 @@ stages:
 """)
         publisher = Weir(weir, folder, "publisher", publisher_yaml(server, "JOBS", count))
         try:
-            worker.start()
-            wait_for("the stream and the durable consumer exist", lambda: server.consumer("JOBS", "worker"), 30)
-            publisher.start()
-            if publisher.exit_code(RUN_LIMIT_S) != 0:
-                raise SystemExit(f"FAIL: the publisher failed\n{publisher.log_tail()}")
+            start_then_publish(worker, publisher, server, "JOBS", "worker")
             wait_for("the others written, the poison settled",
                      lambda: line_count(out) >= count - 1 and server.settled("JOBS", "worker", count + 1), 60, 0.1,
                      context=lambda: f"{line_count(out)} of {count - 1} written; stream: "
@@ -499,11 +505,7 @@ def deleted(weir: str) -> None:
         consumer = Weir(weir, folder, "consumer", consumer_yaml(server, out, "GONE", "gone"))
         publisher = Weir(weir, folder, "publisher", publisher_yaml(server, "GONE", count))
         try:
-            consumer.start()
-            wait_for("the stream and the durable consumer exist", lambda: server.consumer("GONE", "gone"), 30)
-            publisher.start()
-            if publisher.exit_code(RUN_LIMIT_S) != 0:
-                raise SystemExit(f"FAIL: the publisher failed\n{publisher.log_tail()}")
+            start_then_publish(consumer, publisher, server, "GONE", "gone")
             wait_for("every message written", lambda: line_count(out) >= count, 60, 0.1)
             reply = server.delete_consumer("GONE", "gone")
             if '"success":true' not in reply:
