@@ -242,3 +242,48 @@ TEST_CASE("replicas that size themselves give replicas back when their input sta
   CHECK(work->replicas == 4 - work->scaled_down);
   CHECK(report.balanced());
 }
+
+namespace {
+
+// Passes each message on.
+class PassOn final : public weir::Processor {
+ public:
+  void process(weir::Message& message, weir::Emitter& out) override { out.emit(std::move(message)); }
+};
+
+}  // namespace
+
+TEST_CASE("a replica that scale() is making, in plugin code, holds up no report", "[embed]") {
+  // Its constructor (a connection being opened, say) waits until the test
+  // has had a report: a report that waited for the constructor would wait
+  // for ever, and so would a crash report if the constructor crashed.
+  std::promise<void> entered, released;
+  std::shared_future<void> release = released.get_future().share();
+  weir::PipelineBuilder b("slow-constructor");
+  b.host_input("in").capacity(16);
+  b.stage("work", weir::Kind::processor, [&entered, release](const weir::StageContext& context) {
+     if (context.replica == 1) {
+       entered.set_value();
+       release.wait_for(30s);
+     }
+     return std::unique_ptr<weir::Stage>(std::make_unique<PassOn>());
+   }).input("in");
+  b.host_output("out").input("work");
+  weir::HostPipeline pipeline(std::move(b));
+  pipeline.start();
+  auto scaled = std::async(std::launch::async, [&] { pipeline.scale("work", 2); });
+  REQUIRE(entered.get_future().wait_for(returns_within) == std::future_status::ready);
+  auto report = std::async(std::launch::async, [&] { return pipeline.stats(); });
+  auto replicas = std::async(std::launch::async, [&] { return pipeline.replicas("work"); });
+  const bool reported = report.wait_for(returns_within) == std::future_status::ready;
+  const bool counted = replicas.wait_for(returns_within) == std::future_status::ready;
+  released.set_value();  // lets the constructor, and so an old scale() and its report, go on
+  CHECK(reported);
+  CHECK(counted);
+  scaled.get();
+  CHECK(report.get().stage("work")->replicas == 1);  // the replica being made is not running yet
+  pipeline.input("in").close();
+  const weir::RunReport final_report = pipeline.wait();
+  CHECK(final_report.status == weir::RunStatus::drained);
+  CHECK(final_report.stage("work")->replicas == 2);
+}

@@ -86,6 +86,10 @@ struct HostPipeline::Impl {
   // stats() stays live during a stop.
   mutable std::mutex control;
   bool started = false;
+  // Guards final_report, which finish() sets under `control`; stats() takes
+  // only this one, so a report never waits for a control call (a scale()
+  // making a replica in plugin code, a slow constructor).
+  mutable std::mutex final_mutex;
   std::optional<RunReport> final_report;
 
   void close_inputs() noexcept {
@@ -106,6 +110,7 @@ struct HostPipeline::Impl {
 };
 
 RunReport HostPipeline::Impl::finish() {
+  std::lock_guard final_lock(final_mutex);
   if (final_report) return *final_report;
   RunReport report = pipeline->wait();
   // Anything unanswered now never will be.
@@ -207,12 +212,12 @@ void HostPipeline::scale(std::string_view stage, unsigned replicas) {
 }
 
 unsigned HostPipeline::replicas(std::string_view stage) const {
-  std::lock_guard lock(impl_->control);
+  // Not under `control` either: Pipeline::replicas reads one atomic.
   return impl_->pipeline->replicas(stage);
 }
 
 RunReport HostPipeline::stats() const {
-  std::lock_guard lock(impl_->control);
+  std::lock_guard lock(impl_->final_mutex);
   if (impl_->final_report) return *impl_->final_report;
   return impl_->pipeline->stats();
 }

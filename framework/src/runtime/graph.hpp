@@ -132,6 +132,11 @@ struct StageRuntime {
   std::shared_ptr<TapPoint> tap = std::make_shared<TapPoint>();  // what leaves the stage, copied while tapped
 
   mutable std::mutex replicas_mutex;            // guards the deque's shape, not the counters
+  // One scale() of the stage at a time. Held while new replicas are made and
+  // started (plugin code), which replicas_mutex never is: every report takes
+  // that one, and must not wait on a slow constructor or be blocked for ever
+  // by one that crashed.
+  std::mutex scale_mutex;
   std::deque<std::unique_ptr<Replica>> replicas;
   std::atomic<unsigned> live{0};                // replicas still running
   std::atomic<unsigned> wanted{0};              // after scale(): what the user asked for

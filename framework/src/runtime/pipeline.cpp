@@ -445,11 +445,13 @@ void Pipeline::scale(std::string_view name, unsigned count) {
   auto& impl = *impl_;
   if (count == 0) throw std::invalid_argument(fmt::format("stage '{}': at least one replica must stay", name));
   auto& stage = impl.stage_named(name);
-  bool asked_to_leave = false;
+  std::lock_guard scaling(stage.scale_mutex);
+  unsigned current = 0;
+  std::size_t next_index = 0;
   {
     std::lock_guard lock(stage.replicas_mutex);
     if (stage.finished) throw std::logic_error(fmt::format("stage '{}' has already finished", name));
-    unsigned current = stage.wanted;
+    current = stage.wanted;
     // Replicas asked to leave that have not left yet stay instead of new
     // ones being made.
     for (unsigned pending = stage.leave_requests.load(std::memory_order_seq_cst); current < count && pending != 0;)
@@ -457,22 +459,43 @@ void Pipeline::scale(std::string_view name, unsigned count) {
         ++current;
         stage.wanted = current;
       }
-    for (unsigned i = current; i < count; ++i) {
-      auto replica = runtime::make_replica(stage, static_cast<unsigned>(stage.replicas.size()));
-      // Before the run starts, Pipeline::start() calls every start() hook.
-      if (impl.started) impl.start_hook(stage, *replica);
-      stage.replicas.push_back(std::move(replica));
-      if (impl.started) impl.launch(stage, *stage.replicas.back());
-      stage.wanted = i + 1;  // what has been added so far, should the next one throw
+    next_index = stage.replicas.size();
+  }
+  // Each new replica is made and started outside replicas_mutex (plugin
+  // code: see StageRuntime::scale_mutex), then added and launched under it.
+  for (unsigned i = current; i < count; ++i) {
+    auto replica = runtime::make_replica(stage, static_cast<unsigned>(next_index++));
+    // Before the run starts, Pipeline::start() calls every start() hook.
+    if (impl.started) impl.start_hook(stage, *replica);
+    {
+      std::lock_guard lock(stage.replicas_mutex);
+      if (!stage.finished) {
+        stage.replicas.push_back(std::move(replica));
+        if (impl.started) impl.launch(stage, *stage.replicas.back());
+        stage.wanted = i + 1;  // what has been added so far, should the next one throw
+        continue;
+      }
     }
+    // The stage finished meanwhile (a drain): nothing is left for the new
+    // replica to do, and its start() was called.
+    if (impl.started) {
+      runtime::StageLabelScope in_plugin(replica->label.c_str());
+      runtime::stop_replica(impl, stage, *replica);
+    }
+    throw std::logic_error(fmt::format("stage '{}' has already finished", name));
+  }
+  std::vector<std::stop_source> to_stop;  // sources asked to stop: their callbacks run outside the lock
+  bool asked_to_leave = false;
+  {
+    std::lock_guard lock(stage.replicas_mutex);
     if (count < current) {
       if (stage.spec->kind == Kind::source) {
         // A source has no input to carry a pill: ask the newest running ones to stop.
         unsigned left = current - count;
         for (auto it = stage.replicas.rbegin(); it != stage.replicas.rend() && left; ++it)
-          if (!(*it)->stop.stop_requested()) {
+          if (!(*it)->stop.stop_requested() && !(*it)->scaled_away.load(std::memory_order_relaxed)) {
             (*it)->scaled_away.store(true, std::memory_order_relaxed);
-            (*it)->stop.request_stop();
+            to_stop.push_back((*it)->stop);
             --left;
           }
       } else {
@@ -487,6 +510,7 @@ void Pipeline::scale(std::string_view name, unsigned count) {
     }
     stage.wanted = count;
   }
+  for (auto& stop : to_stop) stop.request_stop();
   if (asked_to_leave) stage.queue->wake_receivers();
 }
 
