@@ -47,12 +47,19 @@ TEST_CASE("generate: the seed's job producers cycle three kinds, 100 per replica
 TEST_CASE("generate: a single payload template with shared attributes", "[plugins][generate]") {
   auto stage = make_stage("generate", Kind::source,
                           "{count: 3, payload: '{greeting} #{seq} ({stage}) {{literal}}', "
-                          "attributes: {greeting: hello}, priority: 2}");
+                          "attributes: {greeting: hello, number: 'n{seq}', braces: '{{x}}'}, priority: 2}");
   auto messages = run_source(stage);
   REQUIRE(messages.size() == 3);
   CHECK(messages[2].payload == "hello #2 (subject) {literal}");
   CHECK(messages[2].priority == 2);
-  CHECK(messages[2].attributes.get("greeting") == "hello");
+  // Values that read nothing are rendered once and copied; the others per message.
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    CHECK(messages[i].attributes.get("greeting") == "hello");
+    std::string number = "n";
+    number += std::to_string(i);
+    CHECK(messages[i].attributes.get("number") == number);
+    CHECK(messages[i].attributes.get("braces") == "{x}");
+  }
 }
 
 TEST_CASE("generate: weighted order follows the weights and repeats with the seed", "[plugins][generate]") {

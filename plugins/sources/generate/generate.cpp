@@ -6,6 +6,7 @@
 #include <weir/plugin.hpp>
 #include <weir/template.hpp>
 
+#include <optional>
 #include <random>
 
 namespace weir::weir_std {
@@ -69,6 +70,9 @@ struct MessageTemplate {
   std::vector<std::pair<std::string, Template>> attributes;
   std::int64_t priority = 0;
   double weight = 1;
+  // Per attribute, its value when its template reads nothing (most do):
+  // rendered once, copied into each message.
+  std::vector<std::optional<std::string>> fixed{};
 };
 
 class Generate final : public Source {
@@ -91,7 +95,11 @@ class Generate final : public Source {
     if (list.empty()) templates_.push_back({bind(options[payload]), common, default_priority, 1});
     for (std::size_t i = 0; i < list.size(); ++i) templates_.push_back(read_template(list[i], i, common, default_priority));
     std::vector<double> weights;
-    for (const auto& t : templates_) weights.push_back(t.weight);
+    for (auto& t : templates_) {
+      weights.push_back(t.weight);
+      for (const auto& [name, text] : t.attributes)
+        t.fixed.push_back(text.is_literal() ? std::optional(text.render(Message())) : std::nullopt);
+    }
     pick_ = std::discrete_distribution<std::size_t>(weights.begin(), weights.end());
   }
 
@@ -160,7 +168,10 @@ class Generate final : public Source {
     // stage sets (as `set` does), instead of growing 1, 2, 4.
     if (!chosen.attributes.empty()) message.attributes.reserve(chosen.attributes.size() + 1);
     // Attributes first, so the payload template can refer to them.
-    for (const auto& [name, text] : chosen.attributes) message.attributes.set(name, text.render(message, values));
+    for (std::size_t i = 0; i < chosen.attributes.size(); ++i) {
+      const auto& [name, text] = chosen.attributes[i];
+      message.attributes.set(name, chosen.fixed[i] ? *chosen.fixed[i] : text.render(message, values));
+    }
     std::size_t size = size_min_;  // 0: the payload as rendered
     if (size_min_ > 0 && size_max_ > size_min_)
       size = std::uniform_int_distribution<std::size_t>(size_min_, size_max_)(random_);
