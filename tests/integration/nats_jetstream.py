@@ -130,6 +130,15 @@ def check_books(report: dict, who: str, source: str):
         raise SystemExit(f"FAIL: {who}: {stage['pending_acks']} acknowledgements still pending")
 
 
+def written_twice(path: str, poisoned: int) -> str:
+    """What a failed wait says of the ids written: any written more than once,
+    and whether the poisoned one is among them (it never should be)."""
+    ids, torn = read_ids(path)
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    return (f"written more than once: {twice[:10]}; the poisoned id {poisoned} "
+            f"{'written' if poisoned in ids else 'not written'}; torn lines: {torn}")
+
+
 def start_then_publish(worker: Weir, publisher: Weir, server: NatsServer, stream: str, durable: str) -> None:
     """Starts `worker`, waits until its stream and durable consumer exist,
     then runs `publisher` to its end."""
@@ -245,8 +254,8 @@ stages:
             start_then_publish(worker, publisher, server, "JOBS", "worker")
             wait_for("the others written, the poison settled",
                      lambda: line_count(out) >= count - 1 and server.settled("JOBS", "worker", count + 1), 60, 0.1,
-                     context=lambda: f"{line_count(out)} of {count - 1} written; stream: "
-                                     f"{server.stream('JOBS').get('state')}; consumer: "
+                     context=lambda: f"{line_count(out)} of {count - 1} written; {written_twice(out, poisoned)}; "
+                                     f"stream: {server.stream('JOBS').get('state')}; consumer: "
                                      f"{server.consumer('JOBS', 'worker')}")
             reader.start()
             wait_for("the dead letter read back", lambda: line_count(dead) >= 1, 30)
