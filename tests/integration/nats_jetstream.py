@@ -211,7 +211,9 @@ def poison(weir: str) -> None:
     with NatsServer() as server, work_folder() as folder:
         out = os.path.join(folder, "out.txt")
         dead = os.path.join(folder, "dead.jsonl")
-        worker = Weir(weir, folder, "worker", f"""
+        # At debug level: each redelivery and each nak or term is logged, so a
+        # failure shows which deliveries reached weir and what it answered.
+        worker = Weir(weir, folder, "worker", log_level="debug", yaml=f"""
 pipeline: poison
 defaults: {{drain_timeout: {DRAIN_TIMEOUT_S}s}}
 stages:

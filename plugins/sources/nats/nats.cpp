@@ -170,6 +170,11 @@ class DeliveryAck final : public AcknowledgementWithReason {
       verb = "nak";
       status = consumer_->nak_later(msg_);
     }
+    // At debug level, every verdict but a plain ack (those would be a line a
+    // message): what a redelivery or a dead letter can be traced by.
+    if (failure)
+      consumer_->events.logger->debug("{} of stream sequence {} (delivery {}){}", verb, sequence_, delivered_,
+                                      status == NATS_OK ? "" : " failed");
     if (status != NATS_OK)
       consumer_->ack_errors([&](std::uint64_t left_out) {
         consumer_->events.logger->warn(
@@ -399,6 +404,7 @@ class NatsSource final : public Source {
       if (meta->Domain && *meta->Domain) message.attributes.set("nats_domain", meta->Domain);
       jsMsgMetaData_Destroy(meta);
     }
+    if (delivered > 1) logger_->debug("stream sequence {} delivered again (delivery {})", sequence, delivered);
     message.ack = std::make_shared<DeliveryAck>(consumer_, msg, delivered, sequence);
     return message;
   }
