@@ -75,6 +75,22 @@ stages:
 """
 
 
+def reader_yaml(servers: str, stream: str, subject: str, durable: str, out: str) -> str:
+    """A pipeline that reads `subject` of `stream` through its own durable
+    consumer into `out`, one JSON line a message (headers as attributes)."""
+    return f"""
+pipeline: {durable}
+stages:
+  read:
+    plugin: nats
+    config: {{servers: {servers}, stream: {stream}, subject: {subject}, durable: {durable}, fetch_wait: 200ms}}
+  out:
+    plugin: file
+    input: read
+    config: {{path: '{out}', format: json}}
+"""
+
+
 def publisher_yaml(server: NatsServer, stream: str, count: int, rate: int = 0) -> str:
     return f"""
 pipeline: publisher
@@ -240,17 +256,8 @@ stages:
     input: ids.unmatched
     config: {{path: '{out}'}}
 """)
-        reader = Weir(weir, folder, "dead-reader", f"""
-pipeline: dead-letters
-stages:
-  dead:
-    plugin: nats
-    config: {{servers: ['{server.url}'], stream: JOBS, subject: jobs.dead, durable: dead-reader, fetch_wait: 200ms}}
-  out:
-    plugin: file
-    input: dead
-    config: {{path: '{dead}', format: json}}
-""")
+        reader = Weir(weir, folder, "dead-reader",
+                      reader_yaml(f"['{server.url}']", "JOBS", "jobs.dead", "dead-reader", dead))
         publisher = Weir(weir, folder, "publisher", publisher_yaml(server, "JOBS", count))
         try:
             start_then_publish(worker, publisher, server, "JOBS", "worker")
@@ -409,18 +416,8 @@ def audit_stream(weir: str, folder: str, nats, total: int) -> str:
     """Reads the whole ORDERS stream through a durable of its own and says
     which orders it holds, and how many times."""
     audit = os.path.join(folder, "audit.jsonl")
-    reader = Weir(weir, folder, "audit", f"""
-pipeline: audit
-stages:
-  orders:
-    plugin: nats
-    config: {{servers: {nats.urls("[nats://n1:4222, nats://n3:4222]")}, stream: ORDERS, subject: orders.new,
-             durable: audit, fetch_wait: 200ms}}
-  out:
-    plugin: file
-    input: orders
-    config: {{path: '{audit}', format: json}}
-""")
+    reader = Weir(weir, folder, "audit",
+                  reader_yaml(nats.urls("[nats://n1:4222, nats://n3:4222]"), "ORDERS", "orders.new", "audit", audit))
     try:
         reader.start()
         try:

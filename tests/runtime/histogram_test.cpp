@@ -56,3 +56,17 @@ TEST_CASE("a duration is counted under the first bound at or above it", "[runtim
     CHECK(recorded_bound(ns) == expected_bound(ns));
   }
 }
+
+TEST_CASE("a percentile is the midpoint of the fine bucket that holds it", "[runtime][histogram]") {
+  const auto p50_us = [](std::uint64_t ns) {
+    Histogram histogram;
+    for (int i = 0; i < 3; ++i) histogram.record(ns);
+    Histogram::Totals totals;
+    histogram.add_to(totals);
+    return Histogram::percentiles(totals).p50_us;
+  };
+  CHECK(p50_us(5) == Approx(0.005));    // below 8 ns a bucket is one nanosecond: itself
+  CHECK(p50_us(1000) == Approx(0.992)); // 960..1023 ns (8 buckets per power of two): its middle
+  CHECK(p50_us(960) == Approx(0.992));
+  CHECK(p50_us(1024) == Approx(1.088)); // 1024..1151 ns
+}

@@ -82,8 +82,8 @@ struct HostPipeline::Impl {
   bool answers_requests = false;
   std::unique_ptr<Pipeline> pipeline;
 
-  // Serializes the control methods; not held while waiting for the run, so
-  // stats() stays live during a stop.
+  // Serializes the control methods (start, scale, stop, wait); not held while
+  // waiting for the run. stats() and replicas() never take it.
   mutable std::mutex control;
   bool started = false;
   // Guards final_report, which finish() sets under `control`; stats() takes

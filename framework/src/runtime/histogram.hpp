@@ -15,45 +15,57 @@
 
 namespace weir::runtime {
 
-// Prometheus' fixed bounds, and which of them a duration falls under.
-namespace histogram_bounds {
+// The histogram's fine buckets, Prometheus' fixed bounds, and which bound
+// the durations of each bucket fall under.
+namespace histogram_layout {
 
-inline constexpr std::size_t count = DurationHistogram::bounds_s.size();
+// The durations fine bucket i holds (see Histogram::index_of): `width`
+// nanoseconds from `low`; buckets of 1 ns below 2^sub_bits, then 2^sub_bits
+// buckets per power of two. Exact for every bucket a 64-bit duration reaches.
+struct Bucket {
+  std::uint64_t low;
+  std::uint64_t width;
+};
+template <int sub_bits>
+constexpr Bucket bucket_at(int i) noexcept {
+  constexpr int sub_count = 1 << sub_bits;
+  if (i < sub_count) return {static_cast<std::uint64_t>(i), 1};
+  const int shift = i / sub_count - 1;
+  return {static_cast<std::uint64_t>(sub_count + i % sub_count) << shift, std::uint64_t{1} << shift};
+}
+
+inline constexpr std::size_t bound_count = DurationHistogram::bounds_s.size();
 // The bounds in nanoseconds, exact integers, so `le` means what it says.
-inline constexpr std::array<std::uint64_t, count> ns = [] {
-  std::array<std::uint64_t, count> out{};
-  for (std::size_t i = 0; i < count; ++i) out[i] = static_cast<std::uint64_t>(DurationHistogram::bounds_s[i] * 1e9 + 0.5);
+inline constexpr std::array<std::uint64_t, bound_count> bounds_ns = [] {
+  std::array<std::uint64_t, bound_count> out{};
+  for (std::size_t i = 0; i < bound_count; ++i)
+    out[i] = static_cast<std::uint64_t>(DurationHistogram::bounds_s[i] * 1e9 + 0.5);
   return out;
 }();
 // The first bound at or above `duration` (a binary search over 22: five compares).
 constexpr std::size_t search_bound(std::uint64_t duration) noexcept {
-  return static_cast<std::size_t>(std::lower_bound(ns.begin(), ns.end(), duration) - ns.begin());
+  return static_cast<std::size_t>(std::lower_bound(bounds_ns.begin(), bounds_ns.end(), duration) - bounds_ns.begin());
 }
-// Per fine bucket of a histogram with `sub_bits` (see Histogram::index_of),
-// the bound index every duration in it has; `search` for the few buckets a
-// bound cuts in two, and for those no duration reaches.
+// Per fine bucket, the bound index every duration in it has; `search` for
+// the few buckets a bound cuts in two, and for those no duration reaches.
 inline constexpr std::uint8_t search = 255;
-static_assert(count < search);
+static_assert(bound_count < search);
 template <int sub_bits, int bucket_count>
-constexpr std::array<std::uint8_t, bucket_count> of_buckets() {
-  constexpr int sub_count = 1 << sub_bits;
+constexpr std::array<std::uint8_t, bucket_count> bound_of_buckets() {
   std::array<std::uint8_t, bucket_count> out{};
   for (int i = 0; i < bucket_count; ++i) {
-    const int shift = i < sub_count ? 0 : i / sub_count - 1;
-    if (shift > 63 - sub_bits) {
+    if (i / (1 << sub_bits) - 1 > 63 - sub_bits) {  // beyond 2^64 ns
       out[i] = search;
       continue;
     }
-    const std::uint64_t low =
-        i < sub_count ? static_cast<std::uint64_t>(i) : static_cast<std::uint64_t>(sub_count + i % sub_count) << shift;
-    const std::uint64_t high = i < sub_count ? low : low + ((std::uint64_t{1} << shift) - 1);
-    const std::size_t first = search_bound(low);
-    out[i] = first == search_bound(high) ? static_cast<std::uint8_t>(first) : search;
+    const Bucket bucket = bucket_at<sub_bits>(i);
+    const std::size_t first = search_bound(bucket.low);
+    out[i] = first == search_bound(bucket.low + (bucket.width - 1)) ? static_cast<std::uint8_t>(first) : search;
   }
   return out;
 }
 
-}  // namespace histogram_bounds
+}  // namespace histogram_layout
 
 class Histogram {
  public:
@@ -61,8 +73,8 @@ class Histogram {
   static constexpr int sub_bits = 3;
   static constexpr int sub_count = 1 << sub_bits;
   static constexpr int bucket_count = 64 * sub_count;
-  static constexpr std::size_t bound_count = histogram_bounds::count;
-  static constexpr auto bound_of_bucket = histogram_bounds::of_buckets<sub_bits, bucket_count>();
+  static constexpr std::size_t bound_count = histogram_layout::bound_count;
+  static constexpr auto bound_of_bucket = histogram_layout::bound_of_buckets<sub_bits, bucket_count>();
 
   // The sum of several replicas' histograms.
   struct Totals {
@@ -104,7 +116,7 @@ class Histogram {
   // for almost every duration, exact for all.
   static std::size_t bound_index_of(std::uint64_t ns, int bucket) noexcept {
     const std::uint8_t known = bound_of_bucket[static_cast<std::size_t>(bucket)];
-    return known != histogram_bounds::search ? known : histogram_bounds::search_bound(ns);
+    return known != histogram_layout::search ? known : histogram_layout::search_bound(ns);
   }
   static int index_of(std::uint64_t ns) noexcept {
     if (ns < sub_count) return static_cast<int>(ns);
@@ -116,10 +128,8 @@ class Histogram {
   // The midpoint of bucket i, in nanoseconds.
   static double midpoint(int i) noexcept {
     if (i < sub_count) return i;
-    const int shift = i / sub_count - 1;
-    const int sub = i % sub_count;
-    const double low = static_cast<double>((static_cast<std::uint64_t>(sub_count + sub)) << shift);
-    return low + static_cast<double>(1ull << shift) / 2.0;
+    const auto bucket = histogram_layout::bucket_at<sub_bits>(i);
+    return static_cast<double>(bucket.low) + static_cast<double>(bucket.width) / 2.0;
   }
   static double value_at(const std::array<std::uint64_t, bucket_count>& totals, std::uint64_t samples,
                          double quantile) noexcept {

@@ -493,7 +493,7 @@ void Pipeline::scale(std::string_view name, unsigned count) {
         // A source has no input to carry a pill: ask the newest running ones to stop.
         unsigned left = current - count;
         for (auto it = stage.replicas.rbegin(); it != stage.replicas.rend() && left; ++it)
-          if (!(*it)->stop.stop_requested() && !(*it)->scaled_away.load(std::memory_order_relaxed)) {
+          if (!(*it)->stop.stop_requested()) {
             (*it)->scaled_away.store(true, std::memory_order_relaxed);
             to_stop.push_back((*it)->stop);
             --left;

@@ -115,48 +115,6 @@ class Ring {
     return try_claim(count, [items](std::size_t i, void* storage) noexcept { ::new (storage) T(std::move(items[i])); });
   }
 
- private:
-  // Claims the longest run of up to `count` free slots with one CAS and
-  // has construct(i, storage) build the i-th item of the run in each.
-  template <class Construct>
-  BatchResult<SendStatus> try_claim(std::size_t count, Construct&& construct) noexcept {
-    if (count == 0) return {0, SendStatus::ok};
-    auto pos = tail_.load(std::memory_order_relaxed);
-    for (;;) {
-      if (pos & closed_bit) return {0, SendStatus::closed};
-      const auto lag = static_cast<std::int64_t>(slot(pos).seq.load(std::memory_order_acquire) - 2 * pos);
-      if (lag < 0) {
-        // The slot still holds the item from one lap ago: full, unless the
-        // tail moved (or closed) since we read it.
-        const auto now = tail_.load(std::memory_order_relaxed);
-        if (now == pos) return {0, SendStatus::full};
-        pos = now;
-        continue;
-      }
-      if (lag > 0) {  // another sender claimed pos; catch up
-        pos = tail_.load(std::memory_order_relaxed);
-        continue;
-      }
-      // Positions pos.. are claimed together, so each must be free for its lap
-      // now; a CAS that succeeds proves nobody claimed any of them meanwhile.
-      std::size_t n = 1;
-      while (n < count && n < capacity_ &&
-             slot(pos + n).seq.load(std::memory_order_acquire) == 2 * (pos + n))
-        ++n;
-      // seq_cst: the claim is what a parking receiver's may_park() must see
-      // or be seen by (detail/wait_queue.hpp).
-      if (tail_.compare_exchange_weak(pos, pos + n, std::memory_order_seq_cst, std::memory_order_relaxed)) {
-        for (std::size_t i = 0; i < n; ++i) {
-          Slot& s = slot(pos + i);
-          construct(i, static_cast<void*>(s.storage));
-          s.seq.store(2 * (pos + i) + 1, std::memory_order_release);
-        }
-        return {n, SendStatus::ok};
-      }
-    }
-  }
-
- public:
   // Pops up to `max` items in order with one CAS, handing each to
   // `sink(T&&) noexcept`. Returns how many and ok / empty / closed.
   template <class Sink>
@@ -254,6 +212,46 @@ class Ring {
     alignas(T) unsigned char storage[sizeof(T)];
   };
   static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "the ring needs lock-free 64-bit atomics");
+
+  // Claims the longest run of up to `count` free slots with one CAS and
+  // has construct(i, storage) build the i-th item of the run in each.
+  template <class Construct>
+  BatchResult<SendStatus> try_claim(std::size_t count, Construct&& construct) noexcept {
+    if (count == 0) return {0, SendStatus::ok};
+    auto pos = tail_.load(std::memory_order_relaxed);
+    for (;;) {
+      if (pos & closed_bit) return {0, SendStatus::closed};
+      const auto lag = static_cast<std::int64_t>(slot(pos).seq.load(std::memory_order_acquire) - 2 * pos);
+      if (lag < 0) {
+        // The slot still holds the item from one lap ago: full, unless the
+        // tail moved (or closed) since we read it.
+        const auto now = tail_.load(std::memory_order_relaxed);
+        if (now == pos) return {0, SendStatus::full};
+        pos = now;
+        continue;
+      }
+      if (lag > 0) {  // another sender claimed pos; catch up
+        pos = tail_.load(std::memory_order_relaxed);
+        continue;
+      }
+      // Positions pos.. are claimed together, so each must be free for its lap
+      // now; a CAS that succeeds proves nobody claimed any of them meanwhile.
+      std::size_t n = 1;
+      while (n < count && n < capacity_ &&
+             slot(pos + n).seq.load(std::memory_order_acquire) == 2 * (pos + n))
+        ++n;
+      // seq_cst: the claim is what a parking receiver's may_park() must see
+      // or be seen by (detail/wait_queue.hpp).
+      if (tail_.compare_exchange_weak(pos, pos + n, std::memory_order_seq_cst, std::memory_order_relaxed)) {
+        for (std::size_t i = 0; i < n; ++i) {
+          Slot& s = slot(pos + i);
+          construct(i, static_cast<void*>(s.storage));
+          s.seq.store(2 * (pos + i) + 1, std::memory_order_release);
+        }
+        return {n, SendStatus::ok};
+      }
+    }
+  }
 
   static std::size_t checked(std::size_t capacity) {
     if (capacity == 0) throw std::invalid_argument("weir: a channel's capacity must be at least 1");
